@@ -1,0 +1,1 @@
+"""Qt-free Eden AI client: requests, SSE, typed events and errors, cost."""

@@ -1,0 +1,119 @@
+"""Typed events of one streamed chat turn, in the order the client yields them.
+
+A turn yields `RoutedModel` as soon as the first chunk names the model, then any number of
+`TextDelta`/`ToolCallDelta`, then `UsageReport`/`CostReport`/`Finished` when the server sends
+them, an optional `Failed`, and always exactly one `Completed` last, which carries the whole
+`TurnResult` (text so far, routed model, usage, cost and its source, timings, error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from desktop_app.api.errors import ApiError
+
+
+class CostSource(StrEnum):
+    REPORTED = "reported"  # top-level `cost` (Eden) or `usage.cost` (OpenAI-compatible routers)
+    ESTIMATED = "estimated"  # computed from usage with the bundled price table
+    UNKNOWN = "unknown"
+
+
+class TurnStatus(StrEnum):
+    COMPLETE = "complete"
+    STOPPED = "stopped"  # the user cancelled; partial text kept
+    FAILED = "failed"  # nothing usable arrived
+    INTERRUPTED = "interrupted"  # the stream broke after text had arrived; partial text kept
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    cached_tokens: int | None = None
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A tool call assembled from its deltas (arguments arrive in pieces)."""
+
+    index: int
+    id: str | None = None
+    name: str = ""
+    arguments: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedModel:
+    model: str  # always "provider/model" when the server let us know the provider
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    index: int
+    id: str | None
+    name: str | None
+    arguments: str  # this piece only
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class CostReport:
+    usd: float | None
+    source: CostSource
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    error: ApiError
+
+
+@dataclass(slots=True)
+class TurnResult:
+    """Everything known about one turn; what the store saves and the badge shows."""
+
+    text: str = ""
+    model: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    usage: Usage | None = None
+    cost_usd: float | None = None
+    cost_source: CostSource = CostSource.UNKNOWN
+    finish_reason: str | None = None
+    error: ApiError | None = None
+    ttft_ms: float | None = None
+    total_ms: float = 0.0
+    status: TurnStatus = TurnStatus.COMPLETE
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    result: TurnResult
+
+
+StreamEvent = (
+    RoutedModel | TextDelta | ToolCallDelta | UsageReport | CostReport | Finished | Failed | Completed
+)

@@ -1,0 +1,1 @@
+"""Typed settings, platform paths and atomic saves."""

@@ -1,0 +1,1 @@
+"""A local Eden-compatible server for demo mode and tests (Qt-free)."""

@@ -1,0 +1,1 @@
+"""Qt-free routing data: tiers, candidate pools, fallback policy."""

@@ -1,0 +1,148 @@
+"""Tiers: named candidate pools for the smart router, kept as data.
+
+The presets are the seed guide's pools (cost tiers and use cases). They are records, not code
+branches, so a settings screen can edit them and user-defined pools sit beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from desktop_app.api.request import SMART_ROUTER
+
+# What the server itself falls back to when routing fails and no candidates were given.
+SERVER_DEFAULT_FALLBACK = "openai/gpt-4o"
+# The seed advises 3-5 candidates and warns that 20+ slows the routing decision.
+ADVISED_MAX_CANDIDATES = 5
+WARN_CANDIDATES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    id: str
+    label: str
+    description: str
+    candidates: tuple[str, ...] | None = None  # None: the router's whole pool
+    fixed_model: str | None = None  # set: no routing, this model answers
+    fallback_model: str | None = None  # None: the pool's first candidate, as the server does
+    kind: str = "tier"  # "tier" | "use_case" | "auto" | "fixed"
+
+    @property
+    def model(self) -> str:
+        return self.fixed_model or SMART_ROUTER
+
+    @property
+    def effective_fallback(self) -> str:
+        if self.fallback_model:
+            return self.fallback_model
+        if self.fixed_model:
+            return self.fixed_model
+        return self.candidates[0] if self.candidates else SERVER_DEFAULT_FALLBACK
+
+    def routing_summary(self) -> str:
+        """One line for a tooltip: what this tier sends."""
+        if self.fixed_model:
+            return f"Fixed model {self.fixed_model} (no routing)"
+        if not self.candidates:
+            return "Smart routing over Eden AI's whole model pool"
+        return "Smart routing among " + ", ".join(self.candidates)
+
+
+PRESETS: tuple[Tier, ...] = (
+    Tier(
+        "balanced",
+        "Balanced",
+        "Good quality at a moderate price",
+        ("openai/gpt-4o", "anthropic/claude-sonnet-4-5", "google/gemini-2.0-flash"),
+    ),
+    Tier(
+        "budget",
+        "Budget",
+        "Cheapest capable models",
+        ("openai/gpt-4o-mini", "google/gemini-2.0-flash", "anthropic/claude-haiku-4-5"),
+    ),
+    Tier(
+        "premium",
+        "Premium",
+        "Strongest models for demanding work",
+        ("anthropic/claude-opus-4-5", "openai/gpt-4o", "google/gemini-2.5-pro"),
+    ),
+    Tier(
+        "auto",
+        "Auto (all models)",
+        "The router chooses from every available model",
+        None,
+        kind="auto",
+    ),
+    Tier(
+        "general",
+        "General chat",
+        "Balanced quality and cost for everyday chat",
+        ("openai/gpt-4o", "anthropic/claude-sonnet-4-5", "google/gemini-2.0-flash"),
+        kind="use_case",
+    ),
+    Tier(
+        "code",
+        "Code",
+        "Strong coding models",
+        ("openai/gpt-4o", "anthropic/claude-sonnet-4-5"),
+        kind="use_case",
+    ),
+    Tier(
+        "creative",
+        "Creative writing",
+        "Premium models for stories and style",
+        ("anthropic/claude-opus-4-5", "openai/gpt-4o", "google/gemini-2.5-pro"),
+        kind="use_case",
+    ),
+    Tier(
+        "fast",
+        "Fast Q&A",
+        "Fast and cheap for simple questions",
+        ("openai/gpt-4o-mini", "google/gemini-2.0-flash", "anthropic/claude-haiku-4-5"),
+        kind="use_case",
+    ),
+    Tier(
+        "functions",
+        "Function calling",
+        "Tool-compatible models",
+        ("openai/gpt-4o", "anthropic/claude-sonnet-4-5", "google/gemini-2.0-flash"),
+        kind="use_case",
+    ),
+)
+
+DEFAULT_TIER_ID = "balanced"
+
+
+def fixed_model_tier(model: str) -> Tier:
+    """A tier that always sends one model: the seed's 'fixed model' alternative to routing."""
+    return Tier(f"model:{model}", model, f"Always {model}", None, fixed_model=model, kind="fixed")
+
+
+class TierCatalogue:
+    """Lookup over presets plus any user-defined pools (a later settings screen adds them)."""
+
+    def __init__(self, tiers: tuple[Tier, ...] = PRESETS) -> None:
+        self._tiers = {t.id: t for t in tiers}
+
+    def __iter__(self) -> Iterator[Tier]:
+        return iter(self._tiers.values())
+
+    def ids(self) -> list[str]:
+        return list(self._tiers)
+
+    def get(self, tier_id: str) -> Tier:
+        """A known tier, or a fixed-model tier for `model:provider/name`; KeyError otherwise."""
+        if tier_id in self._tiers:
+            return self._tiers[tier_id]
+        if tier_id.startswith("model:") and "/" in tier_id:
+            return fixed_model_tier(tier_id.removeprefix("model:"))
+        raise KeyError(tier_id)
+
+    def by_candidates(self, candidates: tuple[str, ...]) -> Tier:
+        """A custom pool given on the command line or in a comparison column."""
+        for tier in self._tiers.values():
+            if tier.candidates == candidates:
+                return tier
+        return Tier("custom", "Custom pool", "Your own candidates", candidates, kind="custom")

@@ -1,0 +1,1 @@
+"""Qt-free services: chat turns, comparison, statistics, budgets."""

@@ -1,0 +1,1 @@
+"""Qt-free durable history in SQLite."""
