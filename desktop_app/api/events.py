@@ -115,5 +115,12 @@ class Completed:
 
 
 StreamEvent = (
-    RoutedModel | TextDelta | ToolCallDelta | UsageReport | CostReport | Finished | Failed | Completed
+    RoutedModel
+    | TextDelta
+    | ToolCallDelta
+    | UsageReport
+    | CostReport
+    | Finished
+    | Failed
+    | Completed
 )

@@ -181,6 +181,7 @@ class EmulatorServer:
             app.router.add_post(f"{base}/chat/completions", self._chat)
         app.router.add_get("/v3/models", self._models_public)
         app.router.add_get("/v3/llm/models", self._models_auth)
+        app.router.add_get("/v3/upload", self._uploads)
         app.router.add_post("/_emulator/faults", self._control_queue)
         app.router.add_delete("/_emulator/faults", self._control_clear)
         app.router.add_get("/_emulator/stats", self._control_stats)
@@ -348,6 +349,13 @@ class EmulatorServer:
 
     async def _models_auth(self, request: web.Request) -> web.Response:
         return await self._models(request, auth=True)
+
+    async def _uploads(self, request: web.Request) -> web.Response:
+        """`GET /v3/upload` lists the caller's files: free and authenticated, so it tests a key."""
+        denied = self._auth_error(request)
+        if denied is not None:
+            return denied
+        return _json_response({"object": "list", "data": []}, 200)
 
     async def _control_queue(self, request: web.Request) -> web.Response:
         body, _error = parse_body(await request.read())

@@ -1,0 +1,699 @@
+"""The Qt-free async client of Eden AI's v3 chat API: one long-lived `httpx.AsyncClient`.
+
+`EdenClient.stream_chat` is an async generator of typed events (see `events.py`). Every API
+problem (HTTP status, transport failure, timeout, broken stream, malformed chunk) becomes a
+`Failed` event followed by the final `Completed`, never an exception; the consumer only ever
+sees `asyncio.CancelledError` (its own cancellation).
+
+Cancellation: cancelling the task that consumes `stream_chat` closes the HTTP stream (the
+connection is dropped, so the server sees the disconnect) and re-raises `CancelledError`
+out of the generator. A generator cannot yield after being cancelled without swallowing the
+cancellation, so `stream_chat` yields no `Completed` in that case: the consumer knows what it
+received. `complete()` does it for you: its `on_event` callback receives a final
+`Completed` with status STOPPED (error kind CANCELLED) before `CancelledError` propagates.
+Consume `stream_chat` from one task, and close it when leaving early
+(`async with contextlib.aclosing(client.stream_chat(r)) as events:`), or rely on asyncio's
+async-generator hooks (installed by asyncio; qasync needs them installed by hand).
+
+Timeouts (all finite): `connect` is httpx's; `first_byte` runs from the request being sent to
+the first SSE event (keep-alive comments do not count), `idle` between events, `total` over
+the whole turn. One lazy watchdog timer per turn enforces them (re-armed only when it fires);
+the stream loop pays one clock read per network read. A timeout becomes a TIMEOUT error with
+its `timeout_phase`; time the consumer spends holding an event never counts as idle.
+
+The SSE body is parsed a whole network read at a time (`sse.SSEParser`), chunks are decoded by
+`decode.TurnDecoder`; after `[DONE]` the end of the body is read (briefly) so the connection
+goes back to the pool instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import time
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Final
+
+import httpx
+
+from desktop_app import __version__
+from desktop_app.api.cost import needs_estimate, resolve_cost
+from desktop_app.api.decode import (
+    DecodeError,
+    TurnDecoder,
+    error_from_response,
+    redact,
+)
+from desktop_app.api.errors import ApiError, ErrorKind, TimeoutPhase
+from desktop_app.api.events import (
+    Completed,
+    CostReport,
+    CostSource,
+    Failed,
+    Finished,
+    StreamEvent,
+    TurnResult,
+    UsageReport,
+)
+from desktop_app.api.models import ModelInfo, parse_model_list
+from desktop_app.api.request import SMART_ROUTER, ChatRequest
+from desktop_app.api.sse import SSEParser
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ClientConfig",
+    "EdenClient",
+    "ModelInfo",
+    "Timeouts",
+    "is_loopback_host",
+    "normalize_base_url",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL: Final = "https://api.edenai.run/v3"
+_ENDPOINT_SUFFIXES: Final = ("/chat/completions", "/models")
+_ERROR_BODY_CAP: Final = 64 * 1024
+_JSON_BODY_CAP: Final = 32 * 1024 * 1024
+_DRAIN_GRACE: Final = 0.5  # after [DONE], wait this long for the end of the body (keep-alive)
+_RECHECK: Final = 0.05  # the watchdog's poll while the consumer holds an event
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds; none infinite. Routing adds 100–500 ms before the first token."""
+
+    connect: float = 10.0
+    first_byte: float = 30.0
+    idle: float = 30.0
+    total: float = 600.0
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "first_byte", "idle", "total"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0 < value < float("inf"):
+                raise ValueError(f"timeout {name} must be a positive finite number of seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    base_url: str = DEFAULT_BASE_URL
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    user_agent: str = f"RouteChat/{__version__}"
+
+
+def normalize_base_url(url: str) -> str:
+    """The API base URL the client appends paths to.
+
+    Accepts both documented forms, `https://api.edenai.run/v3` and the older
+    `https://api.edenai.run/v3/llm`, keeps the path as given, strips spaces and trailing
+    slashes, and strips a pasted endpoint (`.../chat/completions`, `.../models`).
+    Raises `ValueError` (with a sentence for the user) when it is not an http(s) URL.
+    """
+    text = url.strip()
+    if not text:
+        raise ValueError("The server address is empty.")
+    try:
+        parsed = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise ValueError(f"The server address {text!r} is not a valid URL.") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(
+            f"The server address {text!r} must start with https:// (or http:// for this computer)."
+        )
+    if parsed.query or parsed.fragment:
+        raise ValueError(f"The server address {text!r} must not contain '?' or '#'.")
+    text = text.rstrip("/")
+    for suffix in _ENDPOINT_SUFFIXES:
+        if text.endswith(suffix):
+            text = text[: -len(suffix)].rstrip("/")
+    return text
+
+
+def is_loopback_host(host: str) -> bool:
+    """`localhost`, 127.0.0.0/8 and ::1 (also IPv4-mapped): where plain http is acceptable."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+class _Watchdog:
+    """Enforces first-byte, idle and total timeouts for one turn with one lazy timer.
+
+    The stream loop stores the time of the last event in `last` and clears `active` while the
+    consumer holds an event (a timeout must never cancel the consumer's own awaits). The timer
+    only fires at the earliest possible deadline and re-arms itself if activity happened.
+    When a deadline passes it records the phase in `expired` and cancels the task, like
+    `asyncio.timeout` does; the stream loop turns that `CancelledError` back into an error.
+    """
+
+    __slots__ = (
+        "active",
+        "decoder",
+        "draining",
+        "expired",
+        "fired",
+        "handle",
+        "last",
+        "loop",
+        "sent",
+        "task",
+        "timeouts",
+        "total_deadline",
+    )
+
+    def __init__(self, timeouts: Timeouts, decoder: TurnDecoder, task: asyncio.Task[Any]) -> None:
+        self.timeouts = timeouts
+        self.decoder = decoder
+        self.task = task
+        self.loop = asyncio.get_running_loop()
+        now = time.monotonic()
+        self.last = now
+        self.total_deadline = now + timeouts.total
+        self.active = True
+        self.sent = False
+        self.draining = False
+        self.expired: TimeoutPhase | None = None  # None with `fired`: the drain grace ran out
+        self.fired = False
+        self.handle: asyncio.TimerHandle | None = None
+        self._schedule(now)
+
+    def _limit(self) -> tuple[float, TimeoutPhase | None]:
+        t = self.timeouts
+        if self.draining:
+            return min(_DRAIN_GRACE, t.idle), None
+        if self.decoder.first_chunk_at is not None:
+            return t.idle, TimeoutPhase.IDLE
+        if self.sent:
+            return t.first_byte, TimeoutPhase.FIRST_BYTE
+        return t.connect + t.first_byte, TimeoutPhase.FIRST_BYTE
+
+    def _arm(self, when: float) -> None:
+        self.handle = self.loop.call_later(max(0.0, when - time.monotonic()), self._fire)
+
+    def _schedule(self, now: float) -> None:
+        """Arm the timer for the earliest moment a deadline could pass."""
+        limit, _ = self._limit()
+        base = self.last if self.active else now
+        when = min(self.total_deadline, base + limit)
+        if self.decoder.first_chunk_at is None and not self.draining:
+            # The first event switches the limit to `idle`, which may be shorter.
+            when = min(when, now + self.timeouts.idle)
+        self._arm(when)
+
+    def _rearm(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+        if not self.fired:
+            self._schedule(time.monotonic())
+
+    def _fire(self) -> None:
+        self.handle = None
+        now = time.monotonic()
+        limit, phase = self._limit()
+        if now >= self.total_deadline and not self.draining:
+            phase = TimeoutPhase.TOTAL
+        elif not (self.active and now - self.last >= limit):
+            self._schedule(now)
+            return
+        if not self.active:  # total passed while the consumer holds an event: wait for it
+            self._arm(now + _RECHECK)
+            return
+        self.expired = phase
+        self.fired = True
+        self.task.cancel()
+
+    async def trace(self, name: str, info: dict[str, Any]) -> None:
+        """httpcore's `trace` extension: the first-byte clock starts once the request is sent."""
+        if name.endswith("send_request_body.complete"):
+            self.sent = True
+            self.last = time.monotonic()
+            self._rearm()
+
+    def drain(self) -> None:
+        self.draining = True
+        self.last = time.monotonic()
+        self._rearm()
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+
+_AUTH_MISSING = "No API key is set"
+
+
+class EdenClient:
+    """Client of one Eden-compatible server; create once, close with `aclose()`."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        api_key: str | Callable[[], str | None] | None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._config = config
+        self._api_key = api_key
+        self._url_error: str | None = None
+        try:
+            self._base_url = normalize_base_url(config.base_url)
+        except ValueError as exc:  # reported by every request instead of crashing the app
+            self._base_url = config.base_url
+            self._url_error = str(exc)
+        t = config.timeouts
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                connect=t.connect,
+                # A backstop only: the watchdog enforces first-byte and idle precisely.
+                read=max(t.first_byte, t.idle) + 1.0,
+                write=max(t.connect, t.first_byte),
+                pool=t.connect,
+            ),
+            limits=httpx.Limits(
+                max_connections=16, max_keepalive_connections=8, keepalive_expiry=60.0
+            ),
+            headers={"User-Agent": config.user_agent},
+            transport=transport,
+            follow_redirects=False,  # never carry the key to wherever a redirect points
+            verify=True,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
+
+    async def __aenter__(self) -> EdenClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _key(self) -> str | None:
+        """The API key now (a callable is asked on every request). Raises ApiError AUTH."""
+        source = self._api_key
+        if callable(source):
+            try:
+                key = source()
+            except Exception as exc:
+                log.warning("reading the API key failed: %s", type(exc).__name__)
+                raise ApiError(ErrorKind.AUTH, "The API key could not be read.") from None
+        else:
+            key = source
+        if key is None:
+            return None
+        if not isinstance(key, str):
+            raise ApiError(ErrorKind.AUTH, "The API key is not text.")
+        key = key.strip()
+        if not key:
+            return None
+        if not (key.isascii() and key.isprintable()) or " " in key:
+            # Never let httpx/h11 quote an invalid header value (it would contain the key).
+            raise ApiError(ErrorKind.AUTH, "The API key contains characters that are not allowed.")
+        return key
+
+    def _check_url(self, with_key: bool) -> httpx.URL:
+        if self._url_error is not None:
+            raise ApiError(ErrorKind.CONNECT, self._url_error)
+        url = httpx.URL(self._base_url)
+        if with_key and url.scheme == "http" and not is_loopback_host(url.host):
+            raise ApiError(
+                ErrorKind.BAD_REQUEST,
+                f"Refusing to send the API key unencrypted to {url.host}: the server address "
+                "must start with https:// (plain http:// is only allowed for this computer).",
+                code="insecure_url",
+            )
+        return url
+
+    def _transport_error(
+        self, exc: httpx.HTTPError, decoder: TurnDecoder, in_body: bool, host: str
+    ) -> ApiError:
+        t = self._config.timeouts
+        reason = _reason(exc, decoder.secret)
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ApiError(
+                ErrorKind.TIMEOUT,
+                f"Could not connect to {host} within {t.connect:g} s.",
+                timeout_phase=TimeoutPhase.CONNECT,
+            )
+        if isinstance(exc, httpx.PoolTimeout):
+            return ApiError(
+                ErrorKind.TIMEOUT,
+                f"No free connection to {host} within {t.connect:g} s.",
+                timeout_phase=TimeoutPhase.CONNECT,
+            )
+        if isinstance(exc, httpx.WriteTimeout):
+            return ApiError(
+                ErrorKind.TIMEOUT,
+                f"Sending the request to {host} timed out.",
+                timeout_phase=TimeoutPhase.CONNECT,
+            )
+        if isinstance(exc, httpx.TimeoutException):  # ReadTimeout: the backstop fired first
+            phase = TimeoutPhase.IDLE if decoder.first_chunk_at else TimeoutPhase.FIRST_BYTE
+            return self._timeout_error(phase)
+        if isinstance(exc, httpx.ConnectError):
+            return ApiError(ErrorKind.CONNECT, f"Could not connect to {host}: {reason}.")
+        if isinstance(exc, httpx.DecodingError):
+            return ApiError(ErrorKind.PROTOCOL, "The server's response could not be decoded.")
+        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+            return ApiError(ErrorKind.CONNECT, f"The server address is not usable: {reason}.")
+        if in_body:
+            return ApiError(
+                ErrorKind.INTERRUPTED,
+                "The connection was lost before the reply was complete.",
+            )
+        return ApiError(
+            ErrorKind.CONNECT, f"The connection to {host} failed before an answer: {reason}."
+        )
+
+    def _timeout_error(self, phase: TimeoutPhase) -> ApiError:
+        t = self._config.timeouts
+        if phase is TimeoutPhase.FIRST_BYTE:
+            message = f"The server did not start answering within {t.first_byte:g} s."
+        elif phase is TimeoutPhase.IDLE:
+            message = f"The reply stalled: nothing arrived for {t.idle:g} s."
+        elif phase is TimeoutPhase.TOTAL:
+            message = f"The reply took longer than the {t.total:g} s limit."
+        else:
+            message = f"Could not connect within {t.connect:g} s."
+        return ApiError(ErrorKind.TIMEOUT, message, timeout_phase=phase)
+
+    # ------------------------------------------------------------------ chat
+
+    def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        """Stream one turn as events; `Completed` is always last (see the module doc).
+
+        An async generator (so an `AsyncIterator[StreamEvent]` with `aclose()`).
+        """
+        return self._stream(request, TurnDecoder())
+
+    async def complete(
+        self,
+        request: ChatRequest,
+        on_event: Callable[[StreamEvent], None] | None = None,
+    ) -> TurnResult:
+        """Run one turn to its end, passing every event to `on_event`; return the result.
+
+        On cancellation `on_event` receives a `Completed` with status STOPPED (partial text
+        kept), the stream is closed, and `CancelledError` propagates.
+        """
+        decoder = TurnDecoder()
+        events = self._stream(request, decoder)
+        result: TurnResult | None = None
+        try:
+            async for event in events:
+                if type(event) is Completed:
+                    result = event.result
+                if on_event is not None:
+                    on_event(event)
+        except asyncio.CancelledError:
+            if result is None:
+                stopped = decoder.result(ApiError(ErrorKind.CANCELLED, "The reply was stopped."))
+                if on_event is not None:
+                    on_event(Completed(stopped))
+            raise
+        finally:
+            await events.aclose()
+        if result is None:  # unreachable: the stream always ends with Completed
+            result = decoder.result(ApiError(ErrorKind.PROTOCOL, "The reply ended unexpectedly."))
+        return result
+
+    async def _stream(
+        self, request: ChatRequest, decoder: TurnDecoder
+    ) -> AsyncGenerator[StreamEvent, None]:
+        decoder.started = time.perf_counter()
+        error: ApiError | None = None
+        streamed = False
+        try:
+            key = self._key()
+            if key is None:
+                raise ApiError(ErrorKind.AUTH, _AUTH_MISSING + ".")
+            decoder.secret = key
+            base = self._check_url(with_key=True)
+            body = json.dumps(
+                request.to_payload(), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode()
+        except ApiError as exc:
+            error = exc
+        except (TypeError, ValueError) as exc:
+            error = ApiError(
+                ErrorKind.BAD_REQUEST, f"The request could not be encoded: {type(exc).__name__}."
+            )
+
+        if error is None:
+            url = self._base_url + "/chat/completions"
+            host = base.host
+            headers = {
+                "Authorization": f"Bearer {key}",
+                "Accept": "text/event-stream",
+                "Accept-Encoding": "identity",
+                "Cache-Control": "no-store",
+                "Content-Type": "application/json",
+            }
+            task = asyncio.current_task()
+            assert task is not None, "stream_chat must be consumed inside an asyncio task"
+            cancelling = task.cancelling()
+            watchdog = _Watchdog(self._config.timeouts, decoder, task)
+            in_body = False
+            log.debug("POST %s model=%s", url, request.model)
+            try:
+                async with self._http.stream(
+                    "POST", url, content=body, headers=headers, extensions={"trace": watchdog.trace}
+                ) as response:
+                    in_body = True
+                    status = response.status_code
+                    mime = response.headers.get("content-type", "").partition(";")[0]
+                    mime = mime.strip().lower()
+                    if status != 200:
+                        try:
+                            raw = await _read_body(response, watchdog, _ERROR_BODY_CAP)
+                        except httpx.HTTPError:
+                            raw = b""  # the status alone still says what went wrong
+                        error = error_from_response(
+                            status, response.headers, raw, path=url, secret=key
+                        )
+                    elif mime == "text/event-stream":
+                        streamed = True
+                        mono = time.monotonic
+                        feed_frame = decoder.feed_frame
+                        batches = _frame_batches(response)
+                        async with contextlib.aclosing(batches):
+                            # Hot loop: one iteration per network read, not per line or event.
+                            async for frames in batches:
+                                watchdog.active = False
+                                for event_type, data in frames:
+                                    for item in feed_frame(event_type, data):
+                                        yield item
+                                    if decoder.done or decoder.error is not None:
+                                        break
+                                watchdog.active = True
+                                watchdog.last = mono()
+                                if decoder.done or decoder.error is not None:
+                                    break
+                            error = decoder.error
+                            if decoder.done and error is None:
+                                # Read the end of the body so the connection can be reused;
+                                # anything after [DONE] is ignored.
+                                watchdog.drain()
+                                async for _ in batches:
+                                    pass
+                    elif mime == "application/json" or mime.endswith("+json"):
+                        raw = await _read_body(response, watchdog, _JSON_BODY_CAP)
+                        try:
+                            obj = json.loads(raw)
+                        except ValueError:
+                            raise DecodeError("the response is not valid JSON") from None
+                        events = decoder.feed_completion(obj)
+                        if decoder.error is not None:
+                            error = decoder.error
+                        else:
+                            decoder.done = True
+                        watchdog.active = False
+                        for item in events:
+                            yield item
+                        watchdog.active = True
+                    else:
+                        error = ApiError(
+                            ErrorKind.PROTOCOL,
+                            "The server sent an unexpected kind of response "
+                            f"({mime or 'no content type'}) instead of a chat reply.",
+                        )
+            except asyncio.CancelledError:
+                if not watchdog.fired or task.uncancel() > cancelling:
+                    raise  # the consumer's own cancellation (possibly besides ours)
+                if watchdog.expired is not None and not decoder.complete:
+                    error = self._timeout_error(watchdog.expired)
+                else:  # the grace after [DONE] ran out, or a stall after the finish_reason
+                    log.debug("stream stalled after the reply was complete; treated as done")
+            except httpx.HTTPError as exc:
+                if not (decoder.complete and in_body and streamed):
+                    error = self._transport_error(exc, decoder, in_body, host)
+            except DecodeError as exc:
+                error = ApiError(
+                    ErrorKind.PROTOCOL,
+                    f"The server sent a reply that could not be read ({exc}).",
+                )
+            except Exception as exc:  # a bug here must still end the turn cleanly
+                log.exception("unexpected failure while streaming")
+                error = ApiError(
+                    ErrorKind.PROTOCOL,
+                    f"Unexpected failure while reading the reply ({type(exc).__name__}).",
+                )
+            finally:
+                watchdog.stop()
+
+            if error is None and streamed and not decoder.complete:
+                error = ApiError(
+                    ErrorKind.INTERRUPTED,
+                    "The connection closed before the reply was complete.",
+                )
+        decoder.ended = time.perf_counter()
+
+        # The connection is closed (or back in the pool): the tail of the turn.
+        result = decoder.result(error)
+        tail: list[StreamEvent] = []
+        if decoder.usage is not None:
+            tail.append(UsageReport(decoder.usage))
+        reported, usage_cost = decoder.reported_cost, decoder.usage_cost
+        known = decoder.usage is not None or reported is not None or usage_cost is not None
+        if error is None or known:
+            model = decoder.model
+            if model is None and request.model != SMART_ROUTER and request.model[:1] != "@":
+                model = request.model
+            if needs_estimate(reported, usage_cost, decoder.usage):
+                usd, source = await asyncio.to_thread(
+                    resolve_cost, reported, usage_cost, model, decoder.usage
+                )
+            else:
+                usd, source = resolve_cost(reported, usage_cost, model, decoder.usage)
+            result.cost_usd, result.cost_source = usd, source
+            tail.append(CostReport(usd, source))
+        else:
+            result.cost_source = CostSource.UNKNOWN
+        if decoder.finish_reason is not None:
+            tail.append(Finished(decoder.finish_reason))
+        if error is not None:
+            log.info("chat turn failed: %s (%s)", error.kind.value, error.status)
+            tail.append(Failed(error))
+        tail.append(Completed(result))
+        for item in tail:
+            yield item
+
+    # ------------------------------------------------------------------ models
+
+    async def list_models(self) -> list[ModelInfo]:
+        """`GET {base}/models` (no key needed on /v3; sent when set and safe). Raises ApiError."""
+        try:
+            key = self._key()
+        except ApiError:
+            key = None
+        base = self._check_url(with_key=False)
+        headers = {"Accept": "application/json"}
+        if key is not None and (base.scheme == "https" or is_loopback_host(base.host)):
+            headers["Authorization"] = f"Bearer {key}"
+        url = self._base_url + "/models"
+        decoder = TurnDecoder(secret=key)
+        try:
+            async with asyncio.timeout(self._config.timeouts.total):
+                response = await self._http.get(url, headers=headers)
+        except TimeoutError:
+            raise self._timeout_error(TimeoutPhase.TOTAL) from None
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, decoder, False, base.host) from None
+        if response.status_code != 200:
+            raise error_from_response(
+                response.status_code, response.headers, response.content, path=url, secret=key
+            )
+        try:
+            models = parse_model_list(json.loads(response.content))
+        except ValueError:
+            models = None
+        if models is None:
+            raise ApiError(ErrorKind.PROTOCOL, "The server sent a model list that is not valid.")
+        return models
+
+    async def verify_key(self) -> None:
+        """Check the key without spending anything: `GET /v3/upload` lists the caller's files.
+
+        Raises ApiError (AUTH for a refused key) and returns None when the key works.
+        """
+        key = self._key()
+        if not key:
+            raise ApiError(ErrorKind.AUTH, "No API key was given.")
+        base = self._check_url(with_key=True)
+        root = self._base_url.removesuffix("/llm")
+        url = root + "/upload"
+        decoder = TurnDecoder(secret=key)
+        headers = {"Accept": "application/json", "Authorization": f"Bearer {key}"}
+        try:
+            async with asyncio.timeout(self._config.timeouts.first_byte):
+                response = await self._http.get(url, headers=headers)
+        except TimeoutError:
+            raise self._timeout_error(TimeoutPhase.FIRST_BYTE) from None
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, decoder, False, base.host) from None
+        if response.status_code != 200:
+            raise error_from_response(
+                response.status_code, response.headers, response.content, path=url, secret=key
+            )
+
+
+async def _frame_batches(
+    response: httpx.Response,
+) -> AsyncGenerator[list[tuple[str, str]], None]:
+    """The SSE events completed by each network read (httpx decodes UTF-8 incrementally)."""
+    parser = SSEParser()
+    feed = parser.feed
+    async for text in response.aiter_text():
+        frames = feed(text)
+        if frames:
+            yield frames
+    frames = parser.flush()
+    if frames:
+        yield frames
+
+
+def _reason(exc: BaseException, secret: str | None) -> str:
+    text = redact(" ".join(str(exc).split()) or type(exc).__name__, secret)
+    text = text.rstrip(".")
+    return text[:200]
+
+
+async def _read_body(response: httpx.Response, watchdog: _Watchdog, cap: int) -> bytes:
+    """The body up to `cap` bytes; each received piece counts as activity for the watchdog."""
+    parts: list[bytes] = []
+    size = 0
+    async for piece in response.aiter_bytes():
+        watchdog.last = time.monotonic()
+        parts.append(piece)
+        size += len(piece)
+        if size >= cap:
+            break
+    return b"".join(parts)[:cap]

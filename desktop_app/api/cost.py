@@ -1,0 +1,97 @@
+"""What one turn cost, and where that figure comes from.
+
+Order of preference (see the wire reference): the top-level `cost` Eden puts on its final chunk,
+then `usage.cost` (OpenRouter and other OpenAI-compatible routers), then an estimate from the
+token usage and the `genai-prices` table, then unknown. Every figure is tagged with its
+`CostSource` so the UI can mark estimates.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from desktop_app.api.events import CostSource, Usage
+
+__all__ = ["estimate_cost", "parse_cost", "resolve_cost"]
+
+log = logging.getLogger(__name__)
+
+
+def parse_cost(value: Any) -> float | None:
+    """A USD amount from a JSON value (number or numeric string), or None if it is not one."""
+    if type(value) is float or type(value) is int:
+        number = float(value)
+    elif type(value) is str:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:  # None, bool, containers
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    return number
+
+
+def estimate_cost(model: str | None, usage: Usage | None) -> float | None:
+    """USD estimated from token usage with the bundled `genai-prices` table, or None.
+
+    `model` is "provider/model" (the routed one); the table knows providers such as `openai`,
+    `anthropic` and `google`, not `edenai`, so the provider is split off and passed on its own.
+    The package is imported here, lazily: importing it costs about 160 ms and most turns never
+    need it. Never raises.
+    """
+    if not model or usage is None:
+        return None
+    if usage.prompt_tokens is None and usage.completion_tokens is None:
+        return None
+    provider, sep, name = model.partition("/")
+    if not sep:
+        provider, name = "", model
+    name = name.split(":", 1)[0]  # "openai/gpt-4o:cost" style suffixes
+    if not name:
+        return None
+    try:
+        from genai_prices import Usage as PriceUsage
+        from genai_prices import calc_price
+
+        price_usage = PriceUsage(
+            input_tokens=usage.prompt_tokens or 0,
+            output_tokens=usage.completion_tokens or 0,
+            cache_read_tokens=usage.cached_tokens or 0,
+        )
+        if provider:
+            calculation = calc_price(price_usage, name, provider_id=provider)
+        else:
+            calculation = calc_price(price_usage, name)
+        total = float(calculation.total_price)
+    except Exception as exc:  # unknown model or provider, or a table the package cannot read
+        log.debug("no price estimate for %s: %s", model, exc)
+        return None
+    if not math.isfinite(total) or total < 0:
+        return None
+    return total
+
+
+def resolve_cost(
+    reported: float | None,
+    usage_cost: float | None,
+    model: str | None,
+    usage: Usage | None,
+) -> tuple[float | None, CostSource]:
+    """Pick the best cost figure: reported top-level → `usage.cost` → estimate → unknown."""
+    if reported is not None:
+        return reported, CostSource.REPORTED
+    if usage_cost is not None:
+        return usage_cost, CostSource.REPORTED
+    estimate = estimate_cost(model, usage)
+    if estimate is not None:
+        return estimate, CostSource.ESTIMATED
+    return None, CostSource.UNKNOWN
+
+
+def needs_estimate(reported: float | None, usage_cost: float | None, usage: Usage | None) -> bool:
+    """True when `resolve_cost` would have to consult the price table (slow the first time)."""
+    return reported is None and usage_cost is None and usage is not None
