@@ -1,1 +1,62 @@
-"""Qt-free durable history in SQLite."""
+"""Qt-free durable history in SQLite.
+
+`HistoryStore.open(AppPaths.database_file)` gives the store; see `history.py` for the API,
+`schema.py` for tables and migrations, `database.py` for damage handling and backups,
+`export.py` for the export formats and `text.py` for titles and search snippets.
+"""
+
+from desktop_app.store.database import OpenReport
+from desktop_app.store.errors import (
+    ImportFormatError,
+    MigrationError,
+    NotFoundError,
+    StoreAccessError,
+    StoreError,
+    StoreOpenError,
+    StoreTooNewError,
+)
+from desktop_app.store.export import EXPORT_FORMAT, EXPORT_SCHEMA_VERSION
+from desktop_app.store.history import HistoryStore
+from desktop_app.store.models import (
+    Conversation,
+    InterruptedReply,
+    OpenTab,
+    ReplyInfo,
+    ReplyStatus,
+    SearchHit,
+    StoredMessage,
+    TabsState,
+    Totals,
+    TurnResultLike,
+)
+from desktop_app.store.schema import SCHEMA_VERSION
+from desktop_app.store.text import HIT_END, HIT_START, make_title, split_snippet
+
+__all__ = [
+    "EXPORT_FORMAT",
+    "EXPORT_SCHEMA_VERSION",
+    "HIT_END",
+    "HIT_START",
+    "SCHEMA_VERSION",
+    "Conversation",
+    "HistoryStore",
+    "ImportFormatError",
+    "InterruptedReply",
+    "MigrationError",
+    "NotFoundError",
+    "OpenReport",
+    "OpenTab",
+    "ReplyInfo",
+    "ReplyStatus",
+    "SearchHit",
+    "StoreAccessError",
+    "StoreError",
+    "StoreOpenError",
+    "StoreTooNewError",
+    "StoredMessage",
+    "TabsState",
+    "Totals",
+    "TurnResultLike",
+    "make_title",
+    "split_snippet",
+]

@@ -1,0 +1,467 @@
+"""Export a conversation as Markdown or JSON, and import the JSON back.
+
+The JSON export (`format: "routechat.conversation"`, `schema_version: 1`) holds the
+conversation and every message in order, alternatives included, each assistant reply with its
+turn data: status, requested tier and candidates, requested and routed model, token usage, cost
+and its source, time to first token, total time, finish reason, error, retries and fallback.
+Times are ISO 8601 in UTC. `parent` is the index (in `messages`) of the prompt a reply answers.
+No key or credential is stored in the database, so none can appear in an export; an import
+ignores every field it does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from desktop_app import APP_NAME, __version__
+from desktop_app.store.errors import ImportFormatError
+from desktop_app.store.models import (
+    COST_SOURCES,
+    FINAL_STATUSES,
+    ROLES,
+    Conversation,
+    ReplyInfo,
+    StoredMessage,
+    Totals,
+)
+from desktop_app.store.text import make_title
+
+EXPORT_FORMAT = "routechat.conversation"
+EXPORT_SCHEMA_VERSION = 1
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def _reply_json(reply: ReplyInfo) -> dict[str, Any]:
+    return {
+        "status": reply.status.value,
+        "requested_tier_id": reply.requested_tier_id,
+        "candidates": list(reply.candidates) if reply.candidates is not None else None,
+        "requested_model": reply.requested_model,
+        "routed_model": reply.routed_model,
+        "usage": {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "total_tokens": reply.total_tokens,
+            "cached_tokens": reply.cached_tokens,
+        },
+        "cost_usd": reply.cost_usd,
+        "cost_source": reply.cost_source,
+        "ttft_ms": reply.ttft_ms,
+        "total_ms": reply.total_ms,
+        "finish_reason": reply.finish_reason,
+        "error": (
+            {"kind": reply.error_kind, "message": reply.error_message, "status": reply.error_status}
+            if reply.error_kind or reply.error_message
+            else None
+        ),
+        "retry_count": reply.retry_count,
+        "fallback_used": reply.fallback_used,
+        "started_at": iso(reply.started_at),
+        "finished_at": iso(reply.finished_at),
+    }
+
+
+def to_json(
+    conversation: Conversation,
+    messages: Sequence[StoredMessage],
+    totals: Totals,
+    database_schema_version: int,
+) -> dict[str, Any]:
+    index = {m.id: i for i, m in enumerate(messages)}
+    return {
+        "format": EXPORT_FORMAT,
+        "schema_version": EXPORT_SCHEMA_VERSION,
+        "database_schema_version": database_schema_version,
+        "exported_by": f"{APP_NAME} {__version__}",
+        "exported_at": iso(datetime.now(UTC).timestamp()),
+        "conversation": {
+            "title": conversation.title,
+            "created_at": iso(conversation.created_at),
+            "updated_at": iso(conversation.updated_at),
+            "tier_id": conversation.tier_id,
+            "pinned": conversation.pinned,
+            "archived": conversation.archived,
+        },
+        "totals": {"turns": totals.turns, "cost_usd": totals.cost_usd},
+        "messages": [
+            {
+                "role": m.role,
+                "content": m.content,
+                "created_at": iso(m.created_at),
+                "tool_calls": m.tool_calls,
+                "tool_call_id": m.tool_call_id,
+                "parent": index.get(m.parent_id) if m.parent_id is not None else None,
+                "chosen": m.is_chosen,
+                "reply": _reply_json(m.reply) if m.reply else None,
+            }
+            for m in messages
+        ],
+    }
+
+
+def _money(usd: float) -> str:
+    text = f"{usd:.6f}".rstrip("0").rstrip(".")
+    return "$" + (text if text not in ("", "-0") else "0")
+
+
+def _duration(ms: float) -> str:
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
+
+
+def reply_summary(reply: ReplyInfo) -> str:
+    """One line: model, tier, cost and source, tokens, timings, status."""
+    parts = [f"Model: {reply.routed_model or 'unknown'}"]
+    if reply.requested_tier_id:
+        tier = f"tier {reply.requested_tier_id}"
+        if reply.candidates:
+            tier += " (" + ", ".join(reply.candidates) + ")"
+        parts.append(tier)
+    elif reply.requested_model:
+        parts.append(f"requested {reply.requested_model}")
+    if reply.cost_usd is not None:
+        parts.append(f"cost {_money(reply.cost_usd)} ({reply.cost_source})")
+    else:
+        parts.append("cost unknown")
+    if reply.prompt_tokens is not None or reply.completion_tokens is not None:
+        tokens = f"tokens {reply.prompt_tokens or 0} in / {reply.completion_tokens or 0} out"
+        if reply.cached_tokens:
+            tokens += f" ({reply.cached_tokens} cached)"
+        parts.append(tokens)
+    if reply.ttft_ms is not None:
+        parts.append(f"first token {_duration(reply.ttft_ms)}")
+    if reply.total_ms is not None:
+        parts.append(f"total {_duration(reply.total_ms)}")
+    if reply.retry_count:
+        parts.append(f"{reply.retry_count} retr{'y' if reply.retry_count == 1 else 'ies'}")
+    if reply.fallback_used:
+        parts.append("fallback used")
+    parts.append(reply.status.value)
+    if reply.error_message:
+        parts.append(f"error: {reply.error_message}")
+    return " · ".join(parts)
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_HEADINGS = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool result"}
+
+
+def _message_markdown(m: StoredMessage, heading: str) -> list[str]:
+    title = f"{heading} {_HEADINGS.get(m.role, m.role)} · {_when(m.created_at)}"
+    if m.role == "tool" and m.tool_call_id:
+        title += f" · call {m.tool_call_id}"
+    out = [title, ""]
+    if m.content:
+        out += [m.content, ""]
+    if m.tool_calls:
+        out += ["Tool calls:", "", "```json", json.dumps(m.tool_calls, indent=2), "```", ""]
+    if m.reply:
+        out += ["> " + reply_summary(m.reply), ""]
+    return out
+
+
+def to_markdown(
+    conversation: Conversation, messages: Sequence[StoredMessage], totals: Totals
+) -> str:
+    out = [f"# {conversation.display_title}", ""]
+    spend = _money(totals.cost_usd) + (" (partly estimated)" if totals.includes_estimates else "")
+    out += [
+        f"*Exported from {APP_NAME} {__version__} · started {_when(conversation.created_at)} · "
+        f"{totals.turns} turn{'s' if totals.turns != 1 else ''} · {spend}*",
+        "",
+    ]
+    alternatives: dict[int, list[StoredMessage]] = {}
+    for m in messages:
+        if not m.is_chosen and m.parent_id is not None:
+            alternatives.setdefault(m.parent_id, []).append(m)
+    for m in messages:
+        if not m.is_chosen:
+            continue
+        out += _message_markdown(m, "##")
+        if m.role == "user":
+            continue
+        if m.reply and m.parent_id is not None:
+            for alt in alternatives.pop(m.parent_id, []):
+                out += _message_markdown(alt, "### Alternative:")
+    for rest in alternatives.values():  # alternatives whose chosen sibling is gone
+        for alt in rest:
+            out += _message_markdown(alt, "### Alternative:")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedMessage:
+    role: str
+    content: str
+    created_at: float | None
+    tool_calls: list[dict[str, Any]] | None
+    tool_call_id: str | None
+    parent: int | None
+    chosen: bool
+    reply: dict[str, Any] | None  # replies-table columns
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedConversation:
+    title: str
+    created_at: float | None
+    updated_at: float | None
+    tier_id: str | None
+    pinned: bool
+    archived: bool
+    messages: list[ImportedMessage]
+
+
+def _fail(where: str, what: str) -> ImportFormatError:
+    return ImportFormatError(f"Not a valid RouteChat conversation export: {where}: {what}")
+
+
+def _obj(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(where, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _opt_str(obj: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _fail(f"{where}.{key}", f"expected text, got {type(value).__name__}")
+
+
+def _opt_bool(obj: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    value = obj.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    raise _fail(f"{where}.{key}", f"expected true or false, got {value!r}")
+
+
+def _opt_int(obj: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail(f"{where}.{key}", f"expected a whole number ≥ 0, got {value!r}")
+    return value
+
+
+def _opt_float(obj: Mapping[str, Any], key: str, where: str) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _fail(f"{where}.{key}", f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _opt_time(obj: Mapping[str, Any], key: str, where: str) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed.timestamp()
+    raise _fail(f"{where}.{key}", f"expected an ISO 8601 time, got {value!r}")
+
+
+def _parse_reply(value: Any, where: str) -> dict[str, Any]:
+    obj = _obj(value, where)
+    status = obj.get("status", "complete")
+    if status == "streaming":  # exported mid-stream: it will never finish now
+        status = "interrupted"
+    if status not in FINAL_STATUSES:
+        raise _fail(f"{where}.status", f"expected one of {', '.join(sorted(FINAL_STATUSES))}")
+    cost_source = obj.get("cost_source", "unknown")
+    if cost_source not in COST_SOURCES:
+        raise _fail(f"{where}.cost_source", f"expected one of {', '.join(COST_SOURCES)}")
+    candidates = obj.get("candidates")
+    if candidates is not None and (
+        not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates)
+    ):
+        raise _fail(f"{where}.candidates", "expected a list of model names")
+    usage = _obj(obj.get("usage") or {}, f"{where}.usage")
+    error = _obj(obj.get("error") or {}, f"{where}.error")
+    retry_count = _opt_int(obj, "retry_count", where)
+    return {
+        "status": status,
+        "requested_tier_id": _opt_str(obj, "requested_tier_id", where),
+        "candidates": json.dumps(candidates) if candidates is not None else None,
+        "requested_model": _opt_str(obj, "requested_model", where),
+        "routed_model": _opt_str(obj, "routed_model", where),
+        "prompt_tokens": _opt_int(usage, "prompt_tokens", f"{where}.usage"),
+        "completion_tokens": _opt_int(usage, "completion_tokens", f"{where}.usage"),
+        "total_tokens": _opt_int(usage, "total_tokens", f"{where}.usage"),
+        "cached_tokens": _opt_int(usage, "cached_tokens", f"{where}.usage"),
+        "cost_usd": _opt_float(obj, "cost_usd", where),
+        "cost_source": cost_source,
+        "ttft_ms": _opt_float(obj, "ttft_ms", where),
+        "total_ms": _opt_float(obj, "total_ms", where),
+        "finish_reason": _opt_str(obj, "finish_reason", where),
+        "error_kind": _opt_str(error, "kind", f"{where}.error"),
+        "error_message": _opt_str(error, "message", f"{where}.error"),
+        "error_status": _opt_int(error, "status", f"{where}.error"),
+        "retry_count": retry_count or 0,
+        "fallback_used": int(_opt_bool(obj, "fallback_used", where, False)),
+        "started_at": _opt_time(obj, "started_at", where),
+        "finished_at": _opt_time(obj, "finished_at", where),
+    }
+
+
+def _parse_message(value: Any, index: int) -> ImportedMessage:
+    where = f"messages[{index}]"
+    obj = _obj(value, where)
+    role = obj.get("role")
+    if role not in ROLES:
+        raise _fail(f"{where}.role", f"expected one of {', '.join(ROLES)}, got {role!r}")
+    content = obj.get("content", "")
+    if content is None:
+        content = ""
+    if not isinstance(content, str):
+        raise _fail(f"{where}.content", f"expected text, got {type(content).__name__}")
+    tool_calls = obj.get("tool_calls")
+    if tool_calls is not None and (
+        not isinstance(tool_calls, list) or not all(isinstance(c, dict) for c in tool_calls)
+    ):
+        raise _fail(f"{where}.tool_calls", "expected a list of objects")
+    parent = obj.get("parent")
+    if parent is not None and (
+        isinstance(parent, bool) or not isinstance(parent, int) or not 0 <= parent < index
+    ):
+        raise _fail(f"{where}.parent", f"expected the index of an earlier message, got {parent!r}")
+    reply = obj.get("reply")
+    if reply is not None and role != "assistant":
+        raise _fail(f"{where}.reply", "only assistant messages carry reply data")
+    return ImportedMessage(
+        role=role,
+        content=content,
+        created_at=_opt_time(obj, "created_at", where),
+        tool_calls=tool_calls or None,
+        tool_call_id=_opt_str(obj, "tool_call_id", where),
+        parent=parent,
+        chosen=_opt_bool(obj, "chosen", where, True),
+        reply=_parse_reply(reply, f"{where}.reply") if reply is not None else None,
+    )
+
+
+def parse_import(data: str | bytes | Mapping[str, Any]) -> ImportedConversation:
+    if isinstance(data, str | bytes):
+        if len(data) > MAX_IMPORT_BYTES:
+            raise ImportFormatError("The file is too large to be a conversation export.")
+        try:
+            data = json.loads(data)
+        except UnicodeDecodeError as exc:
+            raise ImportFormatError(f"The file is not UTF-8 text: {exc.reason}.") from exc
+        except json.JSONDecodeError as exc:
+            raise ImportFormatError(
+                f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+            ) from exc
+        except RecursionError as exc:
+            raise ImportFormatError("The file is nested too deeply to be an export.") from exc
+    root = _obj(data, "top level")
+    if root.get("format") != EXPORT_FORMAT:
+        raise _fail("format", f"expected {EXPORT_FORMAT!r}, got {root.get('format')!r}")
+    version = root.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _fail("schema_version", f"expected a positive whole number, got {version!r}")
+    if version > EXPORT_SCHEMA_VERSION:
+        raise ImportFormatError(
+            f"This export was written by a newer RouteChat (format version {version}; this "
+            f"version reads up to {EXPORT_SCHEMA_VERSION}). Update RouteChat to import it."
+        )
+    conv = _obj(root.get("conversation") or {}, "conversation")
+    messages = root.get("messages")
+    if not isinstance(messages, list):
+        raise _fail("messages", "expected a list")
+    parsed = [_parse_message(m, i) for i, m in enumerate(messages)]
+    return ImportedConversation(
+        title=_opt_str(conv, "title", "conversation") or "",
+        created_at=_opt_time(conv, "created_at", "conversation"),
+        updated_at=_opt_time(conv, "updated_at", "conversation"),
+        tier_id=_opt_str(conv, "tier_id", "conversation"),
+        pinned=_opt_bool(conv, "pinned", "conversation", False),
+        archived=_opt_bool(conv, "archived", "conversation", False),
+        messages=parsed,
+    )
+
+
+def insert_import(conn: sqlite3.Connection, data: ImportedConversation, now: float) -> int:
+    """Insert a parsed import as a new conversation inside the caller's transaction."""
+    title = data.title
+    if not title:
+        first = next((m.content for m in data.messages if m.role == "user"), "")
+        title = make_title(first)
+    created = data.created_at if data.created_at is not None else now
+    cur = conn.execute(
+        "INSERT INTO conversations (title, created_at, updated_at, tier_id, pinned, archived) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            " ".join(title.split()),
+            created,
+            data.updated_at if data.updated_at is not None else created,
+            data.tier_id,
+            int(data.pinned),
+            int(data.archived),
+        ),
+    )
+    conversation_id = cur.lastrowid
+    assert conversation_id is not None
+    ids: list[int] = []
+    for position, m in enumerate(data.messages):
+        at = m.created_at if m.created_at is not None else created
+        cur = conn.execute(
+            "INSERT INTO messages (conversation_id, position, role, content, tool_calls, "
+            "tool_call_id, created_at, parent_id, is_chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                position,
+                m.role,
+                m.content,
+                json.dumps(m.tool_calls, ensure_ascii=False) if m.tool_calls else None,
+                m.tool_call_id,
+                at,
+                ids[m.parent] if m.parent is not None else None,
+                int(m.chosen),
+            ),
+        )
+        assert cur.lastrowid is not None
+        ids.append(cur.lastrowid)
+        if m.reply is not None:
+            columns = dict(m.reply)
+            if columns["started_at"] is None:
+                columns["started_at"] = at
+            columns["message_id"] = cur.lastrowid
+            columns["conversation_id"] = conversation_id
+            names = ", ".join(columns)
+            marks = ", ".join("?" for _ in columns)
+            conn.execute(f"INSERT INTO replies ({names}) VALUES ({marks})", tuple(columns.values()))
+    return conversation_id

@@ -1,0 +1,202 @@
+"""Plain records the store returns, and the shapes it accepts.
+
+The store does not import `desktop_app.api` (the layers contract keeps `store` and `api`
+independent). `finish_reply` accepts anything shaped like `api.events.TurnResult` instead:
+the Protocols below describe exactly the attributes it reads, and `TurnResult`, `Usage`,
+`ToolCall` and `ApiError` satisfy them structurally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class ReplyStatus(StrEnum):
+    """Status of one assistant reply; `api.events.TurnStatus` plus `streaming`."""
+
+    STREAMING = "streaming"  # being written right now (or the app died while it was)
+    COMPLETE = "complete"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+FINAL_STATUSES = frozenset(s.value for s in ReplyStatus if s is not ReplyStatus.STREAMING)
+ROLES = ("system", "user", "assistant", "tool")
+COST_SOURCES = ("reported", "estimated", "unknown")
+
+
+# --- what finish_reply accepts (read-only views, so enums and subclasses fit) -------------
+
+
+class UsageLike(Protocol):
+    @property
+    def prompt_tokens(self) -> int | None: ...
+    @property
+    def completion_tokens(self) -> int | None: ...
+    @property
+    def total_tokens(self) -> int | None: ...
+    @property
+    def cached_tokens(self) -> int | None: ...
+
+
+class ToolCallLike(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class ErrorLike(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def status(self) -> int | None: ...
+
+
+class TurnResultLike(Protocol):
+    """What the store reads from `api.events.TurnResult`."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def tool_calls(self) -> Sequence[ToolCallLike]: ...
+    @property
+    def usage(self) -> UsageLike | None: ...
+    @property
+    def cost_usd(self) -> float | None: ...
+    @property
+    def cost_source(self) -> str: ...
+    @property
+    def finish_reason(self) -> str | None: ...
+    @property
+    def error(self) -> ErrorLike | None: ...
+    @property
+    def ttft_ms(self) -> float | None: ...
+    @property
+    def total_ms(self) -> float: ...
+    @property
+    def status(self) -> str: ...
+
+
+# --- what the store returns ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: int
+    title: str  # "" until the first prompt names it (see `display_title`)
+    created_at: float  # Unix seconds (UTC)
+    updated_at: float  # last message, rename, pin or tier change
+    tier_id: str | None
+    pinned: bool
+    archived: bool
+    deleted_at: float | None  # set: in the trash, restorable until purged
+    draft: str  # the composer text not sent yet
+
+    @property
+    def display_title(self) -> str:
+        return self.title or "New conversation"
+
+    @property
+    def day(self) -> date:
+        """Local calendar day of the last activity, for grouping the history list."""
+        return datetime.fromtimestamp(self.updated_at).date()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyInfo:
+    """Everything known about one assistant reply (one routed request)."""
+
+    status: ReplyStatus
+    requested_tier_id: str | None
+    candidates: tuple[str, ...] | None
+    requested_model: str | None  # "@edenai" or a fixed "provider/model"
+    routed_model: str | None  # the model that answered
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
+    cached_tokens: int | None
+    cost_usd: float | None
+    cost_source: str  # reported | estimated | unknown
+    ttft_ms: float | None
+    total_ms: float | None
+    finish_reason: str | None
+    error_kind: str | None
+    error_message: str | None
+    error_status: int | None
+    retry_count: int
+    fallback_used: bool
+    started_at: float
+    finished_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: int
+    conversation_id: int
+    position: int  # order inside the conversation, unique per conversation
+    role: str  # system | user | assistant | tool
+    content: str
+    tool_calls: list[dict[str, Any]] | None
+    tool_call_id: str | None
+    created_at: float
+    parent_id: int | None  # a reply's user message; sibling replies share it
+    is_chosen: bool  # False: an alternative reply kept beside the chosen one
+    reply: ReplyInfo | None  # set for assistant replies
+
+    def to_api(self) -> dict[str, Any]:
+        """The OpenAI-shaped message for the next request's history."""
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = self.tool_calls
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptedReply:
+    """A reply found still 'streaming' at startup: the app died while it streamed."""
+
+    message_id: int
+    conversation_id: int
+    text_length: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    conversation_id: int
+    message_id: int
+    conversation_title: str
+    role: str
+    created_at: float
+    snippet: str  # hits wrapped in HIT_START/HIT_END (see store.search)
+    rank: float  # bm25: lower is better
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    turns: int  # finished replies (any final status)
+    cost_usd: float  # sum of known costs
+    priced_turns: int  # replies with a cost (reported or estimated)
+    includes_estimates: bool  # some of the sum is an estimate: show it as "≈"
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTab:
+    conversation_id: int | None  # None: a new tab with nothing sent yet
+    tier_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TabsState:
+    tabs: tuple[OpenTab, ...] = ()
+    selected: int | None = None  # index into tabs

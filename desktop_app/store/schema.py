@@ -1,0 +1,177 @@
+"""The database schema as an ordered list of migrations.
+
+`PRAGMA user_version` holds the number of the last migration applied. A new database replays
+every migration from 1, so the path an upgraded database takes is the path every fresh one
+takes, and each release's tests exercise it. Each migration runs in one transaction together
+with the `user_version` bump: it applies entirely or not at all.
+
+Rules for adding one: append `Migration(n + 1, ...)`, never edit a released one, keep it
+idempotent within its transaction (no external side effects), and add a test that opens a
+hand-written database of the previous version.
+
+History:
+- v1: conversations, messages, replies (turn metadata), app_state.
+- v2: alternatives of one turn (`messages.parent_id`, `messages.is_chosen`), the composer
+  draft, richer turn data (candidates, requested model, cached tokens, retries, fallback),
+  full-text search (FTS5 external-content table kept in sync by triggers) and the indexes that
+  statistics over all turns need.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    script: str = ""  # SQL statements, run one by one inside the migration's transaction
+    python: Callable[[sqlite3.Connection], None] | None = None  # runs after the script
+
+    def apply(self, conn: sqlite3.Connection) -> None:
+        for statement in split_statements(self.script):
+            conn.execute(statement)
+        if self.python is not None:
+            self.python(conn)
+
+
+def split_statements(script: str) -> Iterator[str]:
+    """Complete SQL statements of a script (trigger bodies stay whole)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip().strip(";").strip():
+                yield buf.strip()
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {buf.strip()!r}")
+
+
+V1 = """
+CREATE TABLE conversations (
+    id          INTEGER PRIMARY KEY,
+    title       TEXT    NOT NULL DEFAULT '',
+    created_at  REAL    NOT NULL,
+    updated_at  REAL    NOT NULL,
+    tier_id     TEXT,
+    pinned      INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+    archived    INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+    deleted_at  REAL
+);
+
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    position        INTEGER NOT NULL,
+    role            TEXT    NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+    content         TEXT    NOT NULL DEFAULT '',
+    tool_calls      TEXT,
+    tool_call_id    TEXT,
+    created_at      REAL    NOT NULL
+);
+CREATE UNIQUE INDEX messages_position ON messages (conversation_id, position);
+
+CREATE TABLE replies (
+    message_id        INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    conversation_id   INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    status            TEXT    NOT NULL CHECK (status IN
+                          ('streaming', 'complete', 'stopped', 'failed', 'interrupted')),
+    requested_tier_id TEXT,
+    routed_model      TEXT,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    total_tokens      INTEGER,
+    cost_usd          REAL,
+    cost_source       TEXT    NOT NULL DEFAULT 'unknown'
+                          CHECK (cost_source IN ('reported', 'estimated', 'unknown')),
+    ttft_ms           REAL,
+    total_ms          REAL,
+    finish_reason     TEXT,
+    error_kind        TEXT,
+    error_message     TEXT,
+    error_status      INTEGER,
+    started_at        REAL    NOT NULL,
+    finished_at       REAL
+);
+CREATE INDEX replies_status ON replies (status);
+
+CREATE TABLE app_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+V2 = """
+ALTER TABLE conversations ADD COLUMN draft TEXT NOT NULL DEFAULT '';
+CREATE INDEX conversations_recent ON conversations (pinned, updated_at, id);
+
+ALTER TABLE messages ADD COLUMN parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE;
+ALTER TABLE messages ADD COLUMN is_chosen INTEGER NOT NULL DEFAULT 1 CHECK (is_chosen IN (0, 1));
+CREATE INDEX messages_parent ON messages (parent_id) WHERE parent_id IS NOT NULL;
+
+-- v1 had one reply per prompt: its parent is the closest user message before it.
+UPDATE messages SET parent_id = (
+    SELECT u.id FROM messages AS u
+    WHERE u.conversation_id = messages.conversation_id
+      AND u.role = 'user' AND u.position < messages.position
+    ORDER BY u.position DESC LIMIT 1
+) WHERE role = 'assistant';
+
+ALTER TABLE replies ADD COLUMN candidates TEXT;
+ALTER TABLE replies ADD COLUMN requested_model TEXT;
+ALTER TABLE replies ADD COLUMN cached_tokens INTEGER;
+ALTER TABLE replies ADD COLUMN retry_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE replies ADD COLUMN fallback_used INTEGER NOT NULL DEFAULT 0
+    CHECK (fallback_used IN (0, 1));
+
+-- Startup looks for 'streaming' rows only: a partial index keeps that O(streaming).
+DROP INDEX replies_status;
+CREATE INDEX replies_streaming ON replies (status) WHERE status = 'streaming';
+-- Statistics over all turns: per day, per conversation, per routed model, per tier.
+CREATE INDEX replies_started ON replies (started_at);
+CREATE INDEX replies_conversation ON replies (conversation_id, started_at);
+CREATE INDEX replies_model ON replies (routed_model, started_at);
+CREATE INDEX replies_tier ON replies (requested_tier_id, started_at);
+
+-- External content: the text lives once, in messages; triggers keep the index in step.
+-- prefix '3': a 3-letter prefix query ("the*") reads one doclist, not thousands of words'.
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content,
+    content = 'messages',
+    content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '3'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+END;
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "conversations, messages, replies, app state", V1),
+    Migration(2, "alternatives, drafts, richer turn data, full-text search, statistics", V2),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+# Tables this application creates; a version-0 file holding anything else is not ours.
+OWN_TABLES = frozenset({"conversations", "messages", "replies", "app_state", "messages_fts"})
+
+
+def check_migrations(migrations: tuple[Migration, ...] = MIGRATIONS) -> None:
+    """Versions must be 1, 2, 3, ... in order (a test calls this)."""
+    for expected, migration in enumerate(migrations, start=1):
+        if migration.version != expected:
+            raise AssertionError(f"migration {migration.version} found where {expected} belongs")
