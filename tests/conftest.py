@@ -19,12 +19,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh ROUTECHAT_HOME for one test."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("ROUTECHAT_HOME", str(home))
-    yield home
+    return home
 
 
 @pytest.fixture(autouse=True)

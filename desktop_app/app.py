@@ -1,0 +1,102 @@
+"""Composition root: builds every object once, wires them, and owns start-up and shutdown order."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from desktop_app import APP_NAME, __version__
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.config.paths import AppPaths
+    from desktop_app.config.settings import Settings
+    from desktop_app.services.chat import TurnRecorder
+    from desktop_app.ui.app_controller import AppController
+    from desktop_app.ui.main_window import MainWindow
+
+DEMO_ROUTING_DELAY = 0.35  # seconds: inside the 100-500 ms the real router adds
+DEMO_TOKEN_DELAY = 0.015
+
+
+def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
+    """qasync does not install asyncio's async-generator hooks; httpx streams need them."""
+    sys.set_asyncgen_hooks(
+        firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
+        finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
+    )
+
+
+@dataclass
+class Composition:
+    window: MainWindow
+    controller: AppController
+
+
+def compose(
+    app: QApplication,
+    paths: AppPaths,
+    settings: Settings,
+    recorder: TurnRecorder | None = None,
+    base_url: str | None = None,
+) -> Composition:
+    """Build the window and its controller; tests call this with their own paths and URL."""
+    from desktop_app.api.client import ClientConfig, Timeouts
+    from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
+    from desktop_app.routing.tiers import TierCatalogue
+    from desktop_app.services.chat import NullRecorder
+    from desktop_app.ui.app_controller import AppController
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.theme import apply_theme
+
+    dark = apply_theme(app, settings.theme)
+    window = MainWindow()
+    t = settings.timeouts
+    controller = AppController(
+        window,
+        paths,
+        TierCatalogue(),
+        recorder or NullRecorder(),
+        ClientConfig(
+            base_url=base_url or settings.base_url,
+            timeouts=Timeouts(t.connect, t.first_byte, t.idle, t.total),
+        ),
+        settings.default_tier,
+        dark,
+        emulator_factory=lambda: EmulatorThread(
+            EmulatorConfig(routing_delay=DEMO_ROUTING_DELAY, token_delay=DEMO_TOKEN_DELAY)
+        ),
+        enter_sends=settings.enter_sends,
+    )
+    return Composition(window, controller)
+
+
+def run_gui(demo: bool = False) -> int:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.config.paths import default_paths
+    from desktop_app.config.settings import load_settings
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("routechat")
+    paths = default_paths().ensure()
+    settings, _warnings = load_settings(paths)
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    install_asyncgen_hooks(loop)
+
+    parts = compose(app, paths, settings)
+    parts.window.show()
+    parts.controller.start(demo=demo or settings.demo_mode)
+    with loop:
+        loop.run_until_complete(parts.controller.wait_shutdown())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    return 0

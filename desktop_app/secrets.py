@@ -1,0 +1,106 @@
+"""The API key lives in the OS keyring only (or the environment for one run), never in a file.
+
+Where no keyring backend exists (headless Linux without Secret Service), callers get a clear
+`KeyringUnavailable` with what to install, and may keep the key in memory for the session.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from enum import StrEnum
+
+import keyring
+import keyring.backends.fail
+import keyring.errors
+
+SERVICE = "RouteChat"  # the name users see in their keyring manager
+USERNAME = "eden-ai-api-key"
+ENV_VAR = "EDENAI_API_KEY"
+
+
+class KeySource(StrEnum):
+    ENVIRONMENT = "environment"
+    KEYRING = "keyring"
+    SESSION = "session"  # typed in this run only, not stored
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLookup:
+    key: str | None
+    source: KeySource
+    problem: str | None = None  # why the keyring could not be read, in words
+
+
+class KeyringUnavailable(RuntimeError):
+    """No usable keyring backend; the message says what to install."""
+
+
+def install_hint(platform: str = sys.platform) -> str:
+    if platform.startswith("linux"):
+        return (
+            "No system keyring is available. Install and start a Secret Service provider "
+            "(for example GNOME Keyring: `sudo apt install gnome-keyring`, or KeePassXC with "
+            "Secret Service enabled), then restart RouteChat. Until then you can use the key "
+            "for this session only, or set EDENAI_API_KEY in the environment."
+        )
+    return (
+        "The system keyring could not be used. Check that your account's keychain/credential "
+        "store is unlocked, or set EDENAI_API_KEY in the environment."
+    )
+
+
+def _backend_problem(exc: Exception) -> str:
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        return install_hint()
+    return f"The system keyring refused the request ({type(exc).__name__}). {install_hint()}"
+
+
+def keyring_available() -> tuple[bool, str | None]:
+    """Whether a real backend is configured; keyring falls back to `fail.Keyring` when none is."""
+    if isinstance(keyring.get_keyring(), keyring.backends.fail.Keyring):
+        return False, install_hint()
+    return True, None
+
+
+def load_key() -> KeyLookup:
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return KeyLookup(env, KeySource.ENVIRONMENT)
+    try:
+        stored = keyring.get_password(SERVICE, USERNAME)
+    except Exception as exc:  # any backend failure is reported, never raised into the UI
+        return KeyLookup(None, KeySource.NONE, _backend_problem(exc))
+    if stored:
+        return KeyLookup(stored, KeySource.KEYRING)
+    return KeyLookup(None, KeySource.NONE)
+
+
+def store_key(key: str) -> None:
+    key = key.strip()
+    if not key:
+        raise ValueError("The key is empty.")
+    try:
+        keyring.set_password(SERVICE, USERNAME, key)
+    except Exception as exc:
+        raise KeyringUnavailable(_backend_problem(exc)) from None
+
+
+def delete_key() -> bool:
+    """Remove the stored key; False when there was none."""
+    try:
+        keyring.delete_password(SERVICE, USERNAME)
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except Exception as exc:
+        raise KeyringUnavailable(_backend_problem(exc)) from None
+    return True
+
+
+def mask(key: str) -> str:
+    """What may be shown of a key: its first 4 and last 2 characters."""
+    if len(key) <= 8:
+        return "•" * len(key)
+    return f"{key[:4]}…{key[-2:]}"

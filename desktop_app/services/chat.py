@@ -1,0 +1,166 @@
+"""Running one chat turn: build the request from the tier, stream it, record every step.
+
+Qt-free. The caller (a UI controller or a test) passes `on_event` to see events as they come;
+the service owns what must survive a crash: the user's message is recorded before the request
+goes out, the reply while it streams (throttled) and at the end, also when cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from desktop_app.api.client import EdenClient
+from desktop_app.api.errors import ApiError, ErrorKind
+from desktop_app.api.events import (
+    Completed,
+    RoutedModel,
+    StreamEvent,
+    TextDelta,
+    TurnResult,
+    TurnStatus,
+)
+from desktop_app.api.request import ChatRequest
+from desktop_app.routing.tiers import Tier
+
+SAVE_INTERVAL_S = 0.5  # the reply on disk is never more than this behind the screen
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPlan:
+    """What a turn was sent with; recorded with the reply for the badge and statistics."""
+
+    tier_id: str
+    tier_label: str
+    model: str
+    candidates: tuple[str, ...] | None
+
+
+class TurnRecorder(Protocol):
+    """Where a turn's durable state goes (the SQLite store in the app)."""
+
+    def record_user_message(self, conversation_id: int, content: str) -> int: ...
+    def begin_reply(self, conversation_id: int, parent_id: int, plan: TurnPlan) -> int: ...
+    def update_reply(self, reply_id: int, text: str, model: str | None) -> None: ...
+    def finish_reply(self, reply_id: int, result: TurnResult) -> None: ...
+
+
+class NullRecorder:
+    """Records nothing (the headless CLI, some tests)."""
+
+    _next = 0
+
+    def _id(self) -> int:
+        self._next += 1
+        return self._next
+
+    def record_user_message(self, conversation_id: int, content: str) -> int:
+        return self._id()
+
+    def begin_reply(self, conversation_id: int, parent_id: int, plan: TurnPlan) -> int:
+        return self._id()
+
+    def update_reply(self, reply_id: int, text: str, model: str | None) -> None:
+        return None
+
+    def finish_reply(self, reply_id: int, result: TurnResult) -> None:
+        return None
+
+
+@dataclass
+class Turn:
+    """One turn in flight."""
+
+    conversation_id: int
+    plan: TurnPlan
+    user_message_id: int
+    reply_id: int
+    text: str = ""
+    model: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+
+def plan_for(tier: Tier) -> TurnPlan:
+    return TurnPlan(tier.id, tier.label, tier.model, tier.candidates)
+
+
+def build_request(
+    history: Sequence[dict[str, Any]], plan: TurnPlan, *, max_tokens: int | None = None
+) -> ChatRequest:
+    return ChatRequest(
+        tuple(history), model=plan.model, candidates=plan.candidates, max_tokens=max_tokens
+    )
+
+
+class ChatService:
+    def __init__(
+        self,
+        client: Callable[[], EdenClient],
+        recorder: TurnRecorder,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._recorder = recorder
+        self._clock = clock
+
+    @property
+    def recorder(self) -> TurnRecorder:
+        return self._recorder
+
+    def start_turn(
+        self, conversation_id: int, prompt: str | None, plan: TurnPlan, parent_id: int | None = None
+    ) -> Turn:
+        """Commit the user's message (unless resending an existing one) and open the reply."""
+        if prompt is not None:
+            parent_id = self._recorder.record_user_message(conversation_id, prompt)
+        assert parent_id is not None, "a resend names the user message it answers"
+        reply_id = self._recorder.begin_reply(conversation_id, parent_id, plan)
+        return Turn(conversation_id, plan, parent_id, reply_id)
+
+    async def run(
+        self,
+        turn: Turn,
+        history: Sequence[dict[str, Any]],
+        on_event: Callable[[StreamEvent], None],
+        *,
+        max_tokens: int | None = None,
+    ) -> TurnResult:
+        request = build_request(history, turn.plan, max_tokens=max_tokens)
+        last_save = self._clock()
+        result: TurnResult | None = None
+        try:
+            async for event in self._client().stream_chat(request):
+                if isinstance(event, TextDelta):
+                    turn.text += event.text
+                    now = self._clock()
+                    if now - last_save >= SAVE_INTERVAL_S:
+                        self._recorder.update_reply(turn.reply_id, turn.text, turn.model)
+                        last_save = now
+                elif isinstance(event, RoutedModel):
+                    turn.model = event.model
+                    self._recorder.update_reply(turn.reply_id, turn.text, turn.model)
+                elif isinstance(event, Completed):
+                    result = event.result
+                on_event(event)
+        except asyncio.CancelledError:
+            stopped = TurnResult(
+                text=turn.text,
+                model=turn.model,
+                status=TurnStatus.STOPPED,
+                error=ApiError(ErrorKind.CANCELLED, "Stopped."),
+                total_ms=(time.perf_counter() - turn.started) * 1000,
+            )
+            self._recorder.finish_reply(turn.reply_id, stopped)
+            raise
+        if result is None:  # the client always ends with Completed; guard against a bug there
+            result = TurnResult(
+                text=turn.text,
+                model=turn.model,
+                status=TurnStatus.INTERRUPTED if turn.text else TurnStatus.FAILED,
+                error=ApiError(ErrorKind.PROTOCOL, "The stream ended without a result."),
+            )
+        self._recorder.finish_reply(turn.reply_id, result)
+        return result

@@ -1,0 +1,350 @@
+"""The window's behaviour: key and demo mode, the client, tabs, totals, orderly shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMessageBox
+
+from desktop_app.api.client import ClientConfig, EdenClient
+from desktop_app.api.errors import ApiError
+from desktop_app.config.paths import AppPaths
+from desktop_app.routing.tiers import TierCatalogue
+from desktop_app.secrets import KeySource, keyring_available, load_key, mask, store_key
+from desktop_app.services.chat import ChatService, TurnRecorder
+from desktop_app.ui import format as fmt
+from desktop_app.ui.conversation_controller import ConversationController
+from desktop_app.ui.conversation_page import ConversationPage
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.markdown import MarkdownRenderer
+from desktop_app.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class AppController(QObject):
+    """Built once by the composition root; everything it needs comes in through here."""
+
+    shutdown_finished = Signal()
+
+    def __init__(
+        self,
+        window: MainWindow,
+        paths: AppPaths,
+        tiers: TierCatalogue,
+        recorder: TurnRecorder,
+        client_config: ClientConfig,
+        default_tier: str,
+        dark: bool,
+        emulator_factory: Callable[[], Any] | None = None,
+        enter_sends: bool = True,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.paths = paths
+        self.tiers = tiers
+        self.runner = TaskRunner(on_error=self._task_failed)
+        self.renderer = MarkdownRenderer(dark=dark)
+        self._client_config = client_config
+        self._client: EdenClient | None = None
+        self._key: str | None = None
+        self._key_source = KeySource.NONE
+        self._emulator_factory = emulator_factory
+        self._emulator: Any = None
+        self.demo = False
+        self.default_tier = default_tier
+        self.service = ChatService(self.client, recorder)
+        self.controllers: list[ConversationController] = []
+        self._closed_spend = 0.0
+        self._next_conversation = 1
+        self._shutting_down = False
+        self._shutdown_done = asyncio.Event()
+        self.enter_sends = enter_sends
+        w = window
+        w.new_tab.connect(lambda: self.new_conversation())
+        w.close_current_tab.connect(lambda: self.request_close(w.tabs.currentIndex()))
+        w.tabs.tabCloseRequested.connect(self.request_close)
+        w.tabs.renamed.connect(self._rename)
+        w.tabs.currentChanged.connect(self._focus_current)
+        w.quit_requested.connect(self.quit)
+        w.toggle_demo.connect(self._toggle_demo)
+        w.open_log_folder.connect(self._open_log_folder)
+        w.account_requested.connect(self.show_account)
+        w.welcome.try_demo.connect(lambda: self.start_demo())
+        w.welcome.save_key.connect(self._save_key)
+        w.welcome.test_key.connect(self._test_key)
+
+    # --- start-up ------------------------------------------------------------------------------
+    def start(self, demo: bool = False) -> None:
+        if demo:
+            self.start_demo()
+            return
+        lookup = load_key()
+        if lookup.key:
+            self._use_key(lookup.key, lookup.source)
+            return
+        available, hint = keyring_available()
+        self.window.welcome.set_keyring_problem(lookup.problem or (None if available else hint))
+        self.window.show_welcome()
+        self._update_status()
+
+    # --- the client ------------------------------------------------------------------------------
+    def client(self) -> EdenClient:
+        if self._client is None:
+            self._client = EdenClient(self._client_config, lambda: self._key)
+        return self._client
+
+    def _replace_client(self, config: ClientConfig) -> None:
+        old, self._client = self._client, None
+        self._client_config = config
+        if old is not None:
+            self.runner.start(f"close-client:{id(old)}", old.aclose())
+
+    def _use_key(self, key: str, source: KeySource) -> None:
+        self._key, self._key_source = key, source
+        self.window.show_tabs()
+        if not self.controllers:
+            self.new_conversation()
+        self._update_status()
+
+    def _save_key(self, key: str, remember: bool) -> None:
+        source = KeySource.SESSION
+        if remember:
+            try:
+                store_key(key)
+                source = KeySource.KEYRING
+            except Exception as exc:  # KeyringUnavailable or a backend failure: say so, keep going
+                self.window.welcome.show_result(False, str(exc))
+                self.window.welcome.set_keyring_problem(str(exc))
+                return
+        if self.demo:
+            self.stop_demo()
+        self._use_key(key, source)
+
+    def _test_key(self, key: str) -> None:
+        welcome = self.window.welcome
+        welcome.show_result(None, "Testing the key with Eden AI…")
+
+        async def test() -> None:
+            async with EdenClient(self._client_config, key) as probe:
+                try:
+                    await probe.verify_key()
+                except ApiError as exc:
+                    welcome.show_result(False, fmt.error_sentence(exc))
+                    return
+            welcome.show_result(True, "The key works. Press “Start chatting” to save it.")
+
+        self.runner.start("test-key", test(), replace=True)
+
+    # --- demo mode -------------------------------------------------------------------------------
+    def start_demo(self) -> None:
+        if self.demo or self._emulator_factory is None:
+            return
+        self._emulator = self._emulator_factory()
+        base_url = self._emulator.start()
+        self.demo = True
+        self._replace_client(ClientConfig(base_url=base_url, timeouts=self._client_config.timeouts))
+        self._demo_saved_key = (self._key, self._key_source)
+        self._key, self._key_source = "demo-key", KeySource.SESSION
+        self.window.set_demo(True)
+        self.window.show_tabs()
+        if not self.controllers:
+            self.new_conversation()
+        self._update_status()
+
+    def stop_demo(self) -> None:
+        if not self.demo:
+            return
+        self.demo = False
+        emulator, self._emulator = self._emulator, None
+        self._replace_client(ClientConfig(timeouts=self._client_config.timeouts))
+        self._key, self._key_source = getattr(self, "_demo_saved_key", (None, KeySource.NONE))
+        if emulator is not None:
+            emulator.stop()
+        self.window.set_demo(False)
+        if not self._key:
+            self.window.show_welcome()
+        self._update_status()
+
+    def _toggle_demo(self) -> None:
+        if self.demo:
+            if any(c.streaming for c in self.controllers):
+                self.window.demo_action.setChecked(True)
+                self.window.statusBar().showMessage("Stop the running replies first.", 4000)
+                return
+            self.stop_demo()
+        else:
+            self.start_demo()
+
+    # --- tabs ------------------------------------------------------------------------------------
+    def new_conversation(self, tier_id: str | None = None) -> ConversationController:
+        page = ConversationPage(self.tiers, self.window.tabs)
+        conversation_id = self._next_conversation
+        self._next_conversation += 1
+        ctrl = ConversationController(
+            conversation_id,
+            page,
+            self.service,
+            self.tiers,
+            self.runner,
+            self.renderer,
+            lambda: self.demo,
+            tier_id or self.default_tier,
+            self,
+        )
+        self.controllers.append(ctrl)
+        index = self.window.tabs.addTab(page, "New conversation")
+        self.window.tabs.setCurrentIndex(index)
+        ctrl.streaming_changed.connect(lambda _s, c=ctrl: self._update_tab(c))
+        ctrl.totals_changed.connect(self._update_status)
+        ctrl.title_suggested.connect(lambda text, c=ctrl: self._suggest_title(c, text))
+        page.composer.input.set_enter_sends(self.enter_sends)
+        page.composer.input.setFocus()
+        return ctrl
+
+    def controller_at(self, index: int) -> ConversationController | None:
+        page = self.window.tabs.widget(index)
+        return next((c for c in self.controllers if c.page is page), None)
+
+    def current(self) -> ConversationController | None:
+        return self.controller_at(self.window.tabs.currentIndex())
+
+    def request_close(self, index: int) -> None:
+        ctrl = self.controller_at(index)
+        if ctrl is None:
+            return
+        if not ctrl.streaming:
+            self.close_conversation(ctrl)
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Close conversation?",
+            "A reply is still arriving in this conversation. Stop it and close the tab? "
+            "What has arrived so far is kept in your history.",
+            QMessageBox.StandardButton.Close | QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        box.setObjectName("confirm_close_streaming")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered(button: int) -> None:
+            if button == QMessageBox.StandardButton.Close and ctrl in self.controllers:
+                self.close_conversation(ctrl)
+            box.deleteLater()
+
+        box.finished.connect(answered)
+        box.open()  # never exec(): no nested event loop inside qasync
+
+    def close_conversation(self, ctrl: ConversationController) -> None:
+        ctrl.stop()
+        self._closed_spend += ctrl.total_cost()
+        index = self.window.tabs.indexOf(ctrl.page)
+        self.controllers.remove(ctrl)
+        if index >= 0:
+            self.window.tabs.removeTab(index)
+        ctrl.page.deleteLater()
+        if not self.controllers and not self._shutting_down:
+            self.new_conversation()
+        self._update_status()
+
+    def _rename(self, index: int, title: str) -> None:
+        self.window.tabs.setTabText(index, title)
+        self.window.tabs.setTabToolTip(index, title)
+
+    def _suggest_title(self, ctrl: ConversationController, prompt: str) -> None:
+        index = self.window.tabs.indexOf(ctrl.page)
+        if index >= 0 and self.window.tabs.tabText(index).removeprefix("● ") == "New conversation":
+            title = " ".join(prompt.split())
+            if len(title) > 40:
+                title = title[:40].rsplit(" ", 1)[0] + "…"
+            self._rename(index, title)
+
+    def _update_tab(self, ctrl: ConversationController) -> None:
+        index = self.window.tabs.indexOf(ctrl.page)
+        if index < 0:
+            return
+        text = self.window.tabs.tabText(index).removeprefix("● ")
+        self.window.tabs.setTabText(index, ("● " if ctrl.streaming else "") + text)
+
+    def _focus_current(self, _index: int) -> None:
+        ctrl = self.current()
+        if ctrl is not None:
+            ctrl.page.composer.input.setFocus()
+
+    # --- status ----------------------------------------------------------------------------------
+    def session_total(self) -> float:
+        return self._closed_spend + sum(c.total_cost() for c in self.controllers)
+
+    def _update_status(self) -> None:
+        w = self.window
+        if self.demo:
+            mode = "DEMO MODE — a local server answers; nothing is sent to Eden AI, no cost"
+            w.mode_label.setStyleSheet("color: #8a2be2; font-weight: bold;")
+        elif self._key:
+            where = {
+                KeySource.ENVIRONMENT: "from EDENAI_API_KEY (this run only)",
+                KeySource.KEYRING: "from the system keyring",
+                KeySource.SESSION: "for this session only",
+            }.get(self._key_source, "")
+            mode = f"Eden AI · {self._client_config.base_url} · key {mask(self._key)} {where}"
+            w.mode_label.setStyleSheet("")
+        else:
+            mode = "No API key yet"
+            w.mode_label.setStyleSheet("")
+        w.mode_label.setText(mode)
+        total = self.session_total()
+        label = "Session total (demo, not billed)" if self.demo else "Session total"
+        w.session_label.setText(f"{label}: {fmt.money(total)}")
+
+    def show_account(self) -> None:
+        from desktop_app.ui.account_dialog import AccountDialog
+
+        dialog = AccountDialog(self._key_source, self._key, self.window)
+        dialog.key_saved.connect(lambda key, remember: self._save_key(key, remember))
+        dialog.key_removed.connect(self._key_removed)
+        dialog.open()
+
+    def _key_removed(self) -> None:
+        if self._key_source is not KeySource.ENVIRONMENT:
+            self._key, self._key_source = None, KeySource.NONE
+        if not self.demo and not self._key:
+            self.window.show_welcome()
+        self._update_status()
+
+    def _open_log_folder(self) -> None:
+        self.paths.log_dir.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.paths.log_dir)))
+
+    def _task_failed(self, name: str, exc: BaseException) -> None:
+        self.window.statusBar().showMessage(f"Something went wrong ({name}): {exc}", 10000)
+
+    # --- shutdown --------------------------------------------------------------------------------
+    def quit(self) -> None:
+        if self._shutting_down:
+            return
+        self._shutting_down = True
+        asyncio.get_event_loop().create_task(self._shutdown(), name="shutdown")
+
+    async def wait_shutdown(self) -> None:
+        await self._shutdown_done.wait()
+
+    async def _shutdown(self) -> None:
+        """Stop streams (their partial replies are saved), close HTTP, stop the demo server."""
+        try:
+            await self.runner.cancel_all()
+            if self._client is not None:
+                await self._client.aclose()
+                self._client = None
+            if self._emulator is not None:
+                self._emulator.stop()
+                self._emulator = None
+        finally:
+            self.window.allow_close()
+            self.window.close()
+            self._shutdown_done.set()
+            self.shutdown_finished.emit()

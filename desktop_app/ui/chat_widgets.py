@@ -1,0 +1,329 @@
+"""Widgets of a conversation: message bubbles, the turn badge, the chat view and the composer.
+
+Widgets draw state and emit what the user asked for; controllers decide what happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.api.events import CostSource, TurnStatus
+from desktop_app.ui import format as fmt
+from desktop_app.ui.markdown import MarkdownRenderer
+from desktop_app.ui.message_view import MessageView
+
+
+@dataclass
+class BadgeState:
+    """What a reply's badge shows; the controller fills it as the stream goes."""
+
+    model: str | None = None
+    tier_label: str | None = None
+    candidates: tuple[str, ...] | None = None
+    requested_model: str | None = None
+    cost_usd: float | None = None
+    cost_source: CostSource = CostSource.UNKNOWN
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    streaming: bool = False
+    status: TurnStatus | None = None
+    retries: int = 0
+    fallback: bool = False
+    demo: bool = False
+
+
+class TurnBadge(QLabel):
+    """Routed model · cost · tokens · time to first token · total time."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("turn_badge")
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setAccessibleName("Turn details")
+        self.state = BadgeState()
+
+    def show_state(self, s: BadgeState) -> None:
+        self.state = s
+        model = s.model or ("routing…" if s.streaming else "unknown model")
+        parts = [f"<b>{model}</b>"]
+        if s.fallback:
+            parts.append('<span style="color:#b5651d">fallback</span>')
+        if s.demo:
+            parts.append('<span style="color:#8a2be2">DEMO</span>')
+        if not s.streaming or s.cost_usd is not None:
+            parts.append(fmt.money(s.cost_usd, s.cost_source))
+        if s.prompt_tokens is not None or s.completion_tokens is not None:
+            parts.append(fmt.tokens(s.prompt_tokens, s.completion_tokens))
+        if s.ttft_ms is not None:
+            parts.append(f"first token {fmt.duration(s.ttft_ms)}")
+        if s.total_ms is not None and not s.streaming:
+            parts.append(f"total {fmt.duration(s.total_ms)}")
+        if s.retries:
+            parts.append(f"retried {s.retries}×")
+        if s.status in (TurnStatus.STOPPED, TurnStatus.INTERRUPTED):
+            parts.append(f'<span style="color:#b5651d">{s.status.value}</span>')
+        self.setText(" · ".join(parts))
+        tip = [f"Tier: {s.tier_label or 'custom'}"]
+        if s.requested_model and s.requested_model != "@edenai":
+            tip.append(f"Fixed model: {s.requested_model}")
+        elif s.candidates:
+            tip.append("Candidates: " + ", ".join(s.candidates))
+        else:
+            tip.append("Candidates: the router's whole pool")
+        if s.cost_source is CostSource.ESTIMATED:
+            tip.append("Cost estimated from token usage and list prices")
+        elif s.cost_source is CostSource.UNKNOWN:
+            tip.append("The server reported no cost")
+        self.setToolTip("\n".join(tip))
+        self.setAccessibleDescription(self.toolTip())
+
+
+class MessageWidget(QFrame):
+    """One message: who, the text, and for replies the badge, error line and actions."""
+
+    copy_requested = Signal()
+    regenerate_requested = Signal()
+    retry_requested = Signal()
+    edit_requested = Signal()
+
+    def __init__(
+        self, role: str, renderer: MarkdownRenderer, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.role = role
+        self.setObjectName("user_message" if role == "user" else "assistant_message")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setProperty("role", role)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(2)
+        header = QHBoxLayout()
+        who = QLabel("You" if role == "user" else "Assistant")
+        who.setObjectName("message_role")
+        header.addWidget(who)
+        header.addStretch(1)
+        self.copy_button = self._action(header, "Copy", "Copy this message", self.copy_requested)
+        self.edit_button = self._action(header, "Edit", "Edit and resend", self.edit_requested)
+        self.regen_button = self._action(
+            header,
+            "Regenerate",
+            "Ask again (with this tab's current tier)",
+            self.regenerate_requested,
+        )
+        self.retry_button = self._action(
+            header, "Retry", "Send this turn again", self.retry_requested
+        )
+        self.edit_button.setVisible(False)
+        self.regen_button.setVisible(False)
+        self.retry_button.setVisible(False)
+        layout.addLayout(header)
+        self.view = MessageView(renderer, self)
+        self.view.setAccessibleName("Your message" if role == "user" else "Reply")
+        layout.addWidget(self.view)
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("turn_error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c01c28;")
+        self.error_label.setVisible(False)
+        layout.addWidget(self.error_label)
+        self.badge: TurnBadge | None = None
+        if role == "assistant":
+            self.badge = TurnBadge(self)
+            layout.addWidget(self.badge)
+        self.copy_requested.connect(self._copy)
+
+    def _action(self, row: QHBoxLayout, text: str, tip: str, signal: SignalInstance) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        button.setAutoRaise(True)
+        button.clicked.connect(signal.emit)
+        row.addWidget(button)
+        return button
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.view.text)
+
+    def show_error(self, sentence: str | None) -> None:
+        self.error_label.setText(sentence or "")
+        self.error_label.setVisible(bool(sentence))
+
+
+class ChatView(QScrollArea):
+    """The scrolling list of messages; follows the stream unless the user scrolled up."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chat_view")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget(self)
+        inner.setObjectName("chat_inner")
+        self._layout = QVBoxLayout(inner)
+        self._layout.setContentsMargins(12, 12, 12, 12)
+        self._layout.setSpacing(8)
+        self._layout.addStretch(1)
+        self.setWidget(inner)
+        self._follow = True
+        self.jump_button = QPushButton("Jump to latest ↓", self)
+        self.jump_button.setObjectName("jump_to_latest")
+        self.jump_button.setVisible(False)
+        self.jump_button.clicked.connect(self.scroll_to_end)
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._on_scrolled)
+        bar.rangeChanged.connect(self._on_range)
+
+    def messages(self) -> list[MessageWidget]:
+        out = []
+        for i in range(self._layout.count()):
+            item = self._layout.itemAt(i)
+            w = item.widget() if item is not None else None
+            if isinstance(w, MessageWidget):
+                out.append(w)
+        return out
+
+    def add(self, widget: MessageWidget) -> None:
+        self._layout.insertWidget(self._layout.count() - 1, widget)
+
+    def remove(self, widget: MessageWidget) -> None:
+        self._layout.removeWidget(widget)
+        widget.deleteLater()
+
+    def clear(self) -> None:
+        for w in self.messages():
+            self.remove(w)
+
+    def scroll_to_end(self) -> None:
+        self._follow = True
+        self.jump_button.setVisible(False)
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _on_scrolled(self, value: int) -> None:
+        at_end = value >= self.verticalScrollBar().maximum() - 4
+        self._follow = at_end
+        if at_end:
+            self.jump_button.setVisible(False)
+
+    def _on_range(self, _lo: int, hi: int) -> None:
+        if self._follow:
+            self.verticalScrollBar().setValue(hi)
+        elif hi > 0:
+            self.jump_button.setVisible(True)
+            self._place_jump()
+
+    def _place_jump(self) -> None:
+        hint = self.jump_button.sizeHint()
+        vp = self.viewport().geometry()
+        self.jump_button.setGeometry(
+            vp.right() - hint.width() - 16,
+            vp.bottom() - hint.height() - 12,
+            hint.width(),
+            hint.height(),
+        )
+        self.jump_button.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.jump_button.isVisible():
+            self._place_jump()
+
+
+class PromptEdit(QPlainTextEdit):
+    """Multi-line prompt: Enter sends and Shift+Enter breaks the line (or the reverse)."""
+
+    submit = Signal()
+    stop = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("prompt_input")
+        self.setAccessibleName("Message")
+        self.setPlaceholderText("Ask anything…  (Enter sends, Shift+Enter for a new line)")
+        self.enter_sends = True
+        self.setTabChangesFocus(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(72)
+
+    def set_enter_sends(self, enter_sends: bool) -> None:
+        self.enter_sends = enter_sends
+        hint = (
+            "Enter sends, Shift+Enter for a new line"
+            if enter_sends
+            else ("Ctrl+Enter sends, Enter for a new line")
+        )
+        self.setPlaceholderText(f"Ask anything…  ({hint})")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Escape:
+            self.stop.emit()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            mods = event.modifiers()
+            shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+            ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+            if ctrl or (self.enter_sends and not shift):
+                self.submit.emit()
+                return
+        super().keyPressEvent(event)
+
+
+class Composer(QWidget):
+    """Prompt field with Send and Stop."""
+
+    send = Signal(str)
+    stop = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 4, 12, 12)
+        self.input = PromptEdit(self)
+        layout.addWidget(self.input, 1)
+        buttons = QVBoxLayout()
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setObjectName("send_button")
+        self.send_button.setAccessibleName("Send message")
+        self.send_button.setDefault(True)
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setObjectName("stop_button")
+        self.stop_button.setAccessibleName("Stop the reply")
+        self.stop_button.setToolTip("Stop the reply (Esc); what arrived is kept")
+        self.stop_button.setEnabled(False)
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        layout.addLayout(buttons)
+        self.input.submit.connect(self._submit)
+        self.input.stop.connect(self.stop.emit)
+        self.send_button.clicked.connect(self._submit)
+        self.stop_button.clicked.connect(self.stop.emit)
+
+    def _submit(self) -> None:
+        text = self.input.toPlainText().strip()
+        if text and self.send_button.isEnabled():
+            self.send.emit(text)
+
+    def set_streaming(self, streaming: bool) -> None:
+        self.send_button.setEnabled(not streaming)
+        self.stop_button.setEnabled(streaming)

@@ -1,0 +1,311 @@
+"""One conversation tab's behaviour: send, stream, stop, regenerate, edit, retry.
+
+Turns widget signals into ChatService turns run as owned tasks, and forwards the typed stream
+events back to the widgets. Holds the conversation's messages as sent on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_app.api.events import (
+    Completed,
+    CostReport,
+    RoutedModel,
+    StreamEvent,
+    TextDelta,
+    TurnResult,
+    TurnStatus,
+    UsageReport,
+)
+from desktop_app.routing.tiers import Tier, TierCatalogue
+from desktop_app.services.chat import ChatService, TurnPlan, plan_for
+from desktop_app.ui import format as fmt
+from desktop_app.ui.chat_widgets import BadgeState, MessageWidget
+from desktop_app.ui.conversation_page import ConversationPage
+from desktop_app.ui.markdown import MarkdownRenderer
+from desktop_app.ui.tasks import TaskRunner
+
+
+@dataclass
+class Entry:
+    """A message as shown and as sent: what the next request's history is built from."""
+
+    role: str
+    content: str
+    widget: MessageWidget
+    db_id: int | None = None
+    plan: TurnPlan | None = None
+    status: TurnStatus | None = None
+    result: TurnResult | None = None
+    badge: BadgeState = field(default_factory=BadgeState)
+
+
+class ConversationController(QObject):
+    streaming_changed = Signal(bool)
+    totals_changed = Signal()
+    title_suggested = Signal(str)
+
+    def __init__(
+        self,
+        conversation_id: int,
+        page: ConversationPage,
+        service: ChatService,
+        tiers: TierCatalogue,
+        runner: TaskRunner,
+        renderer: MarkdownRenderer,
+        is_demo: Callable[[], bool],
+        tier_id: str,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.conversation_id = conversation_id
+        self.page = page
+        self._service = service
+        self._tiers = tiers
+        self._runner = runner
+        self._renderer = renderer
+        self._is_demo = is_demo
+        self.entries: list[Entry] = []
+        self.tier_id = tier_id
+        self._task: asyncio.Task[Any] | None = None
+        self._started = 0.0
+        page.tier_selector.select(tier_id)
+        self._show_tier_hint()
+        page.tier_changed.connect(self._on_tier_changed)
+        page.composer.send.connect(self.send)
+        page.composer.stop.connect(self.stop)
+        self._update_total()
+
+    # --- state -------------------------------------------------------------------------------
+    @property
+    def task_name(self) -> str:
+        return f"turn:{self.conversation_id}"
+
+    @property
+    def streaming(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def tier(self) -> Tier:
+        try:
+            return self._tiers.get(self.tier_id)
+        except KeyError:
+            return self._tiers.get("balanced")
+
+    def total_cost(self) -> float:
+        return sum(e.badge.cost_usd or 0.0 for e in self.entries if e.role == "assistant")
+
+    def turn_count(self) -> int:
+        return sum(1 for e in self.entries if e.role == "assistant" and e.badge.model)
+
+    def history(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for e in self.entries:
+            if e.role == "user" or (e.content and e.status is not TurnStatus.FAILED):
+                out.append({"role": e.role, "content": e.content})
+        return out
+
+    def _on_tier_changed(self, tier_id: str) -> None:
+        self.tier_id = tier_id
+        self._show_tier_hint()
+        self.totals_changed.emit()
+
+    def _show_tier_hint(self) -> None:
+        self.page.set_tier_hint(self.tier().routing_summary())
+
+    def _update_total(self) -> None:
+        turns = self.turn_count()
+        replies = "1 reply" if turns == 1 else f"{turns} replies"
+        self.page.total_label.setText(
+            f"This conversation: {fmt.money(self.total_cost())} · {replies}"
+        )
+        self.totals_changed.emit()
+
+    # --- building the view -------------------------------------------------------------------
+    def _add_widget(self, role: str) -> MessageWidget:
+        w = MessageWidget(role, self._renderer, self.page.chat)
+        self.page.chat.add(w)
+        return w
+
+    def add_user_entry(self, text: str, db_id: int | None = None) -> Entry:
+        w = self._add_widget("user")
+        w.view.set_plain(text)
+        entry = Entry("user", text, w, db_id)
+        w.edit_requested.connect(lambda: self.edit_last_prompt(entry))
+        self.entries.append(entry)
+        return entry
+
+    def add_reply_entry(self, plan: TurnPlan, db_id: int | None = None) -> Entry:
+        w = self._add_widget("assistant")
+        entry = Entry("assistant", "", w, db_id, plan)
+        entry.badge = BadgeState(
+            tier_label=plan.tier_label,
+            candidates=plan.candidates,
+            requested_model=plan.model,
+            demo=self._is_demo(),
+        )
+        w.regenerate_requested.connect(lambda: self.regenerate(entry))
+        w.retry_requested.connect(lambda: self.regenerate(entry))
+        self.entries.append(entry)
+        return entry
+
+    def show_finished_reply(self, entry: Entry, result: TurnResult) -> None:
+        """Fill a reply from a result (live or restored from history)."""
+        entry.content = result.text
+        entry.status = result.status
+        entry.result = result
+        b = entry.badge
+        b.streaming = False
+        b.model = result.model or b.model
+        b.cost_usd, b.cost_source = result.cost_usd, result.cost_source
+        if result.usage:
+            b.prompt_tokens = result.usage.prompt_tokens
+            b.completion_tokens = result.usage.completion_tokens
+        b.ttft_ms, b.total_ms = result.ttft_ms, result.total_ms
+        b.status = result.status
+        w = entry.widget
+        if w.view.text != result.text or not result.text:
+            w.view.set_markdown(result.text)
+        else:
+            w.view.end_stream()
+        assert w.badge is not None
+        w.badge.show_state(b)
+        error = result.error if result.status is not TurnStatus.COMPLETE else None
+        if error is not None and result.status is TurnStatus.STOPPED:
+            w.show_error(None)
+        else:
+            w.show_error(fmt.error_sentence(error) if error else None)
+        self._refresh_actions()
+        self._update_total()
+
+    def _refresh_actions(self) -> None:
+        last_reply = next((e for e in reversed(self.entries) if e.role == "assistant"), None)
+        last_user = next((e for e in reversed(self.entries) if e.role == "user"), None)
+        busy = self.streaming
+        for e in self.entries:
+            is_last = e is last_reply
+            e.widget.regen_button.setVisible(
+                is_last and not busy and e.status is not TurnStatus.FAILED
+            )
+            e.widget.retry_button.setVisible(
+                is_last and not busy and e.status in (TurnStatus.FAILED, TurnStatus.INTERRUPTED)
+            )
+            e.widget.edit_button.setVisible(e is last_user and not busy)
+
+    # --- actions -----------------------------------------------------------------------------
+    def send(self, prompt: str) -> None:
+        if self.streaming or not prompt.strip():
+            return
+        self.page.composer.input.clear()
+        plan = plan_for(self.tier())
+        if not any(e.role == "user" for e in self.entries):
+            self.title_suggested.emit(prompt)
+        turn = self._service.start_turn(self.conversation_id, prompt, plan)
+        user = self.add_user_entry(prompt, turn.user_message_id)
+        del user
+        reply = self.add_reply_entry(plan, turn.reply_id)
+        self._launch(reply, turn)
+
+    def regenerate(self, reply: Entry, tier_id: str | None = None) -> None:
+        """Answer the last prompt again (with this tab's current tier unless given)."""
+        if self.streaming or reply not in self.entries:
+            return
+        idx = self.entries.index(reply)
+        user = next((e for e in reversed(self.entries[:idx]) if e.role == "user"), None)
+        if user is None or user.db_id is None:
+            return
+        self.entries.remove(reply)
+        self.page.chat.remove(reply.widget)
+        tier = self._tiers.get(tier_id) if tier_id else self.tier()
+        plan = plan_for(tier)
+        turn = self._service.start_turn(self.conversation_id, None, plan, parent_id=user.db_id)
+        new = self.add_reply_entry(plan, turn.reply_id)
+        self._launch(new, turn)
+
+    def edit_last_prompt(self, user: Entry) -> None:
+        """Put the last prompt back in the composer and take the turn off the conversation."""
+        if self.streaming or user not in self.entries:
+            return
+        idx = self.entries.index(user)
+        for e in self.entries[idx:]:
+            self.page.chat.remove(e.widget)
+        removed = self.entries[idx:]
+        del self.entries[idx:]
+        remover = getattr(self._service.recorder, "remove_messages", None)
+        if remover is not None:
+            remover([e.db_id for e in removed if e.db_id is not None])
+        self.page.composer.input.setPlainText(user.content)
+        self.page.composer.input.setFocus()
+        self._refresh_actions()
+        self._update_total()
+
+    def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def _launch(self, reply: Entry, turn: Any) -> None:
+        reply.badge.streaming = True
+        assert reply.widget.badge is not None
+        reply.widget.badge.show_state(reply.badge)
+        reply.widget.view.begin_stream()
+        self._started = time.perf_counter()
+        self.page.composer.set_streaming(True)
+        self._task = self._runner.start(self.task_name, self._run(reply, turn), replace=True)
+        self.streaming_changed.emit(True)
+        self._refresh_actions()
+        self.page.chat.scroll_to_end()
+
+    async def _run(self, reply: Entry, turn: Any) -> None:
+        history = self.history()
+        result: TurnResult | None = None
+        try:
+            result = await self._service.run(turn, history, lambda ev: self._on_event(reply, ev))
+        except asyncio.CancelledError:
+            reply.widget.view.flush_now()
+            result = TurnResult(
+                text=turn.text,
+                model=turn.model,
+                status=TurnStatus.STOPPED,
+                ttft_ms=reply.badge.ttft_ms,
+                total_ms=(time.perf_counter() - self._started) * 1000,
+            )
+            raise
+        finally:
+            self._task = None
+            if result is not None:
+                self.show_finished_reply(reply, result)
+            self.page.composer.set_streaming(False)
+            self.streaming_changed.emit(False)
+            self._refresh_actions()
+
+    def _on_event(self, reply: Entry, event: StreamEvent) -> None:
+        b = reply.badge
+        badge = reply.widget.badge
+        assert badge is not None
+        if isinstance(event, TextDelta):
+            if b.ttft_ms is None:  # shown live; the client's own measure replaces it at the end
+                b.ttft_ms = (time.perf_counter() - self._started) * 1000
+                badge.show_state(b)
+            reply.widget.view.append_stream(event.text)
+            reply.content += event.text
+        elif isinstance(event, RoutedModel):
+            b.model = event.model
+            badge.show_state(b)
+        elif isinstance(event, UsageReport):
+            b.prompt_tokens = event.usage.prompt_tokens
+            b.completion_tokens = event.usage.completion_tokens
+        elif isinstance(event, CostReport):
+            b.cost_usd, b.cost_source = event.usd, event.source
+        elif isinstance(event, Completed):
+            pass  # handled when run() returns
+
+    async def wait_idle(self) -> None:
+        task = self._task
+        if task is not None:
+            await asyncio.wait([task])

@@ -1,0 +1,57 @@
+"""How numbers read on screen: one place, so the badge, tab, status bar and CLI agree."""
+
+from __future__ import annotations
+
+from desktop_app.api.errors import ApiError, ErrorKind
+from desktop_app.api.events import CostSource
+
+
+def money(usd: float | None, source: CostSource | str = CostSource.REPORTED) -> str:
+    """'$0.0042', '≈$0.0042' when estimated, '—' when unknown."""
+    if usd is None or source == CostSource.UNKNOWN:
+        return "—"
+    prefix = "≈" if source == CostSource.ESTIMATED else ""
+    if usd == 0:
+        return f"{prefix}$0"
+    if usd < 0.01:
+        return f"{prefix}${usd:.6f}".rstrip("0")
+    return f"{prefix}${usd:.4f}".rstrip("0").rstrip(".")
+
+
+def duration(ms: float | None) -> str:
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"
+
+
+def tokens(prompt: int | None, completion: int | None) -> str:
+    def n(v: int | None) -> str:
+        return "?" if v is None else f"{v:,}"
+
+    return f"{n(prompt)} in · {n(completion)} out"
+
+
+_ACTIONS: dict[ErrorKind, str] = {
+    ErrorKind.AUTH: "Check your API key in Settings → Account.",
+    ErrorKind.CREDITS: "Add credits to your Eden AI account, then retry.",
+    ErrorKind.BAD_REQUEST: "Change the request (tier, model or prompt) and retry.",
+    ErrorKind.RATE_LIMITED: "Wait a moment, then retry.",
+    ErrorKind.REGION: "This model is not available in your region: pick another tier.",
+    ErrorKind.SERVER: "Retry, or pick another tier or a fixed model.",
+    ErrorKind.CONNECT: "Check your network connection, then retry.",
+    ErrorKind.TIMEOUT: "Retry, or pick a faster tier.",
+    ErrorKind.INTERRUPTED: "The partial answer is kept. Retry to get a complete one.",
+    ErrorKind.PROTOCOL: "The server sent something unexpected. Retry.",
+    ErrorKind.CANCELLED: "",
+}
+
+
+def error_sentence(error: ApiError) -> str:
+    """The error in words plus what to do about it."""
+    action = _ACTIONS.get(error.kind, "Retry.")
+    if error.kind is ErrorKind.RATE_LIMITED and error.retry_after:
+        action = f"Wait {error.retry_after:.0f} s, then retry."
+    message = error.message.rstrip(".") + "."
+    return f"{message} {action}".strip()

@@ -1,0 +1,203 @@
+"""The main window: welcome page or conversation tabs, menus, shortcuts and the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, SignalInstance
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QStackedWidget,
+    QTabWidget,
+    QWidget,
+)
+
+from desktop_app import APP_NAME
+from desktop_app.ui.welcome import WelcomePage
+
+
+class ConversationTabs(QTabWidget):
+    """Closable, movable tabs; double-click renames in place."""
+
+    renamed = Signal(int, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conversation_tabs")
+        self.setAccessibleName("Conversations")
+        self.setTabsClosable(True)
+        self.setMovable(True)
+        self.setDocumentMode(True)
+        self.setUsesScrollButtons(True)
+        self.setElideMode(Qt.TextElideMode.ElideRight)
+        self.tabBarDoubleClicked.connect(self.start_rename)
+        self._editor: QLineEdit | None = None
+
+    def start_rename(self, index: int) -> None:
+        if index < 0:
+            return
+        bar = self.tabBar()
+        editor = QLineEdit(bar)
+        editor.setObjectName("tab_rename_editor")
+        editor.setText(self.tabText(index).removeprefix("● "))
+        editor.selectAll()
+        editor.setGeometry(bar.tabRect(index))
+        page = self.widget(index)
+        if page is None:
+            return
+
+        def commit() -> None:
+            if self._editor is not editor:
+                return
+            self._editor = None
+            title = editor.text().strip()
+            editor.deleteLater()
+            i = self.indexOf(page)
+            if title and i >= 0:
+                self.renamed.emit(i, title)
+
+        def cancel() -> None:
+            self._editor = None
+            editor.deleteLater()
+
+        editor.editingFinished.connect(commit)
+        editor.installEventFilter(_EscapeFilter(editor, cancel))
+        self._editor = editor
+        editor.show()
+        editor.setFocus()
+
+
+class _EscapeFilter(QObject):
+    def __init__(self, parent: QObject, on_escape: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self._on_escape = on_escape
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
+            self._on_escape()
+            return True
+        return False
+
+
+class MainWindow(QMainWindow):
+    new_tab = Signal()
+    close_current_tab = Signal()
+    quit_requested = Signal()
+    account_requested = Signal()
+    open_log_folder = Signal()
+    export_requested = Signal(str)  # "markdown" | "json"
+    import_requested = Signal()
+    toggle_history = Signal()
+    search_requested = Signal()
+    toggle_demo = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("main_window")
+        self.setWindowTitle(APP_NAME)
+        self.resize(1100, 760)
+        self.stack = QStackedWidget(self)
+        self.welcome = WelcomePage(self.stack)
+        self.tabs = ConversationTabs(self.stack)
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.tabs)
+        self.setCentralWidget(self.stack)
+        self.mode_label = QLabel(self)
+        self.mode_label.setObjectName("mode_label")
+        self.session_label = QLabel(self)
+        self.session_label.setObjectName("session_total")
+        self.session_label.setAccessibleName("Session total")
+        self.statusBar().addWidget(self.mode_label, 1)
+        self.statusBar().addPermanentWidget(self.session_label)
+        self._allow_close = False
+        self._build_menus()
+
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        shortcut: QKeySequence | QKeySequence.StandardKey | None,
+        signal: SignalInstance,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: signal.emit())
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.new_tab_action = self._action(
+            file, "&New conversation", QKeySequence("Ctrl+T"), self.new_tab
+        )
+        self.close_tab_action = self._action(
+            file, "&Close conversation", QKeySequence("Ctrl+W"), self.close_current_tab
+        )
+        file.addSeparator()
+        export_md = QAction("Export as &Markdown…", self)
+        export_md.triggered.connect(lambda: self.export_requested.emit("markdown"))
+        export_json = QAction("Export as &JSON…", self)
+        export_json.triggered.connect(lambda: self.export_requested.emit("json"))
+        file.addAction(export_md)
+        file.addAction(export_json)
+        self._action(file, "&Import JSON…", None, self.import_requested)
+        file.addSeparator()
+        self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.quit_requested)
+
+        view = bar.addMenu("&View")
+        self.next_tab_action = QAction("&Next conversation", self)
+        self.next_tab_action.setShortcuts([QKeySequence("Ctrl+Tab"), QKeySequence("Ctrl+PgDown")])
+        self.next_tab_action.triggered.connect(lambda: self._step_tab(1))
+        self.prev_tab_action = QAction("&Previous conversation", self)
+        self.prev_tab_action.setShortcuts(
+            [QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+PgUp")]
+        )
+        self.prev_tab_action.triggered.connect(lambda: self._step_tab(-1))
+        for a in (self.next_tab_action, self.prev_tab_action):
+            view.addAction(a)
+            self.addAction(a)
+        view.addSeparator()
+        self._action(view, "&History sidebar", QKeySequence("Ctrl+B"), self.toggle_history)
+        self._action(view, "&Search history…", QKeySequence("Ctrl+K"), self.search_requested)
+
+        settings = bar.addMenu("&Settings")
+        self._action(settings, "&Account and API key…", None, self.account_requested)
+        self.demo_action = self._action(settings, "&Demo mode", None, self.toggle_demo)
+        self.demo_action.setCheckable(True)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Open &log folder", None, self.open_log_folder)
+
+    def _step_tab(self, step: int) -> None:
+        count = self.tabs.count()
+        if count:
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % count)
+
+    def show_welcome(self) -> None:
+        self.stack.setCurrentWidget(self.welcome)
+        self.welcome.key_field.setFocus()
+
+    def show_tabs(self) -> None:
+        self.stack.setCurrentWidget(self.tabs)
+
+    def set_demo(self, demo: bool) -> None:
+        self.setWindowTitle(f"{APP_NAME} — DEMO MODE (local server, no cost)" if demo else APP_NAME)
+        self.demo_action.setChecked(demo)
+
+    def allow_close(self) -> None:
+        self._allow_close = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing goes through the controller, which stops streams and saves first."""
+        if self._allow_close:
+            event.accept()
+            return
+        event.ignore()
+        self.quit_requested.emit()

@@ -1,0 +1,152 @@
+"""One message's text: Markdown rendered once per stable block, the streaming tail appended.
+
+Rendering cost grows with the new text only (architecture rule 9): stable blocks are converted
+to HTML once, the unstable tail is plain text extended by the delta, and the whole view is
+refreshed at most once per frame.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
+
+from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer
+
+FRAME_MS = 33  # ~30 redraws a second while streaming
+
+
+class MessageView(QTextBrowser):
+    """A read-only, auto-height text view for one message."""
+
+    code_copied = Signal(int)
+
+    def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._renderer = renderer
+        self._text = ""
+        self._rendered_upto = 0  # text[:_rendered_upto] is in the document as HTML
+        self._shown_upto = 0  # text[:_shown_upto] is in the document (HTML + plain tail)
+        self._tail_pos = 0  # document position where the plain tail starts
+        self._splitter = BlockSplitter()
+        self._codes: list[str] = []
+        self._plain = QTextCharFormat()
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._flush)
+        self.setOpenLinks(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextBrowserInteraction
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.document().setDocumentMargin(2)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        self.anchorClicked.connect(self._on_anchor)
+        self.viewport().setAutoFillBackground(False)
+
+    # --- content -----------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def code_blocks(self) -> list[str]:
+        return list(self._codes)
+
+    def set_markdown(self, text: str) -> None:
+        """Show a finished message: one render."""
+        self._timer.stop()
+        self._text = text
+        rendered = self._renderer.render(text)
+        self._codes = rendered.code_blocks
+        self.setHtml(rendered.html)
+        self._rendered_upto = self._shown_upto = len(text)
+        self._splitter = BlockSplitter()
+        self._fit_height()
+
+    def set_plain(self, text: str) -> None:
+        """User messages are shown as typed."""
+        self._timer.stop()
+        self._text = text
+        self.setPlainText(text)
+        self._fit_height()
+
+    def begin_stream(self, initial: str = "") -> None:
+        self._timer.stop()
+        self.clear()
+        self._text = ""
+        self._codes = []
+        self._rendered_upto = self._shown_upto = self._tail_pos = 0
+        self._splitter = BlockSplitter()
+        if initial:
+            self.append_stream(initial)
+
+    def append_stream(self, delta: str) -> None:
+        self._text += delta
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def end_stream(self) -> None:
+        """The stream ended: render everything properly once (lists, numbering)."""
+        self.set_markdown(self._text)
+
+    def flush_now(self) -> None:
+        self._timer.stop()
+        self._flush()
+
+    def _flush(self) -> None:
+        text = self._text
+        boundary = self._splitter.feed(text)
+        cursor = QTextCursor(self.document())
+        if boundary > self._rendered_upto:
+            # Replace the plain tail with the HTML of what became stable, then re-add the tail.
+            cursor.setPosition(self._tail_pos)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            rendered = self._renderer.render(text[self._rendered_upto : boundary], len(self._codes))
+            self._codes.extend(rendered.code_blocks)
+            cursor.insertHtml(rendered.html)
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            if rendered.html:
+                cursor.insertBlock()
+            self._tail_pos = cursor.position()
+            self._rendered_upto = boundary
+            self._shown_upto = boundary
+        if len(text) > self._shown_upto:
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(text[self._shown_upto :], self._plain)
+            self._shown_upto = len(text)
+
+    # --- geometry ----------------------------------------------------------------------------
+    def _fit_height(self) -> None:
+        height = int(self.document().size().height()) + 6
+        if self.height() != height:
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.document().setTextWidth(self.viewport().width())
+        self._fit_height()
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, max(24, int(self.document().size().height()) + 6))
+
+    # --- links -------------------------------------------------------------------------------
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "copy":
+            index = int(url.path() or url.toString().partition(":")[2] or "0")
+            if 0 <= index < len(self._codes):
+                QGuiApplication.clipboard().setText(self._codes[index])
+                self.code_copied.emit(index)
+        elif url.scheme() in ("http", "https", "mailto"):
+            QDesktopServices.openUrl(url)

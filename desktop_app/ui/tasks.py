@@ -1,0 +1,67 @@
+"""Owned, named, cancellable tasks (architecture rule 4).
+
+`qasync.asyncSlot` returns no handle, so controllers start work here instead: the runner keeps
+a strong reference until the task ends, reports failures, and cancels everything at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class TaskRunner:
+    def __init__(self, on_error: Callable[[str, BaseException], None] | None = None) -> None:
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._on_error = on_error
+
+    def start(
+        self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
+    ) -> asyncio.Task[Any]:
+        """Run `coro` as task `name`; with `replace`, a running task of that name is cancelled."""
+        old = self._tasks.get(name)
+        if old is not None and not old.done():
+            if not replace:
+                coro.close()
+                raise RuntimeError(f"task {name!r} is already running")
+            old.cancel()
+        task = asyncio.get_event_loop().create_task(coro, name=name)
+        self._tasks[name] = task
+        task.add_done_callback(lambda t: self._done(name, t))
+        return task
+
+    def _done(self, name: str, task: asyncio.Task[Any]) -> None:
+        if self._tasks.get(name) is task:
+            del self._tasks[name]
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("task %s failed", name, exc_info=exc)
+            if self._on_error is not None:
+                self._on_error(name, exc)
+
+    def running(self, name: str) -> bool:
+        task = self._tasks.get(name)
+        return task is not None and not task.done()
+
+    def cancel(self, name: str) -> asyncio.Task[Any] | None:
+        task = self._tasks.get(name)
+        if task is not None and not task.done():
+            task.cancel()
+            return task
+        return None
+
+    def names(self) -> list[str]:
+        return [n for n, t in self._tasks.items() if not t.done()]
+
+    async def cancel_all(self, timeout: float = 5.0) -> None:
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)

@@ -1,0 +1,120 @@
+"""`routechat ask --json` against `routechat emulator`, each in its own process, over loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop_app import cli
+from desktop_app.routing.tiers import PRESETS
+from tests.e2e.conftest import EmulatorProcess, run_cli
+
+FIELDS = {
+    "text", "model", "tier", "candidates", "cost_usd", "cost_source", "prompt_tokens",
+    "completion_tokens", "ttft_ms", "total_ms", "finish_reason", "error",
+}  # fmt: skip
+
+
+def ask(emu: EmulatorProcess, home: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    done = run_cli(["ask", "--json", "--base-url", emu.base_url, *args], home)
+    last = done.stdout.strip().splitlines()[-1]
+    summary = json.loads(last)
+    assert set(summary) == FIELDS
+    return done.returncode, summary, done.stderr
+
+
+def test_a_normal_turn(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
+    code, s, _ = ask(emulator_proc, tmp_path, "Write a python function to merge two sorted lists")
+    assert code == cli.EXIT_OK
+    assert s["error"] is None
+    assert s["tier"] == "balanced"
+    assert s["model"] == "anthropic/claude-sonnet-4-5"  # code goes to the strongest coder
+    assert "```python" in s["text"]
+    assert s["cost_source"] == "reported"
+    assert s["cost_usd"] > 0
+    assert s["prompt_tokens"] > 0
+    assert s["completion_tokens"] > 0
+    assert 0 < s["ttft_ms"] <= s["total_ms"]
+    assert s["finish_reason"] == "stop"
+
+
+def test_streams_text_and_summary_without_json(
+    emulator_proc: EmulatorProcess, tmp_path: Path
+) -> None:
+    done = run_cli(["ask", "--base-url", emulator_proc.base_url, "What is 2 + 2?"], tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.strip()
+    assert "[routed to " in done.stderr
+    assert "first token" in done.stderr
+
+
+@pytest.mark.parametrize("tier", [t for t in PRESETS], ids=lambda t: t.id)
+def test_each_tier_routes_within_its_pool(
+    emulator_proc: EmulatorProcess, tmp_path: Path, tier: Any
+) -> None:
+    code, s, _ = ask(emulator_proc, tmp_path, "--tier", tier.id, "Tell me about tides")
+    assert code == 0
+    assert s["tier"] == tier.id
+    if tier.candidates:
+        assert s["candidates"] == list(tier.candidates)
+        assert s["model"] in tier.candidates
+    else:
+        assert s["candidates"] is None
+        assert s["model"]
+    body = emulator_proc.last_request()
+    assert body["model"] == "@edenai"
+    assert body.get("router_candidates") == (list(tier.candidates) if tier.candidates else None)
+    assert body["stream"] is True
+
+
+def test_fixed_model(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
+    code, s, _ = ask(emulator_proc, tmp_path, "--model", "google/gemini-2.5-pro", "Hello there")
+    assert code == 0
+    assert s["model"] == "google/gemini-2.5-pro"
+    assert s["tier"] is None
+
+
+def test_rate_limited_reports_retry_after(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
+    emulator_proc.queue_faults("status:429")
+    code, s, err = ask(emulator_proc, tmp_path, "Hello")
+    assert code == cli.EXIT_RATE_LIMITED
+    assert s["error"]["kind"] == "rate_limited"
+    assert s["error"]["status"] == 429
+    assert "Retry after 7 s" in s["error"]["message"]
+    assert "Retry after 7 s" in err
+    assert s["text"] == ""
+
+
+def test_dropped_stream_keeps_partial_text(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
+    emulator_proc.queue_faults("drop:5")
+    code, s, err = ask(emulator_proc, tmp_path, "Explain how tides work in detail")
+    assert code == cli.EXIT_INTERRUPTED
+    assert s["error"]["kind"] == "interrupted"
+    assert s["text"]  # what arrived before the drop is handed on
+    assert s["finish_reason"] is None
+    assert "routechat:" in err
+
+
+def test_no_key_means_no_request(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
+    done = run_cli(["ask", "--json", "--base-url", emulator_proc.base_url, "Hi"], tmp_path, None)
+    assert done.returncode == cli.EXIT_AUTH
+    s = json.loads(done.stdout.strip().splitlines()[-1])
+    assert s["error"]["kind"] == "auth"
+    assert emulator_proc.stats()["requests"] == 0
+
+
+def test_unknown_tier_is_a_usage_error(tmp_path: Path) -> None:
+    done = run_cli(["ask", "--tier", "nope", "Hi"], tmp_path)
+    assert done.returncode == cli.EXIT_USAGE
+    assert "unknown tier" in done.stderr
+
+
+def test_models_lists_prices(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
+    done = run_cli(["models", "--json", "--base-url", emulator_proc.base_url], tmp_path)
+    assert done.returncode == 0
+    rows = {r["id"]: r for r in json.loads(done.stdout)}
+    assert rows["openai/gpt-4o"]["input_per_million"] == pytest.approx(2.5)
+    assert rows["anthropic/claude-opus-4-5"]["output_per_million"] == pytest.approx(25.0)

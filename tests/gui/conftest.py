@@ -1,0 +1,70 @@
+"""GUI tests run the real window on a qasync loop against the emulator on a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.app import Composition, compose, install_asyncgen_hooks
+from desktop_app.config.paths import AppPaths
+from desktop_app.config.settings import Settings
+from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
+
+
+def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
+    def factory() -> asyncio.AbstractEventLoop:
+        app = QApplication.instance() or QApplication([])
+        loop = qasync.QEventLoop(app)
+        install_asyncgen_hooks(loop)
+        return loop
+
+    return {"qasync": factory}
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorThread]:
+    thread = EmulatorThread(EmulatorConfig(routing_delay=0.05, token_delay=0.004))
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> AppPaths:
+    root = tmp_path / "home"
+    return AppPaths(root / "config", root / "data", root / "cache", root / "log").ensure()
+
+
+@pytest.fixture
+async def make_app(
+    qapp: QApplication, paths: AppPaths, emulator: EmulatorThread
+) -> AsyncIterator[Callable[..., Composition]]:
+    built: list[Composition] = []
+
+    def make(**settings: Any) -> Composition:
+        parts = compose(qapp, paths, Settings(**settings), base_url=emulator.base_url)
+        parts.window.show()
+        built.append(parts)
+        return parts
+
+    yield make
+    for parts in built:
+        parts.controller.quit()  # the app's own shutdown: cancel turns, close HTTP, stop demo
+        await parts.controller.wait_shutdown()
+        parts.window.deleteLater()
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Poll while the qasync loop keeps running Qt and asyncio (never a nested loop)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,157 @@
+"""The real window against the emulator: tabs, tiers, streaming, badges, stop, close, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from desktop_app.api.events import TurnStatus
+from desktop_app.app import Composition
+from desktop_app.emulator.server import EmulatorThread
+from desktop_app.secrets import KeySource
+from desktop_app.ui.chat_widgets import TurnBadge
+from desktop_app.ui.conversation_controller import ConversationController
+from tests.gui.conftest import wait_until
+
+
+def start_with_key(parts: Composition) -> None:
+    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+
+
+def send(ctrl: ConversationController, qtbot: object, text: str) -> None:
+    box = ctrl.page.composer.input
+    box.setPlainText(text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+
+
+def replies(ctrl: ConversationController) -> list:
+    return [e for e in ctrl.entries if e.role == "assistant"]
+
+
+async def test_two_tabs_stream_at_once_with_different_tiers(
+    make_app: Callable[..., Composition], qtbot: object
+) -> None:
+    parts = make_app()
+    start_with_key(parts)
+    c = parts.controller
+    first = c.controllers[0]
+    first.page.tier_selector.select("code")
+    second = c.new_conversation()
+    second.page.tier_selector.select("fast")
+    assert parts.window.tabs.count() == 2
+    send(first, qtbot, "Write a python function to merge two sorted lists")
+    send(second, qtbot, "What's the capital of France?")
+    assert first.streaming and second.streaming
+    await wait_until(lambda: not first.streaming and not second.streaming)
+    a, b = replies(first)[0], replies(second)[0]
+    assert a.badge.model == "anthropic/claude-sonnet-4-5"
+    assert b.badge.model == "google/gemini-2.0-flash"
+    assert a.badge.cost_usd and b.badge.cost_usd and a.badge.cost_usd != b.badge.cost_usd
+    badges = parts.window.findChildren(TurnBadge, "turn_badge")
+    texts = " | ".join(badge.text() for badge in badges)
+    assert "claude-sonnet-4-5" in texts and "gemini-2.0-flash" in texts and "$" in texts
+    assert "first token" in texts and "total" in texts
+    assert "```" not in a.widget.view.toPlainText()  # rendered, not raw Markdown
+    assert "merge" in a.widget.view.toPlainText()
+    assert "Code" in a.widget.badge.toolTip() or "claude" in a.widget.badge.toolTip()
+    assert "$" in parts.window.session_label.text()
+    assert "$" in first.page.total_label.text()
+
+
+async def test_stop_midway_keeps_partial_reply(
+    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+) -> None:
+    parts = make_app()
+    start_with_key(parts)
+    ctrl = parts.controller.controllers[0]
+    emulator.queue_faults("stall_mid:30@5")
+    send(ctrl, qtbot, "Tell me about the history of the printing press")
+    await wait_until(
+        lambda: len(replies(ctrl)[0].content) > 0 and ctrl.page.composer.stop_button.isEnabled()
+    )
+    await wait_until(lambda: emulator.server.open_streams == 1)
+    qtbot.mouseClick(ctrl.page.composer.stop_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    await wait_until(lambda: not ctrl.streaming)
+    reply = replies(ctrl)[0]
+    assert reply.status is TurnStatus.STOPPED
+    assert reply.content and reply.widget.view.toPlainText().strip()
+    assert "stopped" in reply.widget.badge.text()
+    assert ctrl.page.composer.send_button.isEnabled()
+    await wait_until(lambda: emulator.server.open_streams == 0)
+
+
+async def test_closing_a_streaming_tab_asks_then_cancels(
+    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+) -> None:
+    parts = make_app()
+    start_with_key(parts)
+    c = parts.controller
+    ctrl = c.new_conversation()
+    emulator.queue_faults("stall_mid:30@3")
+    send(ctrl, qtbot, "Write a long story about a lighthouse keeper")
+    await wait_until(lambda: emulator.server.open_streams == 1)
+    qtbot.keyClick(parts.window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)  # type: ignore[attr-defined]
+    box = parts.window.findChild(QMessageBox, "confirm_close_streaming")
+    assert box is not None and box.isVisible()
+    close_button = box.button(QMessageBox.StandardButton.Close)
+    assert isinstance(close_button, QPushButton)
+    close_button.click()
+    await wait_until(lambda: ctrl not in c.controllers)
+    assert parts.window.tabs.count() == 1
+    await wait_until(lambda: emulator.server.open_streams == 0)
+
+
+async def test_first_run_offers_demo_mode(
+    make_app: Callable[..., Composition], qtbot: object
+) -> None:
+    parts = make_app()
+    parts.controller.start()
+    w = parts.window
+    assert w.stack.currentWidget() is w.welcome
+    qtbot.mouseClick(w.welcome.demo_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    assert parts.controller.demo
+    assert "DEMO" in w.windowTitle()
+    assert w.stack.currentWidget() is w.tabs
+    ctrl = parts.controller.controllers[0]
+    send(ctrl, qtbot, "What is 2 + 2?")
+    await wait_until(lambda: bool(replies(ctrl)) and not ctrl.streaming, timeout=15)
+    assert "DEMO" in replies(ctrl)[0].widget.badge.text()
+    assert "not billed" in w.session_label.text()
+    parts.controller.stop_demo()
+
+
+@pytest.mark.parametrize(
+    ("fault", "words", "status"),
+    [
+        ("status:401", "API key", TurnStatus.FAILED),
+        ("status:402", "credits", TurnStatus.FAILED),
+        ("drop:4", "partial answer is kept", TurnStatus.INTERRUPTED),
+    ],
+)
+async def test_error_turns_say_what_to_do(
+    make_app: Callable[..., Composition],
+    qtbot: object,
+    emulator: EmulatorThread,
+    fault: str,
+    words: str,
+    status: TurnStatus,
+) -> None:
+    parts = make_app()
+    start_with_key(parts)
+    ctrl = parts.controller.controllers[0]
+    emulator.queue_faults(fault)
+    send(ctrl, qtbot, "Explain neural networks in detail please")
+    await wait_until(lambda: bool(replies(ctrl)) and not ctrl.streaming)
+    reply = replies(ctrl)[0]
+    assert reply.status is status
+    error = reply.widget.error_label
+    assert error.isVisible() and words in error.text()
+    assert reply.widget.retry_button.isVisible()
+    # Retry works once the fault is gone, and replaces the failed reply.
+    qtbot.mouseClick(reply.widget.retry_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    await wait_until(lambda: not ctrl.streaming and replies(ctrl)[0] is not reply)
+    await wait_until(lambda: replies(ctrl)[0].status is TurnStatus.COMPLETE)
+    assert not replies(ctrl)[0].widget.error_label.isVisible()

@@ -1,0 +1,40 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer
+
+
+def test_code_blocks_are_highlighted_with_copy_links() -> None:
+    out = MarkdownRenderer().render("Intro\n\n```python\ndef f():\n    return 1\n```\n", 3)
+    assert out.code_blocks == ["def f():\n    return 1\n"]
+    assert 'href="copy:3"' in out.html
+    assert "<pre" in out.html and "style=" in out.html
+    assert "<p>Intro</p>" in out.html
+
+
+def test_raw_html_is_escaped() -> None:
+    out = MarkdownRenderer().render("<script>alert(1)</script>")
+    assert "<script>" not in out.html
+
+
+def test_splitter_waits_for_closing_fence() -> None:
+    s = BlockSplitter()
+    text = "para one\n\n```\ncode\n\nmore code\n"
+    assert s.feed(text) == len("para one\n\n")
+    assert s.in_fence
+    text += "```\n"
+    assert s.feed(text) == len(text)
+    assert not s.in_fence
+
+
+@given(st.lists(st.sampled_from(["a", " ", "\n", "```", "~~~", "x\n\n", "`"]), max_size=60))
+def test_splitter_is_chunking_independent(parts: list[str]) -> None:
+    text = "".join(parts)
+    whole = BlockSplitter()
+    expected = whole.feed(text)
+    pieces = BlockSplitter()
+    got = 0
+    for i in range(1, len(text) + 1):
+        got = pieces.feed(text[:i])
+    assert got == expected
+    assert expected <= len(text)
