@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop_app import APP_NAME, __version__
@@ -14,8 +15,9 @@ if TYPE_CHECKING:
 
     from desktop_app.config.paths import AppPaths
     from desktop_app.config.settings import Settings
-    from desktop_app.services.chat import TurnRecorder
+    from desktop_app.store import HistoryStore
     from desktop_app.ui.app_controller import AppController
+    from desktop_app.ui.history_controller import HistoryController
     from desktop_app.ui.main_window import MainWindow
 
 DEMO_ROUTING_DELAY = 0.35  # seconds: inside the 100-500 ms the real router adds
@@ -34,32 +36,59 @@ def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
 class Composition:
     window: MainWindow
     controller: AppController
+    history: HistoryController
+
+
+def open_history(paths: AppPaths) -> tuple[HistoryStore, list[str]]:
+    """The history database, and sentences for the user about anything that happened to it.
+
+    A damaged file is moved aside by the store (never deleted). If the database cannot be
+    used at all (newer schema, unreadable folder), this session keeps history in a temporary
+    database and says so; the real file is left untouched.
+    """
+    import tempfile
+
+    from desktop_app.store import HistoryStore, StoreError
+
+    try:
+        store = HistoryStore.open(paths.database_file)
+    except StoreError as exc:
+        fallback = Path(tempfile.mkdtemp(prefix="routechat-")) / "session.sqlite3"
+        return HistoryStore.open(fallback), [
+            f"Your history could not be opened ({exc}). It was left untouched; this session "
+            "is kept in a temporary history."
+        ]
+    return store, store.report.notices()
 
 
 def compose(
     app: QApplication,
     paths: AppPaths,
     settings: Settings,
-    recorder: TurnRecorder | None = None,
     base_url: str | None = None,
 ) -> Composition:
     """Build the window and its controller; tests call this with their own paths and URL."""
     from desktop_app.api.client import ClientConfig, Timeouts
     from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
     from desktop_app.routing.tiers import TierCatalogue
-    from desktop_app.services.chat import NullRecorder
     from desktop_app.ui.app_controller import AppController
+    from desktop_app.ui.history_controller import HistoryController
+    from desktop_app.ui.history_panel import HistoryPanel
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.theme import apply_theme
 
+    # The controller decides when the app ends (after streams are stopped and saved); Qt's
+    # "quit on last window closed" would stop the qasync loop under the shutdown coroutine.
+    app.setQuitOnLastWindowClosed(False)
     dark = apply_theme(app, settings.theme)
+    store, notices = open_history(paths)
     window = MainWindow()
     t = settings.timeouts
     controller = AppController(
         window,
         paths,
         TierCatalogue(),
-        recorder or NullRecorder(),
+        store,
         ClientConfig(
             base_url=base_url or settings.base_url,
             timeouts=Timeouts(t.connect, t.first_byte, t.idle, t.total),
@@ -70,8 +99,12 @@ def compose(
             EmulatorConfig(routing_delay=DEMO_ROUTING_DELAY, token_delay=DEMO_TOKEN_DELAY)
         ),
         enter_sends=settings.enter_sends,
+        restore_tabs=settings.restore_tabs,
     )
-    return Composition(window, controller)
+    history = HistoryController(controller, HistoryPanel(window), store)
+    if notices:
+        controller.show_problem(" ".join(notices))
+    return Composition(window, controller, history)
 
 
 def run_gui(demo: bool = False) -> int:

@@ -45,7 +45,10 @@ class TurnRecorder(Protocol):
     def record_user_message(self, conversation_id: int, content: str) -> int: ...
     def begin_reply(self, conversation_id: int, parent_id: int, plan: TurnPlan) -> int: ...
     def update_reply(self, reply_id: int, text: str, model: str | None) -> None: ...
-    def finish_reply(self, reply_id: int, result: TurnResult) -> None: ...
+    def finish_reply(
+        self, reply_id: int, result: TurnResult, retries: int = 0, fallback: bool = False
+    ) -> None: ...
+    def remove_messages(self, message_ids: Sequence[int]) -> None: ...
 
 
 class NullRecorder:
@@ -66,7 +69,12 @@ class NullRecorder:
     def update_reply(self, reply_id: int, text: str, model: str | None) -> None:
         return None
 
-    def finish_reply(self, reply_id: int, result: TurnResult) -> None:
+    def finish_reply(
+        self, reply_id: int, result: TurnResult, retries: int = 0, fallback: bool = False
+    ) -> None:
+        return None
+
+    def remove_messages(self, message_ids: Sequence[int]) -> None:
         return None
 
 

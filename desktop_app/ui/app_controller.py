@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
@@ -16,7 +16,9 @@ from desktop_app.api.errors import ApiError
 from desktop_app.config.paths import AppPaths
 from desktop_app.routing.tiers import TierCatalogue
 from desktop_app.secrets import KeySource, keyring_available, load_key, mask, store_key
-from desktop_app.services.chat import ChatService, TurnRecorder
+from desktop_app.services.chat import ChatService
+from desktop_app.services.recorder import StoreRecorder
+from desktop_app.store import HistoryStore, OpenTab, StoreError
 from desktop_app.ui import format as fmt
 from desktop_app.ui.conversation_controller import ConversationController
 from desktop_app.ui.conversation_page import ConversationPage
@@ -31,18 +33,20 @@ class AppController(QObject):
     """Built once by the composition root; everything it needs comes in through here."""
 
     shutdown_finished = Signal()
+    history_changed = Signal()  # a conversation was added, renamed or got a new turn
 
     def __init__(
         self,
         window: MainWindow,
         paths: AppPaths,
         tiers: TierCatalogue,
-        recorder: TurnRecorder,
+        store: HistoryStore,
         client_config: ClientConfig,
         default_tier: str,
         dark: bool,
         emulator_factory: Callable[[], Any] | None = None,
         enter_sends: bool = True,
+        restore_tabs: bool = True,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -58,19 +62,26 @@ class AppController(QObject):
         self._emulator: Any = None
         self.demo = False
         self.default_tier = default_tier
-        self.service = ChatService(self.client, recorder)
+        self.store = store
+        self.service = ChatService(self.client, StoreRecorder(store, on_error=self.show_problem))
         self.controllers: list[ConversationController] = []
         self._closed_spend = 0.0
-        self._next_conversation = 1
+        self._save_tabs_timer = QTimer(self)
+        self._save_tabs_timer.setSingleShot(True)
+        self._save_tabs_timer.setInterval(250)
+        self._save_tabs_timer.timeout.connect(self.save_tabs)
         self._shutting_down = False
         self._shutdown_done = asyncio.Event()
         self.enter_sends = enter_sends
+        self.restore_tabs = restore_tabs
         w = window
         w.new_tab.connect(lambda: self.new_conversation())
         w.close_current_tab.connect(lambda: self.request_close(w.tabs.currentIndex()))
         w.tabs.tabCloseRequested.connect(self.request_close)
         w.tabs.renamed.connect(self._rename)
         w.tabs.currentChanged.connect(self._focus_current)
+        w.tabs.currentChanged.connect(lambda _i: self._save_tabs_timer.start())
+        w.tabs.tabBar().tabMoved.connect(lambda _a, _b: self._save_tabs_timer.start())
         w.quit_requested.connect(self.quit)
         w.toggle_demo.connect(self._toggle_demo)
         w.open_log_folder.connect(self._open_log_folder)
@@ -108,9 +119,17 @@ class AppController(QObject):
     def _use_key(self, key: str, source: KeySource) -> None:
         self._key, self._key_source = key, source
         self.window.show_tabs()
+        self._ensure_tabs()
+        self._update_status()
+
+    def _ensure_tabs(self) -> None:
+        """The first time the tabs show: last session's tabs, or one new conversation."""
+        if self.controllers:
+            return
+        if self.restore_tabs:
+            self.restore_open_tabs()
         if not self.controllers:
             self.new_conversation()
-        self._update_status()
 
     def _save_key(self, key: str, remember: bool) -> None:
         source = KeySource.SESSION
@@ -153,8 +172,7 @@ class AppController(QObject):
         self._key, self._key_source = "demo-key", KeySource.SESSION
         self.window.set_demo(True)
         self.window.show_tabs()
-        if not self.controllers:
-            self.new_conversation()
+        self._ensure_tabs()
         self._update_status()
 
     def stop_demo(self) -> None:
@@ -182,13 +200,14 @@ class AppController(QObject):
             self.start_demo()
 
     # --- tabs ------------------------------------------------------------------------------------
-    def new_conversation(self, tier_id: str | None = None) -> ConversationController:
+    def new_conversation(
+        self, tier_id: str | None = None, conversation_id: int | None = None, title: str = ""
+    ) -> ConversationController:
         page = ConversationPage(self.tiers, self.window.tabs)
-        conversation_id = self._next_conversation
-        self._next_conversation += 1
         ctrl = ConversationController(
             conversation_id,
             page,
+            self.store,
             self.service,
             self.tiers,
             self.runner,
@@ -198,11 +217,16 @@ class AppController(QObject):
             self,
         )
         self.controllers.append(ctrl)
-        index = self.window.tabs.addTab(page, "New conversation")
+        index = self.window.tabs.addTab(page, title or "New conversation")
+        self.window.tabs.setTabToolTip(index, title or "New conversation")
         self.window.tabs.setCurrentIndex(index)
         ctrl.streaming_changed.connect(lambda _s, c=ctrl: self._update_tab(c))
         ctrl.totals_changed.connect(self._update_status)
-        ctrl.title_suggested.connect(lambda text, c=ctrl: self._suggest_title(c, text))
+        ctrl.totals_changed.connect(self._save_tabs_timer.start)
+        ctrl.totals_changed.connect(self.history_changed.emit)
+        ctrl.title_changed.connect(lambda text, c=ctrl: self._set_title(c, text))
+        ctrl.problem.connect(self.show_problem)
+        self._save_tabs_timer.start()
         page.composer.input.set_enter_sends(self.enter_sends)
         page.composer.input.setFocus()
         return ctrl
@@ -250,19 +274,79 @@ class AppController(QObject):
         ctrl.page.deleteLater()
         if not self.controllers and not self._shutting_down:
             self.new_conversation()
+        self._save_tabs_timer.start()
         self._update_status()
 
+    def open_conversation(self, conversation_id: int) -> ConversationController | None:
+        """Focus its tab if open, else open it from history in a new tab."""
+        for ctrl in self.controllers:
+            if ctrl.conversation_id == conversation_id:
+                self.window.tabs.setCurrentWidget(ctrl.page)
+                return ctrl
+        try:
+            conv = self.store.get_conversation(conversation_id)
+            messages = self.store.load_messages(conversation_id)
+        except StoreError as exc:
+            self.show_problem(f"Could not open the conversation: {exc}")
+            return None
+        ctrl = self.new_conversation(
+            conv.tier_id or self.default_tier, conversation_id, conv.display_title
+        )
+        ctrl.load(messages)
+        if conv.draft:
+            ctrl.page.composer.input.setPlainText(conv.draft)
+        return ctrl
+
+    def restore_open_tabs(self) -> None:
+        try:
+            state = self.store.load_open_tabs()
+        except StoreError as exc:
+            self.show_problem(f"Could not restore your tabs: {exc}")
+            return
+        for tab in state.tabs:
+            if tab.conversation_id is None:
+                self.new_conversation(tab.tier_id)
+            else:
+                ctrl = self.open_conversation(tab.conversation_id)
+                if ctrl is not None and tab.tier_id:
+                    ctrl.page.tier_selector.select(tab.tier_id)
+        if state.selected is not None and 0 <= state.selected < self.window.tabs.count():
+            self.window.tabs.setCurrentIndex(state.selected)
+
+    def save_tabs(self) -> None:
+        tabs = []
+        for i in range(self.window.tabs.count()):
+            ctrl = self.controller_at(i)
+            if ctrl is not None:
+                tabs.append(OpenTab(ctrl.conversation_id, ctrl.tier_id))
+        try:
+            self.store.save_open_tabs(tabs, self.window.tabs.currentIndex() if tabs else None)
+        except StoreError as exc:
+            self.show_problem(f"Could not save your open tabs: {exc}")
+
     def _rename(self, index: int, title: str) -> None:
+        ctrl = self.controller_at(index)
+        if ctrl is not None and ctrl.conversation_id is not None:
+            try:
+                self.store.rename_conversation(ctrl.conversation_id, title)
+            except StoreError as exc:
+                self.show_problem(f"Could not rename: {exc}")
+                return
         self.window.tabs.setTabText(index, title)
         self.window.tabs.setTabToolTip(index, title)
+        self.history_changed.emit()
 
-    def _suggest_title(self, ctrl: ConversationController, prompt: str) -> None:
+    def retitle(self, conversation_id: int, title: str) -> None:
+        for ctrl in self.controllers:
+            if ctrl.conversation_id == conversation_id:
+                self._set_title(ctrl, title)
+
+    def _set_title(self, ctrl: ConversationController, title: str) -> None:
         index = self.window.tabs.indexOf(ctrl.page)
-        if index >= 0 and self.window.tabs.tabText(index).removeprefix("● ") == "New conversation":
-            title = " ".join(prompt.split())
-            if len(title) > 40:
-                title = title[:40].rsplit(" ", 1)[0] + "…"
-            self._rename(index, title)
+        if index >= 0:
+            streaming = "● " if ctrl.streaming else ""
+            self.window.tabs.setTabText(index, streaming + title)
+            self.window.tabs.setTabToolTip(index, title)
 
     def _update_tab(self, ctrl: ConversationController) -> None:
         index = self.window.tabs.indexOf(ctrl.page)
@@ -321,7 +405,11 @@ class AppController(QObject):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.paths.log_dir)))
 
     def _task_failed(self, name: str, exc: BaseException) -> None:
-        self.window.statusBar().showMessage(f"Something went wrong ({name}): {exc}", 10000)
+        self.show_problem(f"Something went wrong ({name}): {exc}")
+
+    def show_problem(self, sentence: str) -> None:
+        log.warning("%s", sentence)
+        self.window.statusBar().showMessage(sentence, 15000)
 
     # --- shutdown --------------------------------------------------------------------------------
     def quit(self) -> None:
@@ -337,6 +425,7 @@ class AppController(QObject):
         """Stop streams (their partial replies are saved), close HTTP, stop the demo server."""
         try:
             await self.runner.cancel_all()
+            self.save_tabs()
             if self._client is not None:
                 await self._client.aclose()
                 self._client = None
@@ -346,5 +435,6 @@ class AppController(QObject):
         finally:
             self.window.allow_close()
             self.window.close()
+            self.store.close()
             self._shutdown_done.set()
             self.shutdown_finished.emit()

@@ -14,18 +14,22 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop_app.api.errors import ApiError, ErrorKind
 from desktop_app.api.events import (
     Completed,
     CostReport,
+    CostSource,
     RoutedModel,
     StreamEvent,
     TextDelta,
     TurnResult,
     TurnStatus,
+    Usage,
     UsageReport,
 )
 from desktop_app.routing.tiers import Tier, TierCatalogue
 from desktop_app.services.chat import ChatService, TurnPlan, plan_for
+from desktop_app.store import HistoryStore, StoredMessage, StoreError
 from desktop_app.ui import format as fmt
 from desktop_app.ui.chat_widgets import BadgeState, MessageWidget
 from desktop_app.ui.conversation_page import ConversationPage
@@ -50,12 +54,14 @@ class Entry:
 class ConversationController(QObject):
     streaming_changed = Signal(bool)
     totals_changed = Signal()
-    title_suggested = Signal(str)
+    title_changed = Signal(str)
+    problem = Signal(str)  # a sentence for the status bar (e.g. the history could not be saved)
 
     def __init__(
         self,
-        conversation_id: int,
+        conversation_id: int | None,
         page: ConversationPage,
+        store: HistoryStore,
         service: ChatService,
         tiers: TierCatalogue,
         runner: TaskRunner,
@@ -66,6 +72,8 @@ class ConversationController(QObject):
     ) -> None:
         super().__init__(parent)
         self.conversation_id = conversation_id
+        self._store = store
+        self._tab_key = conversation_id if conversation_id is not None else id(self)
         self.page = page
         self._service = service
         self._tiers = tiers
@@ -86,7 +94,7 @@ class ConversationController(QObject):
     # --- state -------------------------------------------------------------------------------
     @property
     def task_name(self) -> str:
-        return f"turn:{self.conversation_id}"
+        return f"turn:{self._tab_key}"
 
     @property
     def streaming(self) -> bool:
@@ -113,6 +121,11 @@ class ConversationController(QObject):
 
     def _on_tier_changed(self, tier_id: str) -> None:
         self.tier_id = tier_id
+        if self.conversation_id is not None:
+            try:
+                self._store.set_conversation_tier(self.conversation_id, tier_id)
+            except StoreError as exc:
+                self.problem.emit(f"Could not save the tier: {exc}")
         self._show_tier_hint()
         self.totals_changed.emit()
 
@@ -184,6 +197,32 @@ class ConversationController(QObject):
         self._refresh_actions()
         self._update_total()
 
+    def load(self, messages: list[StoredMessage]) -> None:
+        """Show a stored conversation (restored tab or opened from history)."""
+        for m in messages:
+            if m.role == "user":
+                self.add_user_entry(m.content, m.id)
+            elif m.role == "assistant" and m.reply is not None:
+                info = m.reply
+                plan = TurnPlan(
+                    info.requested_tier_id or "custom",
+                    self._tier_label(info.requested_tier_id),
+                    info.requested_model or "@edenai",
+                    info.candidates,
+                )
+                entry = self.add_reply_entry(plan, m.id)
+                entry.badge.retries = info.retry_count
+                entry.badge.fallback = info.fallback_used
+                self.show_finished_reply(entry, result_from_reply(m))
+        self._refresh_actions()
+        self._update_total()
+
+    def _tier_label(self, tier_id: str | None) -> str:
+        try:
+            return self._tiers.get(tier_id).label if tier_id else "custom"
+        except KeyError:
+            return tier_id or "custom"
+
     def _refresh_actions(self) -> None:
         last_reply = next((e for e in reversed(self.entries) if e.role == "assistant"), None)
         last_user = next((e for e in reversed(self.entries) if e.role == "user"), None)
@@ -202,13 +241,22 @@ class ConversationController(QObject):
     def send(self, prompt: str) -> None:
         if self.streaming or not prompt.strip():
             return
-        self.page.composer.input.clear()
         plan = plan_for(self.tier())
-        if not any(e.role == "user" for e in self.entries):
-            self.title_suggested.emit(prompt)
-        turn = self._service.start_turn(self.conversation_id, prompt, plan)
-        user = self.add_user_entry(prompt, turn.user_message_id)
-        del user
+        first = not any(e.role == "user" for e in self.entries)
+        try:
+            if self.conversation_id is None:
+                self.conversation_id = self._store.create_conversation(tier_id=self.tier_id)
+            turn = self._service.start_turn(self.conversation_id, prompt, plan)
+        except StoreError as exc:
+            # Nothing goes out unsaved; the prompt stays in the composer.
+            self.problem.emit(f"Not sent: your message could not be saved ({exc}).")
+            return
+        self.page.composer.input.clear()
+        self.add_user_entry(prompt, turn.user_message_id)
+        if first:
+            self.title_changed.emit(
+                self._store.get_conversation(self.conversation_id).display_title
+            )
         reply = self.add_reply_entry(plan, turn.reply_id)
         self._launch(reply, turn)
 
@@ -218,13 +266,17 @@ class ConversationController(QObject):
             return
         idx = self.entries.index(reply)
         user = next((e for e in reversed(self.entries[:idx]) if e.role == "user"), None)
-        if user is None or user.db_id is None:
+        if user is None or user.db_id is None or self.conversation_id is None:
             return
         self.entries.remove(reply)
         self.page.chat.remove(reply.widget)
         tier = self._tiers.get(tier_id) if tier_id else self.tier()
         plan = plan_for(tier)
-        turn = self._service.start_turn(self.conversation_id, None, plan, parent_id=user.db_id)
+        try:
+            turn = self._service.start_turn(self.conversation_id, None, plan, parent_id=user.db_id)
+        except StoreError as exc:
+            self.problem.emit(f"Could not start the reply: {exc}")
+            return
         new = self.add_reply_entry(plan, turn.reply_id)
         self._launch(new, turn)
 
@@ -237,9 +289,7 @@ class ConversationController(QObject):
             self.page.chat.remove(e.widget)
         removed = self.entries[idx:]
         del self.entries[idx:]
-        remover = getattr(self._service.recorder, "remove_messages", None)
-        if remover is not None:
-            remover([e.db_id for e in removed if e.db_id is not None])
+        self._service.recorder.remove_messages([e.db_id for e in removed if e.db_id is not None])
         self.page.composer.input.setPlainText(user.content)
         self.page.composer.input.setFocus()
         self._refresh_actions()
@@ -309,3 +359,38 @@ class ConversationController(QObject):
         task = self._task
         if task is not None:
             await asyncio.wait([task])
+
+
+_INTERRUPTED_NOTE = "RouteChat closed while this reply was arriving"
+
+
+def result_from_reply(message: StoredMessage) -> TurnResult:
+    """A stored reply as the TurnResult the badge and error line understand."""
+    info = message.reply
+    assert info is not None
+    status = info.status.value
+    error: ApiError | None = None
+    if status == "streaming":  # recovery had not run: treat as interrupted
+        status = TurnStatus.INTERRUPTED.value
+    if info.error_kind:
+        try:
+            kind = ErrorKind(info.error_kind)
+        except ValueError:
+            kind = ErrorKind.PROTOCOL
+        error = ApiError(kind, info.error_message or "The turn failed.", info.error_status)
+    elif status == TurnStatus.INTERRUPTED.value:
+        error = ApiError(ErrorKind.INTERRUPTED, _INTERRUPTED_NOTE)
+    return TurnResult(
+        text=message.content,
+        model=info.routed_model,
+        usage=Usage(
+            info.prompt_tokens, info.completion_tokens, info.total_tokens, info.cached_tokens
+        ),
+        cost_usd=info.cost_usd,
+        cost_source=CostSource(info.cost_source),
+        finish_reason=info.finish_reason,
+        error=error,
+        ttft_ms=info.ttft_ms,
+        total_ms=info.total_ms or 0.0,
+        status=TurnStatus(status),
+    )

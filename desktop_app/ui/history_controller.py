@@ -1,0 +1,207 @@
+"""History behaviour: list, search, open, rename, pin, delete with undo, export and import."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QFileDialog, QPushButton
+
+from desktop_app.store import HistoryStore, StoreError
+from desktop_app.ui.app_controller import AppController
+from desktop_app.ui.history_panel import HistoryPanel
+
+UNDO_SECONDS = 10
+LIST_LIMIT = 500  # the sidebar pages; older conversations are reached by search
+
+
+class HistoryController(QObject):
+    def __init__(self, app: AppController, panel: HistoryPanel, store: HistoryStore) -> None:
+        super().__init__(app)
+        self.app = app
+        self.panel = panel
+        self.store = store
+        w = app.window
+        w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, panel)
+        panel.hide()
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(150)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(120)
+        self._search_timer.timeout.connect(self._run_search)
+        self._undo_button: QPushButton | None = None
+        self._dialog: QFileDialog | None = None
+        w.toggle_history.connect(self.toggle)
+        w.search_requested.connect(self.focus_search)
+        w.export_requested.connect(self._export_current)
+        w.import_requested.connect(self.import_json)
+        panel.open_requested.connect(app.open_conversation)
+        panel.rename_requested.connect(self.rename)
+        panel.pin_requested.connect(self.pin)
+        panel.delete_requested.connect(self.delete)
+        panel.export_requested.connect(self.export)
+        panel.search_changed.connect(lambda _t: self._search_timer.start())
+        panel.visibilityChanged.connect(self._visibility_changed)
+        app.history_changed.connect(self._refresh_timer.start)
+
+    def _visibility_changed(self, visible: bool) -> None:
+        if visible:
+            self.refresh()
+
+    def toggle(self) -> None:
+        if self.panel.isVisible():
+            self.panel.hide()
+        else:
+            self.panel.show()
+            self.refresh()
+
+    def focus_search(self) -> None:
+        self.panel.focus_search()
+        self.refresh()
+
+    def refresh(self) -> None:
+        if not self.panel.isVisible():
+            return
+        try:
+            conversations = self.store.list_conversations(limit=LIST_LIMIT)
+        except StoreError as exc:
+            self.app.show_problem(f"Could not read your history: {exc}")
+            return
+        self.panel.show_conversations(conversations, date.today())
+        if self.panel.search.text().strip():
+            self._run_search()
+
+    def _run_search(self) -> None:
+        query = self.panel.search.text().strip()
+        if not query:
+            return
+        try:
+            hits = self.store.search(query, limit=50)
+        except StoreError as exc:
+            self.app.show_problem(f"Search failed: {exc}")
+            return
+        self.panel.show_hits(hits)
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        try:
+            self.store.rename_conversation(conversation_id, title)
+        except StoreError as exc:
+            self.app.show_problem(f"Could not rename: {exc}")
+        self.app.retitle(conversation_id, title)
+        self._refresh_timer.start()
+
+    def pin(self, conversation_id: int, pinned: bool) -> None:
+        try:
+            self.store.set_pinned(conversation_id, pinned)
+        except StoreError as exc:
+            self.app.show_problem(f"Could not pin: {exc}")
+        self.refresh()
+
+    def delete(self, conversation_id: int) -> None:
+        """Soft delete (to the trash), close its tab, and offer Undo for a few seconds."""
+        for ctrl in list(self.app.controllers):
+            if ctrl.conversation_id == conversation_id:
+                self.app.close_conversation(ctrl)
+        try:
+            title = self.store.get_conversation(conversation_id).display_title
+            self.store.delete_conversation(conversation_id)
+        except StoreError as exc:
+            self.app.show_problem(f"Could not delete: {exc}")
+            return
+        self.refresh()
+        bar = self.app.window.statusBar()
+        if self._undo_button is not None:
+            bar.removeWidget(self._undo_button)
+            self._undo_button.deleteLater()
+        button = QPushButton("Undo", bar)
+        button.setObjectName("undo_delete")
+        button.clicked.connect(lambda: self.undo_delete(conversation_id))
+        bar.addPermanentWidget(button)
+        self._undo_button = button
+        bar.showMessage(f"Deleted “{title}”.", UNDO_SECONDS * 1000)
+        QTimer.singleShot(UNDO_SECONDS * 1000, lambda b=button: self._drop_undo(b))
+
+    def undo_delete(self, conversation_id: int) -> None:
+        try:
+            self.store.restore_conversation(conversation_id)
+        except StoreError as exc:
+            self.app.show_problem(f"Could not restore: {exc}")
+            return
+        if self._undo_button is not None:
+            self._drop_undo(self._undo_button)
+        self.app.window.statusBar().showMessage("Restored.", 3000)
+        self.refresh()
+
+    def _drop_undo(self, button: QPushButton) -> None:
+        if self._undo_button is button:
+            self.app.window.statusBar().removeWidget(button)
+            button.deleteLater()
+            self._undo_button = None
+
+    # --- export / import -----------------------------------------------------------------------
+    def _export_current(self, fmt: str) -> None:
+        ctrl = self.app.current()
+        if ctrl is None or ctrl.conversation_id is None:
+            self.app.show_problem("Nothing to export yet: send a message first.")
+            return
+        self.export(ctrl.conversation_id, fmt)
+
+    def export(self, conversation_id: int, fmt: str) -> None:
+        try:
+            conv = self.store.get_conversation(conversation_id)
+        except StoreError as exc:
+            self.app.show_problem(f"Could not export: {exc}")
+            return
+        suffix = ".md" if fmt == "markdown" else ".json"
+        safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in conv.display_title)
+        dialog = QFileDialog(self.app.window, "Export conversation")
+        dialog.setObjectName("export_dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("Markdown (*.md)" if fmt == "markdown" else "JSON (*.json)")
+        dialog.setDefaultSuffix(suffix.lstrip("."))
+        dialog.selectFile(str(Path.home() / (safe.strip()[:60] + suffix)))
+        dialog.fileSelected.connect(
+            lambda path: self.write_export(conversation_id, fmt, Path(path))
+        )
+        self._dialog = dialog
+        dialog.open()  # never exec() inside qasync
+
+    def write_export(self, conversation_id: int, fmt: str, path: Path) -> bool:
+        try:
+            text = (
+                self.store.export_markdown(conversation_id)
+                if fmt == "markdown"
+                else self.store.export_json_text(conversation_id)
+            )
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        except (StoreError, OSError) as exc:
+            self.app.show_problem(f"Could not export to {path}: {exc}")
+            return False
+        self.app.window.statusBar().showMessage(f"Exported to {path}", 6000)
+        return True
+
+    def import_json(self) -> None:
+        dialog = QFileDialog(self.app.window, "Import conversation")
+        dialog.setObjectName("import_dialog")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilter("RouteChat JSON export (*.json)")
+        dialog.fileSelected.connect(lambda path: self.read_import(Path(path)))
+        self._dialog = dialog
+        dialog.open()
+
+    def read_import(self, path: Path) -> int | None:
+        try:
+            data = path.read_bytes()
+            conversation_id = self.store.import_json(data)
+        except (StoreError, ValueError, OSError) as exc:
+            self.app.show_problem(f"Could not import {path.name}: {exc}")
+            return None
+        self.app.open_conversation(conversation_id)
+        self.refresh()
+        return conversation_id

@@ -1,0 +1,173 @@
+"""History in the window: tabs come back, interrupted replies are marked, search, undo, export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton
+
+from desktop_app.api.events import TurnStatus
+from desktop_app.app import Composition
+from desktop_app.config.paths import AppPaths
+from desktop_app.secrets import KeySource
+from desktop_app.store import HistoryStore
+from tests.gui.conftest import wait_until
+from tests.gui.test_window import replies, send
+
+
+async def quit_app(parts: Composition) -> None:
+    parts.controller.quit()
+    await parts.controller.wait_shutdown()
+
+
+def start(parts: Composition) -> None:
+    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+
+
+async def test_tabs_order_selection_and_tiers_come_back(
+    make_app: Callable[..., Composition], qtbot: object
+) -> None:
+    first = make_app()
+    start(first)
+    a = first.controller.controllers[0]
+    a.page.tier_selector.select("premium")
+    send(a, qtbot, "Write a short poem about rivers")
+    b = first.controller.new_conversation("fast")
+    send(b, qtbot, "What is the capital of Japan?")
+    await wait_until(lambda: not a.streaming and not b.streaming)
+    first.controller.new_conversation("code")  # an empty tab is restored too
+    first.window.tabs.setCurrentIndex(1)
+    first.window.tabs.tabBar().moveTab(0, 2)  # drag the first tab to the end
+    await quit_app(first)
+
+    second = make_app()
+    start(second)
+    tabs = second.window.tabs
+    assert tabs.count() == 3
+    ctrls = [second.controller.controller_at(i) for i in range(3)]
+    assert [c.tier_id for c in ctrls if c] == ["fast", "code", "premium"]
+    assert tabs.currentIndex() == 0  # the selected tab moved to index 0 with the drag
+    restored = ctrls[2]
+    assert restored is not None
+    assert restored.entries[0].content == "Write a short poem about rivers"
+    reply = replies(restored)[0]
+    assert reply.status is TurnStatus.COMPLETE
+    assert reply.badge.model == "anthropic/claude-opus-4-5"
+    assert reply.widget.badge is not None
+    assert "claude-opus-4-5" in reply.widget.badge.text()
+    assert "rivers" in tabs.tabText(2).lower()
+    # The restored history is what the next request sends.
+    send(restored, qtbot, "Now make it rhyme")
+    await wait_until(lambda: not restored.streaming)
+    assert [m["role"] for m in restored.history()] == ["user", "assistant", "user", "assistant"]
+
+
+async def test_interrupted_reply_is_marked_with_retry(
+    make_app: Callable[..., Composition], paths: AppPaths, qtbot: object
+) -> None:
+    # A previous run died mid-stream: the reply row is still 'streaming' with partial text.
+    store = HistoryStore.open(paths.database_file)
+    cid = store.create_conversation(tier_id="balanced")
+    uid = store.add_user_message(cid, "Explain how tides work")
+    rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
+    store.update_reply_text(rid, "Tides are caused by", routed_model="openai/gpt-4o")
+    store.save_open_tabs([], None)
+    store._conn.close()  # simulate a kill: no clean close, nothing finished  # noqa: SLF001
+    parts = make_app()
+    start(parts)
+    ctrl = parts.controller.open_conversation(cid)
+    assert ctrl is not None
+    reply = replies(ctrl)[0]
+    assert reply.status is TurnStatus.INTERRUPTED
+    assert reply.content == "Tides are caused by"
+    await wait_until(reply.widget.error_label.isVisible)
+    assert "while this reply was" in reply.widget.error_label.text()
+    assert "partial answer is kept" in reply.widget.error_label.text()
+    assert reply.widget.retry_button.isVisible()
+    assert "interrupted" in parts.window.statusBar().currentMessage()
+    assert "Tides are caused by" in reply.widget.view.toPlainText()
+    qtbot.mouseClick(reply.widget.retry_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    await wait_until(lambda: not ctrl.streaming and replies(ctrl)[0] is not reply)
+    await wait_until(lambda: replies(ctrl)[0].status is TurnStatus.COMPLETE)
+
+
+async def test_sidebar_search_highlights_and_opens(
+    make_app: Callable[..., Composition], qtbot: object
+) -> None:
+    parts = make_app()
+    start(parts)
+    ctrl = parts.controller.controllers[0]
+    send(ctrl, qtbot, "Tell me about the aurora borealis")
+    await wait_until(lambda: not ctrl.streaming)
+    parts.controller.close_conversation(ctrl)
+    qtbot.keyClick(parts.window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)  # type: ignore[attr-defined]
+    panel = parts.history.panel
+    assert panel.isVisible()
+    assert panel.search.hasFocus()
+    panel.search.setText("aurora")
+    await wait_until(lambda: panel.results.count() > 0)
+    label = panel.results.itemWidget(panel.results.item(0))
+    assert isinstance(label, QLabel)
+    assert "<b style=" in label.text()
+    assert "aurora" in label.text().lower()
+    panel.results.itemClicked.emit(panel.results.item(0))
+    current = parts.controller.current()
+    assert current is not None
+    assert current.entries[0].content == "Tell me about the aurora borealis"
+
+
+async def test_delete_with_undo_and_rename(
+    make_app: Callable[..., Composition], qtbot: object
+) -> None:
+    parts = make_app()
+    start(parts)
+    ctrl = parts.controller.controllers[0]
+    send(ctrl, qtbot, "Summarise the plot of Hamlet")
+    await wait_until(lambda: not ctrl.streaming)
+    cid = ctrl.conversation_id
+    assert cid is not None
+    parts.history.rename(cid, "Hamlet notes")
+    assert parts.window.tabs.tabText(0) == "Hamlet notes"
+    store = parts.history.store
+    assert store.get_conversation(cid).title == "Hamlet notes"
+    parts.history.delete(cid)
+    assert all(c.conversation_id != cid for c in parts.controller.controllers)
+    assert cid not in [c.id for c in store.list_conversations()]
+    undo = parts.window.statusBar().findChild(QPushButton, "undo_delete")
+    assert undo is not None
+    undo.click()
+    assert cid in [c.id for c in store.list_conversations()]
+
+
+async def test_export_and_import_roundtrip(
+    make_app: Callable[..., Composition], qtbot: object, tmp_path: Path
+) -> None:
+    parts = make_app()
+    start(parts)
+    ctrl = parts.controller.controllers[0]
+    send(ctrl, qtbot, "Write a python function that reverses a string")
+    await wait_until(lambda: not ctrl.streaming)
+    cid = ctrl.conversation_id
+    assert cid is not None
+    md, js = tmp_path / "c.md", tmp_path / "c.json"
+    assert parts.history.write_export(cid, "markdown", md)
+    assert parts.history.write_export(cid, "json", js)
+    text = md.read_text()
+    assert "reverses a string" in text
+    assert "anthropic/claude-sonnet-4-5" in text
+    data = json.loads(js.read_text())
+    assert "sk-test-key-0001" not in js.read_text() + text
+    assert data["messages"]
+    new_id = parts.history.read_import(js)
+    assert new_id is not None and new_id != cid
+    current = parts.controller.current()
+    assert current is not None
+    assert current.conversation_id == new_id
+    assert replies(current)[0].badge.model == "anthropic/claude-sonnet-4-5"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert parts.history.read_import(bad) is None
+    assert "Could not import bad.json" in parts.window.statusBar().currentMessage()
