@@ -66,6 +66,7 @@ def compose(
     paths: AppPaths,
     settings: Settings,
     base_url: str | None = None,
+    settings_warnings: tuple[str, ...] = (),
 ) -> Composition:
     """Build the window and its controller; tests call this with their own paths and URL."""
     from desktop_app.api.client import ClientConfig, Timeouts
@@ -82,6 +83,7 @@ def compose(
     app.setQuitOnLastWindowClosed(False)
     dark = apply_theme(app, settings.theme)
     store, notices = open_history(paths)
+    notices = [*settings_warnings, *notices]
     window = MainWindow()
     t = settings.timeouts
     controller = AppController(
@@ -107,7 +109,12 @@ def compose(
     return Composition(window, controller, history)
 
 
-def run_gui(demo: bool = False) -> int:
+def run_gui(
+    demo: bool = False,
+    prompt: str | None = None,
+    tier: str | None = None,
+    base_url: str | None = None,
+) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -120,15 +127,15 @@ def run_gui(demo: bool = False) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("routechat")
     paths = default_paths().ensure()
-    settings, _warnings = load_settings(paths)
+    settings, warnings = load_settings(paths)
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     install_asyncgen_hooks(loop)
 
-    parts = compose(app, paths, settings)
+    parts = compose(app, paths, settings, base_url=base_url, settings_warnings=warnings)
     parts.window.show()
-    parts.controller.start(demo=demo or settings.demo_mode)
+    parts.controller.start(demo=demo or settings.demo_mode, prompt=prompt, tier=tier)
     with loop:
         loop.run_until_complete(parts.controller.wait_shutdown())
         loop.run_until_complete(loop.shutdown_asyncgens())

@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo", action="store_true", help="open the window in demo mode (local server, no cost)"
     )
+    parser.add_argument(
+        "--prompt", metavar="TEXT", help="open the window and send TEXT in a new conversation"
+    )
+    parser.add_argument("--tier", dest="gui_tier", metavar="NAME", help="tier for --prompt")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ask = sub.add_parser(
@@ -343,10 +347,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.write("\nroutechat: cancelled\n")
         return EXIT_CANCELLED
-    return gui_main(demo=args.demo)
+    return gui_main(demo=args.demo, prompt=args.prompt, tier=args.gui_tier)
 
 
-def gui_main(demo: bool = False) -> int:
+def gui_main(demo: bool = False, prompt: str | None = None, tier: str | None = None) -> int:
     from desktop_app.app import run_gui
 
-    return run_gui(demo=demo or os.environ.get("ROUTECHAT_DEMO") == "1")
+    return run_gui(
+        demo=demo or os.environ.get("ROUTECHAT_DEMO") == "1",
+        prompt=prompt,
+        tier=tier,
+        base_url=os.environ.get(BASE_URL_ENV) or None,
+    )

@@ -91,18 +91,27 @@ class AppController(QObject):
         w.welcome.test_key.connect(self._test_key)
 
     # --- start-up ------------------------------------------------------------------------------
-    def start(self, demo: bool = False) -> None:
+    def start(self, demo: bool = False, prompt: str | None = None, tier: str | None = None) -> None:
+        """Show the welcome page, or the tabs when a key (or demo mode) is at hand.
+
+        `prompt` (from `routechat --prompt`) is sent in a new conversation once chatting can start.
+        """
         if demo:
             self.start_demo()
-            return
-        lookup = load_key()
-        if lookup.key:
-            self._use_key(lookup.key, lookup.source)
-            return
-        available, hint = keyring_available()
-        self.window.welcome.set_keyring_problem(lookup.problem or (None if available else hint))
-        self.window.show_welcome()
-        self._update_status()
+        else:
+            lookup = load_key()
+            if lookup.key:
+                self._use_key(lookup.key, lookup.source)
+            else:
+                available, hint = keyring_available()
+                self.window.welcome.set_keyring_problem(
+                    lookup.problem or (None if available else hint)
+                )
+                self.window.show_welcome()
+                self._update_status()
+        if prompt and (self.demo or self._key):
+            ctrl = self.new_conversation(tier)
+            ctrl.send(prompt)
 
     # --- the client ------------------------------------------------------------------------------
     def client(self) -> EdenClient:

@@ -75,7 +75,7 @@ async def test_interrupted_reply_is_marked_with_retry(
     rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
     store.update_reply_text(rid, "Tides are caused by", routed_model="openai/gpt-4o")
     store.save_open_tabs([], None)
-    store._conn.close()  # simulate a kill: no clean close, nothing finished  # noqa: SLF001
+    store._conn.close()  # simulate a kill: no clean close, nothing finished
     parts = make_app()
     start(parts)
     ctrl = parts.controller.open_conversation(cid)
@@ -171,3 +171,24 @@ async def test_export_and_import_roundtrip(
     bad.write_text("{not json")
     assert parts.history.read_import(bad) is None
     assert "Could not import bad.json" in parts.window.statusBar().currentMessage()
+
+
+async def test_corrupt_settings_and_database_give_messages_not_crashes(
+    qapp: object, paths: AppPaths, emulator: object
+) -> None:
+    from desktop_app.app import compose
+    from desktop_app.config.settings import load_settings
+
+    paths.settings_file.write_text("{ this is not json")
+    paths.database_file.write_bytes(b"definitely not a database" * 100)
+    settings, warnings = load_settings(paths)
+    parts = compose(qapp, paths, settings, settings_warnings=warnings)  # type: ignore[arg-type]
+    message = parts.window.statusBar().currentMessage()
+    assert "settings" in message.lower()
+    assert (
+        "corrupt" in message.lower() or "damaged" in message.lower() or "moved" in message.lower()
+    )
+    moved = [p for p in paths.data_dir.iterdir() if ".corrupt" in p.name]
+    assert moved, "the damaged database is kept aside, never deleted"
+    assert parts.controller.store.list_conversations() == []
+    await quit_app(parts)
