@@ -69,7 +69,6 @@ def compose(
     settings_warnings: tuple[str, ...] = (),
 ) -> Composition:
     """Build the window and its controller; tests call this with their own paths and URL."""
-    from desktop_app.api.client import ClientConfig, Timeouts
     from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
     from desktop_app.routing.tiers import TierCatalogue
     from desktop_app.ui.app_controller import AppController
@@ -85,23 +84,17 @@ def compose(
     store, notices = open_history(paths)
     notices = [*settings_warnings, *notices]
     window = MainWindow()
-    t = settings.timeouts
     controller = AppController(
         window,
         paths,
         TierCatalogue(),
         store,
-        ClientConfig(
-            base_url=base_url or settings.base_url,
-            timeouts=Timeouts(t.connect, t.first_byte, t.idle, t.total),
-        ),
-        settings.default_tier,
+        settings,
         dark,
         emulator_factory=lambda: EmulatorThread(
             EmulatorConfig(routing_delay=DEMO_ROUTING_DELAY, token_delay=DEMO_TOKEN_DELAY)
         ),
-        enter_sends=settings.enter_sends,
-        restore_tabs=settings.restore_tabs,
+        base_url_override=base_url,
     )
     history = HistoryController(controller, HistoryPanel(window), store)
     if notices:

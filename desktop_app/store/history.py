@@ -522,6 +522,11 @@ class HistoryStore:
         """
         now = self._clock()
         with self._tx() as conn:
+            if chosen and parent_id is not None:  # exactly one chosen reply per prompt
+                conn.execute(
+                    "UPDATE messages SET is_chosen = 0 WHERE parent_id = ? AND role = 'assistant'",
+                    (parent_id,),
+                )
             reply_id = self._insert_message(
                 conn, conversation_id, "assistant", "", now, parent_id=parent_id, chosen=chosen
             )

@@ -9,11 +9,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop_app.api.client import ClientConfig, EdenClient
+from desktop_app.api.client import ClientConfig, EdenClient, Timeouts
 from desktop_app.api.errors import ApiError
 from desktop_app.config.paths import AppPaths
+from desktop_app.config.settings import Settings, SettingsSaveError, save_settings
 from desktop_app.routing.tiers import TierCatalogue
 from desktop_app.secrets import KeySource, keyring_available, load_key, mask, store_key
 from desktop_app.services.chat import ChatService
@@ -25,6 +26,7 @@ from desktop_app.ui.conversation_page import ConversationPage
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.markdown import MarkdownRenderer
 from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +43,10 @@ class AppController(QObject):
         paths: AppPaths,
         tiers: TierCatalogue,
         store: HistoryStore,
-        client_config: ClientConfig,
-        default_tier: str,
+        settings: Settings,
         dark: bool,
         emulator_factory: Callable[[], Any] | None = None,
-        enter_sends: bool = True,
-        restore_tabs: bool = True,
+        base_url_override: str | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -54,14 +54,15 @@ class AppController(QObject):
         self.tiers = tiers
         self.runner = TaskRunner(on_error=self._task_failed)
         self.renderer = MarkdownRenderer(dark=dark)
-        self._client_config = client_config
+        self.settings = settings
+        self._base_url_override = base_url_override
+        self._client_config = self.config_for(None)
         self._client: EdenClient | None = None
         self._key: str | None = None
         self._key_source = KeySource.NONE
         self._emulator_factory = emulator_factory
         self._emulator: Any = None
         self.demo = False
-        self.default_tier = default_tier
         self.store = store
         self.service = ChatService(self.client, StoreRecorder(store, on_error=self.show_problem))
         self.controllers: list[ConversationController] = []
@@ -72,8 +73,6 @@ class AppController(QObject):
         self._save_tabs_timer.timeout.connect(self.save_tabs)
         self._shutting_down = False
         self._shutdown_done = asyncio.Event()
-        self.enter_sends = enter_sends
-        self.restore_tabs = restore_tabs
         w = window
         w.new_tab.connect(lambda: self.new_conversation())
         w.close_current_tab.connect(lambda: self.request_close(w.tabs.currentIndex()))
@@ -86,6 +85,10 @@ class AppController(QObject):
         w.toggle_demo.connect(self._toggle_demo)
         w.open_log_folder.connect(self._open_log_folder)
         w.account_requested.connect(self.show_account)
+        w.preferences_requested.connect(self.show_preferences)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
         w.welcome.try_demo.connect(lambda: self.start_demo())
         w.welcome.save_key.connect(self._save_key)
         w.welcome.test_key.connect(self._test_key)
@@ -114,6 +117,24 @@ class AppController(QObject):
             ctrl.send(prompt)
 
     # --- the client ------------------------------------------------------------------------------
+    def config_for(self, base_url: str | None) -> ClientConfig:
+        """The client configuration from the settings (or the demo server's URL)."""
+        t = self.settings.timeouts
+        return ClientConfig(
+            base_url=base_url or self._base_url_override or self.settings.base_url,
+            timeouts=Timeouts(t.connect, t.first_byte, t.idle, t.total),
+        )
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Take new preferences into use: the next turn uses the new connection settings."""
+        old, self.settings = self.settings, settings
+        if not self.demo and (old.base_url, old.timeouts) != (settings.base_url, settings.timeouts):
+            self._replace_client(self.config_for(None))
+        for ctrl in self.controllers:
+            ctrl.page.composer.input.set_enter_sends(settings.enter_sends)
+            ctrl.max_tokens = settings.max_tokens
+        self._update_status()
+
     def client(self) -> EdenClient:
         if self._client is None:
             self._client = EdenClient(self._client_config, lambda: self._key)
@@ -135,7 +156,7 @@ class AppController(QObject):
         """The first time the tabs show: last session's tabs, or one new conversation."""
         if self.controllers:
             return
-        if self.restore_tabs:
+        if self.settings.restore_tabs:
             self.restore_open_tabs()
         if not self.controllers:
             self.new_conversation()
@@ -176,7 +197,7 @@ class AppController(QObject):
         self._emulator = self._emulator_factory()
         base_url = self._emulator.start()
         self.demo = True
-        self._replace_client(ClientConfig(base_url=base_url, timeouts=self._client_config.timeouts))
+        self._replace_client(self.config_for(base_url))
         self._demo_saved_key = (self._key, self._key_source)
         self._key, self._key_source = "demo-key", KeySource.SESSION
         self.window.set_demo(True)
@@ -189,7 +210,7 @@ class AppController(QObject):
             return
         self.demo = False
         emulator, self._emulator = self._emulator, None
-        self._replace_client(ClientConfig(timeouts=self._client_config.timeouts))
+        self._replace_client(self.config_for(None))
         self._key, self._key_source = getattr(self, "_demo_saved_key", (None, KeySource.NONE))
         if emulator is not None:
             emulator.stop()
@@ -222,9 +243,10 @@ class AppController(QObject):
             self.runner,
             self.renderer,
             lambda: self.demo,
-            tier_id or self.default_tier,
+            tier_id or self.settings.default_tier,
             self,
         )
+        ctrl.max_tokens = self.settings.max_tokens
         self.controllers.append(ctrl)
         index = self.window.tabs.addTab(page, title or "New conversation")
         self.window.tabs.setTabToolTip(index, title or "New conversation")
@@ -236,7 +258,7 @@ class AppController(QObject):
         ctrl.title_changed.connect(lambda text, c=ctrl: self._set_title(c, text))
         ctrl.problem.connect(self.show_problem)
         self._save_tabs_timer.start()
-        page.composer.input.set_enter_sends(self.enter_sends)
+        page.composer.input.set_enter_sends(self.settings.enter_sends)
         page.composer.input.setFocus()
         return ctrl
 
@@ -299,7 +321,7 @@ class AppController(QObject):
             self.show_problem(f"Could not open the conversation: {exc}")
             return None
         ctrl = self.new_conversation(
-            conv.tier_id or self.default_tier, conversation_id, conv.display_title
+            conv.tier_id or self.settings.default_tier, conversation_id, conv.display_title
         )
         ctrl.load(messages)
         if conv.draft:
@@ -401,6 +423,30 @@ class AppController(QObject):
         dialog.key_saved.connect(lambda key, remember: self._save_key(key, remember))
         dialog.key_removed.connect(self._key_removed)
         dialog.open()
+
+    def show_preferences(self) -> None:
+        from desktop_app.ui.preferences import PreferencesDialog
+
+        stored = self._key_source in (KeySource.KEYRING, KeySource.ENVIRONMENT)
+        dialog = PreferencesDialog(self.settings, list(self.tiers), stored, self.window)
+        dialog.saved.connect(self.save_preferences)
+        dialog.open()
+
+    def save_preferences(self, settings: Settings) -> None:
+        try:
+            save_settings(self.paths, settings)
+        except SettingsSaveError as exc:
+            self.show_problem(f"{exc} Your preferences apply to this session only.")
+        if settings.theme != self.settings.theme:
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                self.renderer = MarkdownRenderer(dark=apply_theme(app, settings.theme))
+        self.apply_settings(settings)
+
+    def _system_scheme_changed(self) -> None:
+        app = QApplication.instance()
+        if self.settings.theme == "system" and isinstance(app, QApplication):
+            self.renderer = MarkdownRenderer(dark=apply_theme(app, "system"))
 
     def _key_removed(self) -> None:
         if self._key_source is not KeySource.ENVIRONMENT:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -101,6 +102,7 @@ class MessageWidget(QFrame):
 
     copy_requested = Signal()
     regenerate_requested = Signal()
+    regenerate_with = Signal(str)  # a tier id: ask again with another tier
     retry_requested = Signal()
     edit_requested = Signal()
 
@@ -133,6 +135,7 @@ class MessageWidget(QFrame):
         )
         self.edit_button.setVisible(False)
         self.regen_button.setVisible(False)
+        self.regen_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.retry_button.setVisible(False)
         layout.addLayout(header)
         self.view = MessageView(renderer, self)
@@ -159,6 +162,14 @@ class MessageWidget(QFrame):
         button.clicked.connect(signal.emit)
         row.addWidget(button)
         return button
+
+    def set_regenerate_tiers(self, tiers: list[tuple[str, str]]) -> None:
+        """The Regenerate button's menu: (tier id, label) pairs to ask again with."""
+        menu = QMenu(self.regen_button)
+        for tier_id, label in tiers:
+            action = menu.addAction(f"With {label}")
+            action.triggered.connect(lambda _c=False, t=tier_id: self.regenerate_with.emit(t))
+        self.regen_button.setMenu(menu)
 
     def _copy(self) -> None:
         QGuiApplication.clipboard().setText(self.view.text)

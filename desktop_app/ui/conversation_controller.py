@@ -84,6 +84,7 @@ class ConversationController(QObject):
         self.tier_id = tier_id
         self._task: asyncio.Task[Any] | None = None
         self._started = 0.0
+        self.max_tokens: int | None = None
         page.tier_selector.select(tier_id)
         self._show_tier_hint()
         page.tier_changed.connect(self._on_tier_changed)
@@ -164,6 +165,7 @@ class ConversationController(QObject):
             demo=self._is_demo(),
         )
         w.regenerate_requested.connect(lambda: self.regenerate(entry))
+        w.regenerate_with.connect(lambda tier_id: self.regenerate(entry, tier_id))
         w.retry_requested.connect(lambda: self.regenerate(entry))
         self.entries.append(entry)
         return entry
@@ -227,6 +229,8 @@ class ConversationController(QObject):
         last_reply = next((e for e in reversed(self.entries) if e.role == "assistant"), None)
         last_user = next((e for e in reversed(self.entries) if e.role == "user"), None)
         busy = self.streaming
+        if last_reply is not None and last_reply.widget.regen_button.menu() is None:
+            last_reply.widget.set_regenerate_tiers([(t.id, t.label) for t in self._tiers])
         for e in self.entries:
             is_last = e is last_reply
             e.widget.regen_button.setVisible(
@@ -315,7 +319,9 @@ class ConversationController(QObject):
         history = self.history()
         result: TurnResult | None = None
         try:
-            result = await self._service.run(turn, history, lambda ev: self._on_event(reply, ev))
+            result = await self._service.run(
+                turn, history, lambda ev: self._on_event(reply, ev), max_tokens=self.max_tokens
+            )
         except asyncio.CancelledError:
             reply.widget.view.flush_now()
             result = TurnResult(

@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
     close_current_tab = Signal()
     quit_requested = Signal()
     account_requested = Signal()
+    preferences_requested = Signal()
     open_log_folder = Signal()
     export_requested = Signal(str)  # "markdown" | "json"
     import_requested = Signal()
@@ -169,6 +170,12 @@ class MainWindow(QMainWindow):
 
         settings = bar.addMenu("&Settings")
         self._action(settings, "&Account and API key…", None, self.account_requested)
+        self._action(
+            settings,
+            "&Preferences…",
+            QKeySequence.StandardKey.Preferences,
+            self.preferences_requested,
+        )
         self.demo_action = self._action(settings, "&Demo mode", None, self.toggle_demo)
         self.demo_action.setCheckable(True)
 

@@ -697,3 +697,15 @@ def test_damage_seen_at_runtime_forces_a_full_check_next_time(db_path: Path) -> 
     assert not marker.exists()
     with HistoryStore.open(db_path) as s:
         assert not s.report.integrity_checked
+
+
+def test_a_regenerated_reply_becomes_the_answer_and_the_old_one_an_alternative(
+    tmp_path: Path,
+) -> None:
+    with HistoryStore.open(tmp_path / "regen.sqlite3") as store:
+        cid = store.create_conversation()
+        uid = store.add_user_message(cid, "hi")
+        first = store.begin_reply(cid, parent_id=uid)
+        second = store.begin_reply(cid, parent_id=uid)
+        assert [m.id for m in store.load_messages(cid)] == [uid, second]
+        assert [m.id for m in store.alternatives(second)] == [first, second]

@@ -1,0 +1,68 @@
+"""Preferences: saved atomically, applied to the next turn, a new key host is confirmed first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QMessageBox
+
+from desktop_app.app import Composition
+from desktop_app.config.settings import load_settings
+from desktop_app.secrets import KeySource
+from desktop_app.ui.preferences import PreferencesDialog
+from tests.gui.conftest import wait_until
+
+
+async def test_preferences_apply_and_persist(make_app: Callable[..., Composition]) -> None:
+    parts = make_app()
+    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+    parts.controller.show_preferences()
+    dialog = parts.window.findChild(PreferencesDialog, "preferences_dialog")
+    assert dialog is not None
+    dialog.tier.setCurrentIndex(dialog.tier.findData("premium"))
+    dialog.enter_sends.setChecked(False)
+    dialog.max_tokens.setValue(300)
+    dialog._save()
+    settings, warnings = load_settings(parts.controller.paths)
+    assert warnings == ()
+    assert settings.default_tier == "premium"
+    assert settings.enter_sends is False
+    assert settings.max_tokens == 300
+    tab = parts.controller.new_conversation()
+    assert tab.tier_id == "premium"
+    assert tab.max_tokens == 300
+    assert tab.page.composer.input.enter_sends is False
+
+
+async def test_a_new_host_for_a_stored_key_is_confirmed(
+    make_app: Callable[..., Composition],
+) -> None:
+    parts = make_app()
+    parts.controller._use_key("sk-test-key-0001", KeySource.KEYRING)
+    parts.controller.show_preferences()
+    dialog = parts.window.findChild(PreferencesDialog, "preferences_dialog")
+    assert dialog is not None
+    dialog.base_url.setText("https://llm.example.org/v3")
+    dialog._save()
+    box = dialog.findChild(QMessageBox, "confirm_host_change")
+    assert box is not None
+    assert "llm.example.org" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    await wait_until(lambda: not box.isVisible())
+    assert load_settings(parts.controller.paths).settings.base_url != "https://llm.example.org/v3"
+    dialog._save()
+    box = dialog.findChild(QMessageBox, "confirm_host_change")
+    box.button(QMessageBox.StandardButton.Yes).click()
+    await wait_until(lambda: parts.controller.settings.base_url == "https://llm.example.org/v3")
+    assert load_settings(parts.controller.paths).settings.base_url == "https://llm.example.org/v3"
+
+
+async def test_a_bad_base_url_is_explained(make_app: Callable[..., Composition]) -> None:
+    parts = make_app()
+    parts.controller.show_preferences()
+    dialog = parts.window.findChild(PreferencesDialog, "preferences_dialog")
+    assert dialog is not None
+    dialog.base_url.setText("ftp://nowhere")
+    dialog._save()
+    assert "http" in dialog.message.text()
+    assert dialog.isVisible()
