@@ -63,7 +63,12 @@ class TurnBadge(QLabel):
 
     def show_state(self, s: BadgeState) -> None:
         self.state = s
-        model = s.model or ("routing…" if s.streaming else "unknown model")
+        if s.model:
+            model = s.model
+        elif s.streaming:
+            model = "routing…"
+        else:
+            model = "no answer" if s.status is TurnStatus.FAILED else "unknown model"
         parts = [f"<b>{model}</b>"]
         if s.fallback:
             parts.append('<span style="color:#b5651d">fallback</span>')

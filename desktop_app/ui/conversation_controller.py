@@ -189,6 +189,7 @@ class ConversationController(QObject):
             w.view.set_markdown(result.text)
         else:
             w.view.end_stream()
+        w.view.setVisible(bool(result.text))
         assert w.badge is not None
         w.badge.show_state(b)
         error = result.error if result.status is not TurnStatus.COMPLETE else None
@@ -308,6 +309,7 @@ class ConversationController(QObject):
         assert reply.widget.badge is not None
         reply.widget.badge.show_state(reply.badge)
         reply.widget.view.begin_stream()
+        reply.widget.view.setVisible(True)
         self._started = time.perf_counter()
         self.page.composer.set_streaming(True)
         self._task = self._runner.start(self.task_name, self._run(reply, turn), replace=True)

@@ -48,6 +48,7 @@ async def scenario(app: Any, theme: str) -> None:
     from desktop_app.config.paths import default_paths
     from desktop_app.config.settings import Settings
 
+    os.environ["ROUTECHAT_HOME"] = tempfile.mkdtemp(prefix=f"routechat-shots-{theme}-")
     parts = compose(app, default_paths().ensure(), Settings(theme=theme))  # type: ignore[arg-type]
     window, ctrl = parts.window, parts.controller
     window.resize(1180, 820)
@@ -78,7 +79,6 @@ async def scenario(app: Any, theme: str) -> None:
 
 
 def main() -> int:
-    os.environ.setdefault("ROUTECHAT_HOME", tempfile.mkdtemp(prefix="routechat-shots-"))
     os.environ.pop("EDENAI_API_KEY", None)
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     import qasync
