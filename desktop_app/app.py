@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,25 @@ def compose(
     return Composition(window, controller, history)
 
 
+def _quit_on_signals(controller: AppController) -> None:
+    """SIGTERM/SIGINT (logout, Ctrl+C in a terminal) go through the orderly shutdown."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def handler(_signum: int, _frame: object) -> None:
+        controller.quit()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    # Python runs signal handlers between bytecodes; while Qt waits in C++ nothing runs, so a
+    # light timer gives the interpreter a chance to notice the signal.
+    wake = QTimer(controller)
+    wake.setInterval(250)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+
+
 def run_gui(
     demo: bool = False,
     prompt: str | None = None,
@@ -114,6 +134,11 @@ def run_gui(
     from desktop_app.config.paths import default_paths
     from desktop_app.config.settings import load_settings
 
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler, qVersion
+
+    from desktop_app import logs
+    from desktop_app.ui.crash_dialog import CrashReporter
+
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -121,15 +146,33 @@ def run_gui(
     app.setDesktopFileName("routechat")
     paths = default_paths().ensure()
     settings, warnings = load_settings(paths)
+    log_problem = logs.setup_logging(paths.log_file, settings.log_level)
+    if log_problem:
+        warnings = (*warnings, log_problem)
+    logging.getLogger("desktop_app").info("RouteChat %s starting (Qt %s)", __version__, qVersion())
+
+    def qt_message(kind: QtMsgType, context: object, message: str) -> None:
+        logs.qt_message_to_log(kind.name, message, getattr(context, "category", None))
+
+    qInstallMessageHandler(qt_message)
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     install_asyncgen_hooks(loop)
+    loop.set_exception_handler(logs.asyncio_exception_handler)
 
     parts = compose(app, paths, settings, base_url=base_url, settings_warnings=warnings)
+    reporter = CrashReporter(parts.window)
+    uninstall_hook = logs.install_excepthook(
+        reporter.report.emit, app_version=__version__, extra={"Qt": qVersion()}
+    )
+    _quit_on_signals(parts.controller)
     parts.window.show()
     parts.controller.start(demo=demo or settings.demo_mode, prompt=prompt, tier=tier)
     with loop:
         loop.run_until_complete(parts.controller.wait_shutdown())
         loop.run_until_complete(loop.shutdown_asyncgens())
+    uninstall_hook()
+    logging.getLogger("desktop_app").info("RouteChat stopped cleanly")
+    logs.teardown_logging()
     return 0

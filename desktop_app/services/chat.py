@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from desktop_app.api.client import EdenClient
 from desktop_app.api.errors import ApiError, ErrorKind
 from desktop_app.api.events import (
-    Completed,
     RoutedModel,
     StreamEvent,
     TextDelta,
     TurnResult,
     TurnStatus,
 )
-from desktop_app.api.request import ChatRequest
+from desktop_app.api.request import SMART_ROUTER, ChatRequest
 from desktop_app.routing.tiers import Tier
+from desktop_app.services.resilience import ResilientResult, RetryNotice, RetryPolicy, run_resilient
 
 SAVE_INTERVAL_S = 0.5  # the reply on disk is never more than this behind the screen
 
@@ -37,6 +37,7 @@ class TurnPlan:
     tier_label: str
     model: str
     candidates: tuple[str, ...] | None
+    fallback_model: str | None = None  # where a failed smart-routing turn goes once more
 
 
 class TurnRecorder(Protocol):
@@ -92,7 +93,8 @@ class Turn:
 
 
 def plan_for(tier: Tier) -> TurnPlan:
-    return TurnPlan(tier.id, tier.label, tier.model, tier.candidates)
+    fallback = None if tier.fixed_model else tier.effective_fallback
+    return TurnPlan(tier.id, tier.label, tier.model, tier.candidates, fallback)
 
 
 def build_request(
@@ -108,11 +110,15 @@ class ChatService:
         self,
         client: Callable[[], EdenClient],
         recorder: TurnRecorder,
+        policy: Callable[[], RetryPolicy] = RetryPolicy,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._client = client
         self._recorder = recorder
+        self._policy = policy
         self._clock = clock
+        self._sleep = sleep
 
     @property
     def recorder(self) -> TurnRecorder:
@@ -135,24 +141,41 @@ class ChatService:
         on_event: Callable[[StreamEvent], None],
         *,
         max_tokens: int | None = None,
-    ) -> TurnResult:
+        on_retry: Callable[[RetryNotice], None] | None = None,
+    ) -> ResilientResult:
+        """Stream the turn with retries and fallback (see `resilience`), recording as it goes."""
         request = build_request(history, turn.plan, max_tokens=max_tokens)
+        client = self._client()
         last_save = self._clock()
-        result: TurnResult | None = None
-        try:
-            async for event in self._client().stream_chat(request):
-                if isinstance(event, TextDelta):
-                    turn.text += event.text
-                    now = self._clock()
-                    if now - last_save >= SAVE_INTERVAL_S:
-                        self._recorder.update_reply(turn.reply_id, turn.text, turn.model)
-                        last_save = now
-                elif isinstance(event, RoutedModel):
-                    turn.model = event.model
+
+        def attempt(model: str | None) -> AsyncIterator[StreamEvent]:
+            if model is None:
+                return client.stream_chat(request)
+            return client.stream_chat(replace(request, model=model, candidates=None))
+
+        def forward(event: StreamEvent) -> None:
+            nonlocal last_save
+            if isinstance(event, TextDelta):
+                turn.text += event.text
+                now = self._clock()
+                if now - last_save >= SAVE_INTERVAL_S:
                     self._recorder.update_reply(turn.reply_id, turn.text, turn.model)
-                elif isinstance(event, Completed):
-                    result = event.result
-                on_event(event)
+                    last_save = now
+            elif isinstance(event, RoutedModel):
+                turn.model = event.model
+                self._recorder.update_reply(turn.reply_id, turn.text, turn.model)
+            on_event(event)
+
+        try:
+            outcome = await run_resilient(
+                attempt,
+                routed=request.model == SMART_ROUTER,
+                fallback_model=turn.plan.fallback_model,
+                policy=self._policy(),
+                on_event=forward,
+                on_retry=on_retry or (lambda _notice: None),
+                sleep=self._sleep,
+            )
         except asyncio.CancelledError:
             stopped = TurnResult(
                 text=turn.text,
@@ -163,12 +186,7 @@ class ChatService:
             )
             self._recorder.finish_reply(turn.reply_id, stopped)
             raise
-        if result is None:  # the client always ends with Completed; guard against a bug there
-            result = TurnResult(
-                text=turn.text,
-                model=turn.model,
-                status=TurnStatus.INTERRUPTED if turn.text else TurnStatus.FAILED,
-                error=ApiError(ErrorKind.PROTOCOL, "The stream ended without a result."),
-            )
-        self._recorder.finish_reply(turn.reply_id, result)
-        return result
+        self._recorder.finish_reply(
+            turn.reply_id, outcome.result, outcome.retries, outcome.fallback_used
+        )
+        return outcome

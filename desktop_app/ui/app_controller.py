@@ -14,11 +14,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop_app.api.client import ClientConfig, EdenClient, Timeouts
 from desktop_app.api.errors import ApiError
 from desktop_app.config.paths import AppPaths
+from desktop_app.logs import register_secret
 from desktop_app.config.settings import Settings, SettingsSaveError, save_settings
 from desktop_app.routing.tiers import TierCatalogue
 from desktop_app.secrets import KeySource, keyring_available, load_key, mask, store_key
 from desktop_app.services.chat import ChatService
 from desktop_app.services.recorder import StoreRecorder
+from desktop_app.services.resilience import RetryPolicy
 from desktop_app.store import HistoryStore, OpenTab, StoreError
 from desktop_app.ui import format as fmt
 from desktop_app.ui.conversation_controller import ConversationController
@@ -64,7 +66,11 @@ class AppController(QObject):
         self._emulator: Any = None
         self.demo = False
         self.store = store
-        self.service = ChatService(self.client, StoreRecorder(store, on_error=self.show_problem))
+        self.service = ChatService(
+            self.client,
+            StoreRecorder(store, on_error=self.show_problem),
+            policy=lambda: RetryPolicy.from_settings(self.settings.retries),
+        )
         self.controllers: list[ConversationController] = []
         self._closed_spend = 0.0
         self._save_tabs_timer = QTimer(self)
@@ -147,6 +153,7 @@ class AppController(QObject):
             self.runner.start(f"close-client:{id(old)}", old.aclose())
 
     def _use_key(self, key: str, source: KeySource) -> None:
+        register_secret(key)  # every log line and crash report redacts it from now on
         self._key, self._key_source = key, source
         self.window.show_tabs()
         self._ensure_tabs()
@@ -176,6 +183,7 @@ class AppController(QObject):
         self._use_key(key, source)
 
     def _test_key(self, key: str) -> None:
+        register_secret(key)
         welcome = self.window.welcome
         welcome.show_result(None, "Testing the key with Eden AI…")
 

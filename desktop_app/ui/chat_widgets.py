@@ -180,8 +180,15 @@ class MessageWidget(QFrame):
         QGuiApplication.clipboard().setText(self.view.text)
 
     def show_error(self, sentence: str | None) -> None:
+        self.error_label.setStyleSheet("color: #c01c28;")
         self.error_label.setText(sentence or "")
         self.error_label.setVisible(bool(sentence))
+
+    def status_note(self, sentence: str) -> None:
+        """A passing note on the turn (a retry under way), not an error."""
+        self.error_label.setStyleSheet("color: palette(mid);")
+        self.error_label.setText(sentence)
+        self.error_label.setVisible(True)
 
 
 class ChatView(QScrollArea):

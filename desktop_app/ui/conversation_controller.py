@@ -29,6 +29,7 @@ from desktop_app.api.events import (
 )
 from desktop_app.routing.tiers import Tier, TierCatalogue
 from desktop_app.services.chat import ChatService, TurnPlan, plan_for
+from desktop_app.services.resilience import RetryNotice
 from desktop_app.store import HistoryStore, StoredMessage, StoreError
 from desktop_app.ui import format as fmt
 from desktop_app.ui.chat_widgets import BadgeState, MessageWidget
@@ -196,7 +197,7 @@ class ConversationController(QObject):
         if error is not None and result.status is TurnStatus.STOPPED:
             w.show_error(None)
         else:
-            w.show_error(fmt.error_sentence(error) if error else None)
+            w.show_error(fmt.error_sentence(error, bool(result.text)) if error else None)
         self._refresh_actions()
         self._update_total()
 
@@ -212,7 +213,7 @@ class ConversationController(QObject):
                     self._tier_label(info.requested_tier_id),
                     info.requested_model or "@edenai",
                     info.candidates,
-                )
+                )  # the fallback does not matter for a finished reply
                 entry = self.add_reply_entry(plan, m.id)
                 entry.badge.retries = info.retry_count
                 entry.badge.fallback = info.fallback_used
@@ -321,9 +322,16 @@ class ConversationController(QObject):
         history = self.history()
         result: TurnResult | None = None
         try:
-            result = await self._service.run(
-                turn, history, lambda ev: self._on_event(reply, ev), max_tokens=self.max_tokens
+            outcome = await self._service.run(
+                turn,
+                history,
+                lambda ev: self._on_event(reply, ev),
+                max_tokens=self.max_tokens,
+                on_retry=lambda notice: self._on_retry(reply, notice),
             )
+            result = outcome.result
+            reply.badge.retries = outcome.retries
+            reply.badge.fallback = outcome.fallback_used
         except asyncio.CancelledError:
             reply.widget.view.flush_now()
             result = TurnResult(
@@ -341,6 +349,17 @@ class ConversationController(QObject):
             self.page.composer.set_streaming(False)
             self.streaming_changed.emit(False)
             self._refresh_actions()
+
+    def _on_retry(self, reply: Entry, notice: RetryNotice) -> None:
+        """Say what is happening while RouteChat waits to resend ("retrying in 7 s")."""
+        reply.badge.retries = notice.attempt
+        if notice.fallback_model:
+            reply.badge.fallback = True
+        reply.badge.model = None
+        assert reply.widget.badge is not None
+        reply.widget.badge.show_state(reply.badge)
+        reply.widget.show_error(None)
+        reply.widget.status_note(notice.describe() + "…")
 
     def _on_event(self, reply: Entry, event: StreamEvent) -> None:
         b = reply.badge

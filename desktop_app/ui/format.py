@@ -48,9 +48,11 @@ _ACTIONS: dict[ErrorKind, str] = {
 }
 
 
-def error_sentence(error: ApiError) -> str:
+def error_sentence(error: ApiError, text_kept: bool = True) -> str:
     """The error in words plus what to do about it."""
     action = _ACTIONS.get(error.kind, "Retry.")
+    if error.kind in (ErrorKind.INTERRUPTED, ErrorKind.PROTOCOL) and not text_kept:
+        action = "Nothing had arrived yet. Retry, or pick another tier."
     if error.kind is ErrorKind.RATE_LIMITED and error.retry_after:
         action = f"Wait {error.retry_after:.0f} s, then retry."
     message = error.message.rstrip(".") + "."
