@@ -129,14 +129,12 @@ def run_gui(
     base_url: str | None = None,
 ) -> int:
     import qasync
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler, qVersion
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app import logs
     from desktop_app.config.paths import default_paths
     from desktop_app.config.settings import load_settings
-
-    from PySide6.QtCore import QtMsgType, qInstallMessageHandler, qVersion
-
-    from desktop_app import logs
     from desktop_app.ui.crash_dialog import CrashReporter
 
     app = QApplication.instance() or QApplication(sys.argv)

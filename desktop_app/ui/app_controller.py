@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop_app.api.client import ClientConfig, EdenClient, Timeouts
 from desktop_app.api.errors import ApiError
 from desktop_app.config.paths import AppPaths
-from desktop_app.logs import register_secret
 from desktop_app.config.settings import Settings, SettingsSaveError, save_settings
+from desktop_app.logs import register_secret
 from desktop_app.routing.tiers import TierCatalogue
 from desktop_app.secrets import KeySource, keyring_available, load_key, mask, store_key
 from desktop_app.services.chat import ChatService
