@@ -32,7 +32,7 @@ class Case:
     partial: bool = False  # some text kept
 
 
-C, F, I = TurnStatus.COMPLETE, TurnStatus.FAILED, TurnStatus.INTERRUPTED
+C, F, INT = TurnStatus.COMPLETE, TurnStatus.FAILED, TurnStatus.INTERRUPTED
 CASES: dict[str, Case] = {
     "400": Case(("status:400",), F, 1, "refused the request"),
     "401": Case(("status:401",), F, 1, "Check your API key"),
@@ -47,12 +47,12 @@ CASES: dict[str, Case] = {
     "503-lasting-falls-back": Case(("status:503",) * 3, C, 4, badge="fallback"),
     "504-once": Case(("status:504",), C, 2),
     "stall-before-first-byte": Case(("stall_first:3",), C, 2),
-    "stall-midway": Case(("stall_mid:3@5",), I, 1, "stalled", partial=True),
+    "stall-midway": Case(("stall_mid:3@5",), INT, 1, "stalled", partial=True),
     "drop-before-text": Case(("drop:0",), C, 2),
-    "drop-midway": Case(("drop:5",), I, 1, "partial answer is kept", partial=True),
-    "error-frame-midway": Case(("error_frame:5",), I, 1, "with an error", partial=True),
+    "drop-midway": Case(("drop:5",), INT, 1, "partial answer is kept", partial=True),
+    "error-frame-midway": Case(("error_frame:5",), INT, 1, "with an error", partial=True),
     "malformed-first": Case(("malformed:0",), F, 1, "could not be read"),
-    "malformed-midway": Case(("malformed:5",), I, 1, "could not be read", partial=True),
+    "malformed-midway": Case(("malformed:5",), INT, 1, "could not be read", partial=True),
     "no-done": Case(("no_done",), C, 1, badge="$"),
     "no-usage": Case(("no_usage",), C, 1, badge="—"),
     "no-cost-estimated": Case(("no_cost",), C, 1, badge="≈$"),
