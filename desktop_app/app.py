@@ -26,7 +26,10 @@ DEMO_TOKEN_DELAY = 0.015
 
 
 def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
-    """qasync does not install asyncio's async-generator hooks; httpx streams need them."""
+    """qasync does not install asyncio's async-generator hooks; httpx streams need them.
+
+    `ui.event_loop.AppEventLoop` does this itself; this is for a bare qasync loop.
+    """
     sys.set_asyncgen_hooks(
         firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
         finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
@@ -103,6 +106,19 @@ def compose(
     return Composition(window, controller, history)
 
 
+def _preload_on_main_thread() -> None:
+    """Modules the app would otherwise import lazily on a worker thread (DNS's IDNA codec) or
+    in the middle of a reply (the price table) are imported on the main thread once the
+    window is up: PySide6's import hook is not safe on worker threads (a segfault was seen)."""
+    import encodings.idna  # noqa: F401  (getaddrinfo runs in the executor and needs it)
+
+    from PySide6.QtCore import QTimer
+
+    from desktop_app.api.cost import preload_price_table
+
+    QTimer.singleShot(300, preload_price_table)
+
+
 def _quit_on_signals(controller: AppController) -> None:
     """SIGTERM/SIGINT (logout, Ctrl+C in a terminal) go through the orderly shutdown."""
     import signal
@@ -128,7 +144,6 @@ def run_gui(
     tier: str | None = None,
     base_url: str | None = None,
 ) -> int:
-    import qasync
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler, qVersion
     from PySide6.QtWidgets import QApplication
 
@@ -136,6 +151,7 @@ def run_gui(
     from desktop_app.config.paths import default_paths
     from desktop_app.config.settings import load_settings
     from desktop_app.ui.crash_dialog import CrashReporter
+    from desktop_app.ui.event_loop import new_event_loop
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -154,9 +170,7 @@ def run_gui(
 
     qInstallMessageHandler(qt_message)
 
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    install_asyncgen_hooks(loop)
+    loop = new_event_loop(app)
     loop.set_exception_handler(logs.asyncio_exception_handler)
 
     parts = compose(app, paths, settings, base_url=base_url, settings_warnings=warnings)
@@ -166,6 +180,7 @@ def run_gui(
     )
     _quit_on_signals(parts.controller)
     parts.window.show()
+    _preload_on_main_thread()
     parts.controller.start(demo=demo or settings.demo_mode, prompt=prompt, tier=tier)
     with loop:
         loop.run_until_complete(parts.controller.wait_shutdown())

@@ -42,7 +42,7 @@ from typing import Any, Final
 import httpx
 
 from desktop_app import __version__
-from desktop_app.api.cost import needs_estimate, resolve_cost
+from desktop_app.api.cost import resolve_cost
 from desktop_app.api.decode import (
     DecodeError,
     TurnDecoder,
@@ -587,12 +587,9 @@ class EdenClient:
             model = decoder.model
             if model is None and request.model != SMART_ROUTER and request.model[:1] != "@":
                 model = request.model
-            if needs_estimate(reported, usage_cost, decoder.usage):
-                usd, source = await asyncio.to_thread(
-                    resolve_cost, reported, usage_cost, model, decoder.usage
-                )
-            else:
-                usd, source = resolve_cost(reported, usage_cost, model, decoder.usage)
+            # On this thread, not a worker: importing modules on a worker thread can crash
+            # PySide6 (its import hook); the GUI preloads the table at idle time instead.
+            usd, source = resolve_cost(reported, usage_cost, model, decoder.usage)
             result.cost_usd, result.cost_source = usd, source
             tail.append(CostReport(usd, source))
         else:

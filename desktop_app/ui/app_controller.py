@@ -78,6 +78,7 @@ class AppController(QObject):
         self._save_tabs_timer.setInterval(250)
         self._save_tabs_timer.timeout.connect(self.save_tabs)
         self._shutting_down = False
+        self.offline = False
         self._shutdown_done = asyncio.Event()
         w = window
         w.new_tab.connect(lambda: self.new_conversation())
@@ -265,6 +266,7 @@ class AppController(QObject):
         ctrl.totals_changed.connect(self.history_changed.emit)
         ctrl.title_changed.connect(lambda text, c=ctrl: self._set_title(c, text))
         ctrl.problem.connect(self.show_problem)
+        ctrl.reachable.connect(self._set_reachable)
         self._save_tabs_timer.start()
         page.composer.input.set_enter_sends(self.settings.enter_sends)
         page.composer.input.setFocus()
@@ -403,11 +405,24 @@ class AppController(QObject):
     def session_total(self) -> float:
         return self._closed_spend + sum(c.total_cost() for c in self.controllers)
 
+    def _set_reachable(self, reachable: bool) -> None:
+        if self.offline != (not reachable):
+            self.offline = not reachable
+            self._update_status()
+
     def _update_status(self) -> None:
         w = self.window
+        style = ""
         if self.demo:
             mode = "DEMO MODE — a local server answers; nothing is sent to Eden AI, no cost"
-            w.mode_label.setStyleSheet("color: #8a2be2; font-weight: bold;")
+            style = "color: #8a2be2; font-weight: bold;"
+        elif self.offline:
+            host = self._client_config.base_url.split("//", 1)[-1].split("/", 1)[0]
+            mode = (
+                f"Offline: cannot reach {host}. Check your network; a message sent now fails "
+                "at once with a Retry button."
+            )
+            style = "color: #c01c28; font-weight: bold;"
         elif self._key:
             where = {
                 KeySource.ENVIRONMENT: "from EDENAI_API_KEY (this run only)",
@@ -415,11 +430,10 @@ class AppController(QObject):
                 KeySource.SESSION: "for this session only",
             }.get(self._key_source, "")
             mode = f"Eden AI · {self._client_config.base_url} · key {mask(self._key)} {where}"
-            w.mode_label.setStyleSheet("")
         else:
             mode = "No API key yet"
-            w.mode_label.setStyleSheet("")
         w.mode_label.setText(mode)
+        w.mode_label.setStyleSheet(style)
         total = self.session_total()
         label = "Session total (demo, not billed)" if self.demo else "Session total"
         w.session_label.setText(f"{label}: {fmt.money(total)}")

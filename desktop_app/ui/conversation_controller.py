@@ -57,6 +57,7 @@ class ConversationController(QObject):
     totals_changed = Signal()
     title_changed = Signal(str)
     problem = Signal(str)  # a sentence for the status bar (e.g. the history could not be saved)
+    reachable = Signal(bool)  # whether the last turn reached the server
 
     def __init__(
         self,
@@ -330,6 +331,8 @@ class ConversationController(QObject):
                 on_retry=lambda notice: self._on_retry(reply, notice),
             )
             result = outcome.result
+            connect_failed = result.error is not None and result.error.kind is ErrorKind.CONNECT
+            self.reachable.emit(not connect_failed)
             reply.badge.retries = outcome.retries
             reply.badge.fallback = outcome.fallback_used
         except asyncio.CancelledError:

@@ -81,17 +81,15 @@ async def scenario(app: Any, theme: str) -> None:
 def main() -> int:
     os.environ.pop("EDENAI_API_KEY", None)
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
-    import qasync
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.app import install_asyncgen_hooks
+    from desktop_app.ui.event_loop import AppEventLoop
 
     app = QApplication(sys.argv)
     themes = sys.argv[1:] or ["light", "dark"]
     for theme in themes:
-        loop = qasync.QEventLoop(app)
+        loop = AppEventLoop(app)
         asyncio.set_event_loop(loop)
-        install_asyncgen_hooks(loop)
         with loop:
             loop.run_until_complete(scenario(app, theme))
     return 0

@@ -9,21 +9,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.app import Composition, compose, install_asyncgen_hooks
+from desktop_app.app import Composition, compose
+from desktop_app.ui.event_loop import AppEventLoop
 from desktop_app.config.paths import AppPaths
 from desktop_app.config.settings import Settings
 from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
 
 
+def pytest_configure(config: Any) -> None:
+    """As the app does at start-up: nothing is first imported on a worker thread."""
+    import encodings.idna  # noqa: F401
+
+    from desktop_app.api.cost import preload_price_table
+
+    preload_price_table()
+
+
 def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
     def factory() -> asyncio.AbstractEventLoop:
         app = QApplication.instance() or QApplication([])
-        loop = qasync.QEventLoop(app)
-        install_asyncgen_hooks(loop)
-        return loop
+        assert isinstance(app, QApplication)
+        return AppEventLoop(app)
 
     return {"qasync": factory}
 
