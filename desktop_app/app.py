@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from desktop_app import APP_NAME, __version__
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.config.paths import AppPaths
@@ -65,6 +66,15 @@ def open_history(paths: AppPaths) -> tuple[HistoryStore, list[str]]:
     return store, store.report.notices()
 
 
+def _demo_server() -> object:
+    """The bundled emulator, imported only when demo mode starts (aiohttp costs ~0.2 s)."""
+    from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
+
+    return EmulatorThread(
+        EmulatorConfig(routing_delay=DEMO_ROUTING_DELAY, token_delay=DEMO_TOKEN_DELAY)
+    )
+
+
 def compose(
     app: QApplication,
     paths: AppPaths,
@@ -73,7 +83,6 @@ def compose(
     settings_warnings: tuple[str, ...] = (),
 ) -> Composition:
     """Build the window and its controller; tests call this with their own paths and URL."""
-    from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
     from desktop_app.routing.tiers import TierCatalogue
     from desktop_app.ui.app_controller import AppController
     from desktop_app.ui.history_controller import HistoryController
@@ -95,15 +104,25 @@ def compose(
         store,
         settings,
         dark,
-        emulator_factory=lambda: EmulatorThread(
-            EmulatorConfig(routing_delay=DEMO_ROUTING_DELAY, token_delay=DEMO_TOKEN_DELAY)
-        ),
+        emulator_factory=_demo_server,
         base_url_override=base_url,
     )
     history = HistoryController(controller, HistoryPanel(window), store)
     if notices:
         controller.show_problem(" ".join(notices))
     return Composition(window, controller, history)
+
+
+def _app_icon() -> QIcon:
+    """The installed theme icon when there is one, else the SVG shipped in the package."""
+    from importlib.resources import files
+
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon.fromTheme("routechat")
+    if icon.isNull():
+        icon = QIcon(str(files("desktop_app") / "resources" / "icons" / "routechat.svg"))
+    return icon
 
 
 def _preload_on_main_thread() -> None:
@@ -158,6 +177,7 @@ def run_gui(
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("routechat")
+    app.setWindowIcon(_app_icon())
     paths = default_paths().ensure()
     settings, warnings = load_settings(paths)
     log_problem = logs.setup_logging(paths.log_file, settings.log_level)

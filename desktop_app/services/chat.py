@@ -87,9 +87,15 @@ class Turn:
     plan: TurnPlan
     user_message_id: int
     reply_id: int
-    text: str = ""
     model: str | None = None
     started: float = field(default_factory=time.perf_counter)
+    pieces: list[str] = field(default_factory=list)  # joined on demand: += per token is quadratic
+
+    @property
+    def text(self) -> str:
+        if len(self.pieces) > 1:
+            self.pieces[:] = ["".join(self.pieces)]
+        return self.pieces[0] if self.pieces else ""
 
 
 def plan_for(tier: Tier) -> TurnPlan:
@@ -156,7 +162,7 @@ class ChatService:
         def forward(event: StreamEvent) -> None:
             nonlocal last_save
             if isinstance(event, TextDelta):
-                turn.text += event.text
+                turn.pieces.append(event.text)
                 now = self._clock()
                 if now - last_save >= SAVE_INTERVAL_S:
                     self._recorder.update_reply(turn.reply_id, turn.text, turn.model)

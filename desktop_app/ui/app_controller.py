@@ -397,6 +397,10 @@ class AppController(QObject):
         self.window.tabs.setTabText(index, ("● " if ctrl.streaming else "") + text)
 
     def _focus_current(self, _index: int) -> None:
+        # Hidden pages skip update bookkeeping: switching then costs what the shown page costs.
+        current = self.window.tabs.currentWidget()
+        for c in self.controllers:
+            c.page.setUpdatesEnabled(c.page is current)
         ctrl = self.current()
         if ctrl is not None:
             ctrl.page.composer.input.setFocus()

@@ -87,6 +87,7 @@ class ConversationController(QObject):
         self._task: asyncio.Task[Any] | None = None
         self._started = 0.0
         self.max_tokens: int | None = None
+        self._with_actions: list[Entry] = []
         page.tier_selector.select(tier_id)
         self._show_tier_hint()
         page.tier_changed.connect(self._on_tier_changed)
@@ -172,8 +173,12 @@ class ConversationController(QObject):
         self.entries.append(entry)
         return entry
 
-    def show_finished_reply(self, entry: Entry, result: TurnResult) -> None:
-        """Fill a reply from a result (live or restored from history)."""
+    def show_finished_reply(self, entry: Entry, result: TurnResult, refresh: bool = True) -> None:
+        """Fill a reply from a result (live or restored from history).
+
+        `refresh=False` while loading a whole conversation: actions and totals are refreshed
+        once at the end, not once per reply (which made restoring quadratic).
+        """
         entry.content = result.text
         entry.status = result.status
         entry.result = result
@@ -199,8 +204,9 @@ class ConversationController(QObject):
             w.show_error(None)
         else:
             w.show_error(fmt.error_sentence(error, bool(result.text)) if error else None)
-        self._refresh_actions()
-        self._update_total()
+        if refresh:
+            self._refresh_actions()
+            self._update_total()
 
     def load(self, messages: list[StoredMessage]) -> None:
         """Show a stored conversation (restored tab or opened from history)."""
@@ -218,7 +224,7 @@ class ConversationController(QObject):
                 entry = self.add_reply_entry(plan, m.id)
                 entry.badge.retries = info.retry_count
                 entry.badge.fallback = info.fallback_used
-                self.show_finished_reply(entry, result_from_reply(m))
+                self.show_finished_reply(entry, result_from_reply(m), refresh=False)
         self._refresh_actions()
         self._update_total()
 
@@ -229,20 +235,34 @@ class ConversationController(QObject):
             return tier_id or "custom"
 
     def _refresh_actions(self) -> None:
+        """Show the actions that belong to the last prompt and reply only.
+
+        Only the entries that had them and the new last ones are touched, so the cost does
+        not grow with the conversation; the Regenerate menu lives on the last reply alone.
+        """
         last_reply = next((e for e in reversed(self.entries) if e.role == "assistant"), None)
         last_user = next((e for e in reversed(self.entries) if e.role == "user"), None)
         busy = self.streaming
-        if last_reply is not None and last_reply.widget.regen_button.menu() is None:
-            last_reply.widget.set_regenerate_tiers([(t.id, t.label) for t in self._tiers])
-        for e in self.entries:
-            is_last = e is last_reply
-            e.widget.regen_button.setVisible(
-                is_last and not busy and e.status is not TurnStatus.FAILED
+        for e in self._with_actions:
+            if e is not last_reply and e is not last_user:
+                e.widget.regen_button.setVisible(False)
+                e.widget.retry_button.setVisible(False)
+                e.widget.edit_button.setVisible(False)
+                menu = e.widget.regen_button.menu()
+                if menu is not None:
+                    e.widget.regen_button.setMenu(None)  # type: ignore[arg-type]
+                    menu.deleteLater()
+        if last_reply is not None:
+            w = last_reply.widget
+            if w.regen_button.menu() is None:
+                w.set_regenerate_tiers([(t.id, t.label) for t in self._tiers])
+            w.regen_button.setVisible(not busy and last_reply.status is not TurnStatus.FAILED)
+            w.retry_button.setVisible(
+                not busy and last_reply.status in (TurnStatus.FAILED, TurnStatus.INTERRUPTED)
             )
-            e.widget.retry_button.setVisible(
-                is_last and not busy and e.status in (TurnStatus.FAILED, TurnStatus.INTERRUPTED)
-            )
-            e.widget.edit_button.setVisible(e is last_user and not busy)
+        if last_user is not None:
+            last_user.widget.edit_button.setVisible(not busy)
+        self._with_actions = [e for e in (last_reply, last_user) if e is not None]
 
     # --- actions -----------------------------------------------------------------------------
     def send(self, prompt: str) -> None:
@@ -373,7 +393,6 @@ class ConversationController(QObject):
                 b.ttft_ms = (time.perf_counter() - self._started) * 1000
                 badge.show_state(b)
             reply.widget.view.append_stream(event.text)
-            reply.content += event.text
         elif isinstance(event, RoutedModel):
             b.model = event.model
             badge.show_state(b)

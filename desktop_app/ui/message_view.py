@@ -31,6 +31,7 @@ class MessageView(QTextBrowser):
         super().__init__(parent)
         self._renderer = renderer
         self._text = ""
+        self._pending: list[str] = []  # deltas not yet joined: joining per token is quadratic
         self._rendered_upto = 0  # text[:_rendered_upto] is in the document as HTML
         self._shown_upto = 0  # text[:_shown_upto] is in the document (HTML + plain tail)
         self._tail_pos = 0  # document position where the plain tail starts
@@ -58,6 +59,9 @@ class MessageView(QTextBrowser):
     # --- content -----------------------------------------------------------------------------
     @property
     def text(self) -> str:
+        if self._pending:
+            self._text += "".join(self._pending)
+            self._pending.clear()
         return self._text
 
     def code_blocks(self) -> list[str]:
@@ -66,6 +70,7 @@ class MessageView(QTextBrowser):
     def set_markdown(self, text: str) -> None:
         """Show a finished message: one render."""
         self._timer.stop()
+        self._pending.clear()
         self._text = text
         rendered = self._renderer.render(text)
         self._codes = rendered.code_blocks
@@ -77,6 +82,7 @@ class MessageView(QTextBrowser):
     def set_plain(self, text: str) -> None:
         """User messages are shown as typed."""
         self._timer.stop()
+        self._pending.clear()
         self._text = text
         self.setPlainText(text)
         self._fit_height()
@@ -85,6 +91,7 @@ class MessageView(QTextBrowser):
         self._timer.stop()
         self.clear()
         self._text = ""
+        self._pending.clear()
         self._codes = []
         self._rendered_upto = self._shown_upto = self._tail_pos = 0
         self._splitter = BlockSplitter()
@@ -92,20 +99,20 @@ class MessageView(QTextBrowser):
             self.append_stream(initial)
 
     def append_stream(self, delta: str) -> None:
-        self._text += delta
+        self._pending.append(delta)
         if not self._timer.isActive():
             self._timer.start()
 
     def end_stream(self) -> None:
         """The stream ended: render everything properly once (lists, numbering)."""
-        self.set_markdown(self._text)
+        self.set_markdown(self.text)
 
     def flush_now(self) -> None:
         self._timer.stop()
         self._flush()
 
     def _flush(self) -> None:
-        text = self._text
+        text = self.text
         boundary = self._splitter.feed(text)
         cursor = QTextCursor(self.document())
         if boundary > self._rendered_upto:
@@ -135,8 +142,10 @@ class MessageView(QTextBrowser):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self.document().setTextWidth(self.viewport().width())
-        self._fit_height()
+        width = self.viewport().width()
+        if self.document().textWidth() != width:  # a height change needs no new layout
+            self.document().setTextWidth(width)
+            self._fit_height()
 
     def sizeHint(self) -> QSize:
         return QSize(400, max(24, int(self.document().size().height()) + 6))
