@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from dataclasses import dataclass
@@ -24,17 +23,6 @@ if TYPE_CHECKING:
 
 DEMO_ROUTING_DELAY = 0.35  # seconds: inside the 100-500 ms the real router adds
 DEMO_TOKEN_DELAY = 0.015
-
-
-def install_asyncgen_hooks(loop: asyncio.AbstractEventLoop) -> None:
-    """qasync does not install asyncio's async-generator hooks; httpx streams need them.
-
-    `ui.event_loop.AppEventLoop` does this itself; this is for a bare qasync loop.
-    """
-    sys.set_asyncgen_hooks(
-        firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
-        finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
-    )
 
 
 @dataclass
@@ -171,6 +159,7 @@ def run_gui(
     from desktop_app.config.settings import load_settings
     from desktop_app.ui.crash_dialog import CrashReporter
     from desktop_app.ui.event_loop import new_event_loop
+    from desktop_app.ui.gc_guard import MainThreadGarbageCollector
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -190,6 +179,7 @@ def run_gui(
 
     qInstallMessageHandler(qt_message)
 
+    collector = MainThreadGarbageCollector(app)
     loop = new_event_loop(app)
     loop.set_exception_handler(logs.asyncio_exception_handler)
 
@@ -206,6 +196,7 @@ def run_gui(
         loop.run_until_complete(parts.controller.wait_shutdown())
         loop.run_until_complete(loop.shutdown_asyncgens())
     uninstall_hook()
+    collector.stop()
     logging.getLogger("desktop_app").info("RouteChat stopped cleanly")
     logs.teardown_logging()
     return 0

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_app.app import Composition, compose
 from desktop_app.ui.event_loop import AppEventLoop
+from desktop_app.ui.gc_guard import MainThreadGarbageCollector
 from desktop_app.config.paths import AppPaths
 from desktop_app.config.settings import Settings
 from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
@@ -27,10 +28,15 @@ def pytest_configure(config: Any) -> None:
     preload_price_table()
 
 
+_COLLECTOR: list[MainThreadGarbageCollector] = []
+
+
 def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
     def factory() -> asyncio.AbstractEventLoop:
         app = QApplication.instance() or QApplication([])
         assert isinstance(app, QApplication)
+        if not _COLLECTOR:  # as the app does: cycles are collected on the GUI thread only
+            _COLLECTOR.append(MainThreadGarbageCollector(app))
         return AppEventLoop(app)
 
     return {"qasync": factory}

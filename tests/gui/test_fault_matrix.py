@@ -87,7 +87,7 @@ async def test_fault_through_the_window(
         nonlocal ticks
         ticks += 1
 
-    heartbeat = QTimer()
+    heartbeat = QTimer(parts.window)
     heartbeat.setInterval(20)
     heartbeat.timeout.connect(tick)
     heartbeat.start()
@@ -150,6 +150,7 @@ async def test_connection_refused_is_retried_then_explained(
     assert "Check your network connection" in reply.widget.error_label.text()
     await wait_until(reply.widget.retry_button.isVisible)
     assert reply.badge.retries == 2
+    assert "Offline: cannot reach 127.0.0.1" in parts.window.mode_label.text()
     assert ctrl.entries[0].content == "Hello?"  # the prompt is kept
     parts.controller.quit()
     await parts.controller.wait_shutdown()
