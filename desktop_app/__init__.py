@@ -1,11 +1,7 @@
 """RouteChat: a desktop client for Eden AI smart routing."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("routechat")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+# The one place the version is written (pyproject reads it): no importlib.metadata at start-up.
+__version__ = "0.1.0"
 
 APP_NAME = "RouteChat"
 APP_ID = "routechat"

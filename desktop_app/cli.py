@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _resolve_base_url(flag: str | None) -> str:
-    from desktop_app.api.client import DEFAULT_BASE_URL
+    from desktop_app.api.config import DEFAULT_BASE_URL
     from desktop_app.config.paths import default_paths
     from desktop_app.config.settings import load_settings
 

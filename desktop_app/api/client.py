@@ -35,13 +35,12 @@ import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final
 
 import httpx
 
-from desktop_app import __version__
+from desktop_app.api.config import DEFAULT_BASE_URL, ClientConfig, Timeouts
 from desktop_app.api.cost import resolve_cost
 from desktop_app.api.decode import (
     DecodeError,
@@ -57,6 +56,7 @@ from desktop_app.api.events import (
     Failed,
     Finished,
     StreamEvent,
+    TextDelta,
     TurnResult,
     UsageReport,
 )
@@ -76,35 +76,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL: Final = "https://api.edenai.run/v3"
 _ENDPOINT_SUFFIXES: Final = ("/chat/completions", "/models")
 _ERROR_BODY_CAP: Final = 64 * 1024
 _JSON_BODY_CAP: Final = 32 * 1024 * 1024
 _DRAIN_GRACE: Final = 0.5  # after [DONE], wait this long for the end of the body (keep-alive)
 _RECHECK: Final = 0.05  # the watchdog's poll while the consumer holds an event
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds; none infinite. Routing adds 100–500 ms before the first token."""
-
-    connect: float = 10.0
-    first_byte: float = 30.0
-    idle: float = 30.0
-    total: float = 600.0
-
-    def __post_init__(self) -> None:
-        for name in ("connect", "first_byte", "idle", "total"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not 0 < value < float("inf"):
-                raise ValueError(f"timeout {name} must be a positive finite number of seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class ClientConfig:
-    base_url: str = DEFAULT_BASE_URL
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    user_agent: str = f"RouteChat/{__version__}"
 
 
 def normalize_base_url(url: str) -> str:
@@ -508,11 +484,27 @@ class EdenClient:
                             # Hot loop: one iteration per network read, not per line or event.
                             async for frames in batches:
                                 watchdog.active = False
-                                for event_type, data in frames:
-                                    for item in feed_frame(event_type, data):
-                                        yield item
-                                    if decoder.done or decoder.error is not None:
-                                        break
+                                # Text of one network read goes out as one delta: consumers
+                                # (UI, store) then pay per read, not per token.
+                                text: list[str] = []
+                                try:
+                                    for event_type, data in frames:
+                                        for item in feed_frame(event_type, data):
+                                            if type(item) is TextDelta:
+                                                text.append(item.text)
+                                                continue
+                                            if text:
+                                                yield TextDelta("".join(text))
+                                                text = []
+                                            yield item
+                                        if decoder.done or decoder.error is not None:
+                                            break
+                                except DecodeError:
+                                    if text:  # what arrived before the bad chunk is handed on
+                                        yield TextDelta("".join(text))
+                                    raise
+                                if text:
+                                    yield TextDelta("".join(text))
                                 watchdog.active = True
                                 watchdog.last = mono()
                                 if decoder.done or decoder.error is not None:

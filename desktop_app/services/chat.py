@@ -11,9 +11,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from desktop_app.api.client import EdenClient
 from desktop_app.api.errors import ApiError, ErrorKind
 from desktop_app.api.events import (
     RoutedModel,
@@ -25,6 +24,9 @@ from desktop_app.api.events import (
 from desktop_app.api.request import SMART_ROUTER, ChatRequest
 from desktop_app.routing.tiers import Tier
 from desktop_app.services.resilience import ResilientResult, RetryNotice, RetryPolicy, run_resilient
+
+if TYPE_CHECKING:
+    from desktop_app.api.client import EdenClient
 
 SAVE_INTERVAL_S = 0.5  # the reply on disk is never more than this behind the screen
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop_app.api.client import ClientConfig, EdenClient, Timeouts
+from desktop_app.api.config import ClientConfig, Timeouts
 from desktop_app.api.errors import ApiError
 from desktop_app.config.paths import AppPaths
 from desktop_app.config.settings import Settings, SettingsSaveError, save_settings
@@ -29,6 +29,9 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.markdown import MarkdownRenderer
 from desktop_app.ui.tasks import TaskRunner
 from desktop_app.ui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from desktop_app.api.client import EdenClient
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class AppController(QObject):
         self.settings = settings
         self._base_url_override = base_url_override
         self._client_config = self.config_for(None)
-        self._client: EdenClient | None = None
+        self._client: EdenClient | None = None  # created at the first request
         self._key: str | None = None
         self._key_source = KeySource.NONE
         self._emulator_factory = emulator_factory
@@ -143,6 +146,8 @@ class AppController(QObject):
         self._update_status()
 
     def client(self) -> EdenClient:
+        from desktop_app.api.client import EdenClient
+
         if self._client is None:
             self._client = EdenClient(self._client_config, lambda: self._key)
         return self._client
@@ -189,6 +194,8 @@ class AppController(QObject):
         welcome.show_result(None, "Testing the key with Eden AI…")
 
         async def test() -> None:
+            from desktop_app.api.client import EdenClient
+
             async with EdenClient(self._client_config, key) as probe:
                 try:
                     await probe.verify_key()

@@ -9,12 +9,10 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name, guess_lexer
-from pygments.util import ClassNotFound
+if TYPE_CHECKING:  # imported at first use: together ~50 ms the window does not need to start
+    from pygments.formatters import HtmlFormatter
 
 
 @dataclass
@@ -25,11 +23,17 @@ class RenderedMarkdown:
 
 @lru_cache(maxsize=2)
 def _formatter(dark: bool) -> HtmlFormatter[str]:
+    from pygments.formatters import HtmlFormatter
+
     style = "monokai" if dark else "default"
     return HtmlFormatter(style=style, noclasses=True, nowrap=True)
 
 
 def _highlight(code: str, lang: str, dark: bool) -> str:
+    from pygments import highlight
+    from pygments.lexers import get_lexer_by_name, guess_lexer
+    from pygments.util import ClassNotFound
+
     try:
         lexer = get_lexer_by_name(lang) if lang else guess_lexer(code)
     except ClassNotFound:
@@ -42,9 +46,17 @@ class MarkdownRenderer:
 
     def __init__(self, dark: bool = False) -> None:
         self.dark = dark
-        self._md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
-            ["table", "strikethrough"]
-        )
+        self._parser: Any = None
+
+    @property
+    def _md(self) -> Any:
+        if self._parser is None:
+            from markdown_it import MarkdownIt
+
+            self._parser = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
+                ["table", "strikethrough"]
+            )
+        return self._parser
 
     def render(self, text: str, code_offset: int = 0) -> RenderedMarkdown:
         """HTML for `text`; code blocks are numbered from `code_offset` for their copy links."""

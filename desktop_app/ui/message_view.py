@@ -104,16 +104,18 @@ class MessageView(QTextBrowser):
             self._timer.start()
 
     def end_stream(self) -> None:
-        """The stream ended: render everything properly once (lists, numbering)."""
-        self.set_markdown(self.text)
+        """The stream ended: render the tail too (only what was not rendered yet)."""
+        self._timer.stop()
+        self._flush(final=True)
+        self._fit_height()
 
     def flush_now(self) -> None:
         self._timer.stop()
         self._flush()
 
-    def _flush(self) -> None:
+    def _flush(self, final: bool = False) -> None:
         text = self.text
-        boundary = self._splitter.feed(text)
+        boundary = len(text) if final else self._splitter.feed(text)
         cursor = QTextCursor(self.document())
         if boundary > self._rendered_upto:
             # Replace the plain tail with the HTML of what became stable, then re-add the tail.

@@ -12,11 +12,11 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.app import Composition, compose
-from desktop_app.ui.event_loop import AppEventLoop
-from desktop_app.ui.gc_guard import MainThreadGarbageCollector
 from desktop_app.config.paths import AppPaths
 from desktop_app.config.settings import Settings
 from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
+from desktop_app.ui.event_loop import AppEventLoop
+from desktop_app.ui.gc_guard import MainThreadGarbageCollector
 
 
 def pytest_configure(config: Any) -> None:

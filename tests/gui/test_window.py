@@ -70,8 +70,10 @@ async def test_stop_midway_keeps_partial_reply(
     emulator.queue_faults("stall_mid:30@5")
     send(ctrl, qtbot, "Tell me about the history of the printing press")
     await wait_until(
-        lambda: len(replies(ctrl)[0].widget.view.text) > 0
-        and ctrl.page.composer.stop_button.isEnabled()
+        lambda: (
+            len(replies(ctrl)[0].widget.view.text) > 0
+            and ctrl.page.composer.stop_button.isEnabled()
+        )
     )
     await wait_until(lambda: emulator.server.open_streams == 1)
     qtbot.mouseClick(ctrl.page.composer.stop_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]

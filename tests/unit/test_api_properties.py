@@ -76,9 +76,16 @@ def check_well_formed(events: list[StreamEvent]) -> TurnResult:
 
 
 def normalized(events: list[StreamEvent]) -> list[Any]:
-    """Events with the timings (which differ run to run) and error identity taken out."""
+    """Events with the timings (which differ run to run) and error identity taken out.
+
+    Adjacent text deltas are joined: the client sends the text of one network read as one
+    delta, so where deltas split depends on the chunking; their text and order do not.
+    """
     out: list[Any] = []
     for event in events:
+        if isinstance(event, TextDelta) and out and isinstance(out[-1], TextDelta):
+            out[-1] = TextDelta(out[-1].text + event.text)
+            continue
         if isinstance(event, Completed):
             result = dataclasses.replace(event.result, ttft_ms=None, total_ms=0.0, error=None)
             error = event.result.error
