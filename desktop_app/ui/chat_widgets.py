@@ -128,35 +128,70 @@ class MessageWidget(QFrame):
         header.addWidget(who)
         header.addStretch(1)
         self.copy_button = self._action(header, "Copy", "Copy this message", self.copy_requested)
-        self.edit_button = self._action(header, "Edit", "Edit and resend", self.edit_requested)
-        self.regen_button = self._action(
-            header,
-            "Regenerate",
-            "Ask again (with this tab's current tier)",
-            self.regenerate_requested,
-        )
-        self.retry_button = self._action(
-            header, "Retry", "Send this turn again", self.retry_requested
-        )
-        self.edit_button.setVisible(False)
-        self.regen_button.setVisible(False)
-        self.regen_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        self.retry_button.setVisible(False)
+        self._header = header
+        self._buttons: dict[str, QToolButton] = {}  # Edit, Regenerate, Retry: made when first shown
+        self._error_label: QLabel | None = None  # made at the first error or note
         layout.addLayout(header)
         self.view = MessageView(renderer, self)
         self.view.setAccessibleName("Your message" if role == "user" else "Reply")
         layout.addWidget(self.view)
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("turn_error")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c01c28;")
-        self.error_label.setVisible(False)
-        layout.addWidget(self.error_label)
         self.badge: TurnBadge | None = None
         if role == "assistant":
             self.badge = TurnBadge(self)
             layout.addWidget(self.badge)
         self.copy_requested.connect(self._copy)
+
+    # Only the last prompt and reply show these, so most messages never create them: fewer
+    # widgets per message keep memory and tab switches small in long conversations.
+    def _lazy_button(self, key: str, text: str, tip: str, signal: SignalInstance) -> QToolButton:
+        button = self._buttons.get(key)
+        if button is None:
+            button = self._action(self._header, text, tip, signal)
+            button.setVisible(False)
+            if key == "regen":
+                button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+            self._buttons[key] = button
+        return button
+
+    @property
+    def edit_button(self) -> QToolButton:
+        return self._lazy_button("edit", "Edit", "Edit and resend", self.edit_requested)
+
+    @property
+    def regen_button(self) -> QToolButton:
+        return self._lazy_button(
+            "regen",
+            "Regenerate",
+            "Ask again (with this tab's current tier)",
+            self.regenerate_requested,
+        )
+
+    @property
+    def retry_button(self) -> QToolButton:
+        return self._lazy_button("retry", "Retry", "Send this turn again", self.retry_requested)
+
+    def hide_actions(self) -> None:
+        """Hide Edit, Regenerate and Retry (those that exist) and drop the Regenerate menu."""
+        for button in self._buttons.values():
+            button.setVisible(False)
+        regen = self._buttons.get("regen")
+        menu = regen.menu() if regen is not None else None
+        if regen is not None and menu is not None:
+            regen.setMenu(None)  # type: ignore[arg-type]
+            menu.deleteLater()
+
+    @property
+    def error_label(self) -> QLabel:
+        if self._error_label is None:
+            label = QLabel(self)
+            label.setObjectName("turn_error")
+            label.setWordWrap(True)
+            label.setVisible(False)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(layout.indexOf(self.view) + 1, label)
+            self._error_label = label
+        return self._error_label
 
     def _action(self, row: QHBoxLayout, text: str, tip: str, signal: SignalInstance) -> QToolButton:
         button = QToolButton(self)
@@ -180,6 +215,8 @@ class MessageWidget(QFrame):
         QGuiApplication.clipboard().setText(self.view.text)
 
     def show_error(self, sentence: str | None) -> None:
+        if not sentence and self._error_label is None:
+            return
         self.error_label.setStyleSheet("color: #c01c28;")
         self.error_label.setText(sentence or "")
         self.error_label.setVisible(bool(sentence))

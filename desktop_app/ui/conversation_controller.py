@@ -245,13 +245,7 @@ class ConversationController(QObject):
         busy = self.streaming
         for e in self._with_actions:
             if e is not last_reply and e is not last_user:
-                e.widget.regen_button.setVisible(False)
-                e.widget.retry_button.setVisible(False)
-                e.widget.edit_button.setVisible(False)
-                menu = e.widget.regen_button.menu()
-                if menu is not None:
-                    e.widget.regen_button.setMenu(None)  # type: ignore[arg-type]
-                    menu.deleteLater()
+                e.widget.hide_actions()
         if last_reply is not None:
             w = last_reply.widget
             if w.regen_button.menu() is None:
