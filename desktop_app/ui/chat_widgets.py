@@ -231,6 +231,8 @@ class MessageWidget(QFrame):
 class ChatView(QScrollArea):
     """The scrolling list of messages; follows the stream unless the user scrolled up."""
 
+    earlier_requested = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chat_view")
@@ -242,6 +244,11 @@ class ChatView(QScrollArea):
         self._layout = QVBoxLayout(inner)
         self._layout.setContentsMargins(12, 12, 12, 12)
         self._layout.setSpacing(8)
+        self.earlier_button = QPushButton(inner)
+        self.earlier_button.setObjectName("show_earlier")
+        self.earlier_button.setVisible(False)
+        self.earlier_button.clicked.connect(self.earlier_requested.emit)
+        self._layout.addWidget(self.earlier_button, 0, Qt.AlignmentFlag.AlignHCenter)
         self._layout.addStretch(1)
         self.setWidget(inner)
         self._follow = True
@@ -264,6 +271,14 @@ class ChatView(QScrollArea):
 
     def add(self, widget: MessageWidget) -> None:
         self._layout.insertWidget(self._layout.count() - 1, widget)
+
+    def insert(self, index: int, widget: MessageWidget) -> None:
+        """Put a message at `index` among the messages (0: the top)."""
+        self._layout.insertWidget(index + 1, widget)  # after the "earlier" button
+
+    def set_earlier(self, count: int) -> None:
+        self.earlier_button.setText(f"Show {count} earlier message{'s' if count != 1 else ''}")
+        self.earlier_button.setVisible(count > 0)
 
     def remove(self, widget: MessageWidget) -> None:
         self._layout.removeWidget(widget)

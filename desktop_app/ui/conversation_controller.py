@@ -44,12 +44,21 @@ class Entry:
 
     role: str
     content: str
-    widget: MessageWidget
+    widget: MessageWidget | None  # None: not built yet (an earlier message of a long history)
     db_id: int | None = None
     plan: TurnPlan | None = None
     status: TurnStatus | None = None
     result: TurnResult | None = None
     badge: BadgeState = field(default_factory=BadgeState)
+
+    @property
+    def ui(self) -> MessageWidget:
+        """The widget of a message that has one (live turns, the last messages)."""
+        assert self.widget is not None, "this message's widget was never built"
+        return self.widget
+
+
+PAGE = 40  # messages built when a stored conversation opens, and per "Show earlier"
 
 
 class ConversationController(QObject):
@@ -93,6 +102,7 @@ class ConversationController(QObject):
         page.tier_changed.connect(self._on_tier_changed)
         page.composer.send.connect(self.send)
         page.composer.stop.connect(self.stop)
+        page.chat.earlier_requested.connect(self.show_earlier)
         self._update_total()
 
     # --- state -------------------------------------------------------------------------------
@@ -145,31 +155,37 @@ class ConversationController(QObject):
         self.totals_changed.emit()
 
     # --- building the view -------------------------------------------------------------------
-    def _add_widget(self, role: str) -> MessageWidget:
-        w = MessageWidget(role, self._renderer, self.page.chat)
-        self.page.chat.add(w)
+    def _build_widget(self, entry: Entry) -> MessageWidget:
+        w = MessageWidget(entry.role, self._renderer, self.page.chat)
+        if entry.role == "user":
+            w.view.set_plain(entry.content)
+            w.edit_requested.connect(lambda: self.edit_last_prompt(entry))
+        else:
+            w.regenerate_requested.connect(lambda: self.regenerate(entry))
+            w.regenerate_with.connect(lambda tier_id: self.regenerate(entry, tier_id))
+            w.retry_requested.connect(lambda: self.regenerate(entry))
+        entry.widget = w
         return w
 
     def add_user_entry(self, text: str, db_id: int | None = None) -> Entry:
-        w = self._add_widget("user")
-        w.view.set_plain(text)
-        entry = Entry("user", text, w, db_id)
-        w.edit_requested.connect(lambda: self.edit_last_prompt(entry))
+        entry = Entry("user", text, None, db_id)
+        self.page.chat.add(self._build_widget(entry))
         self.entries.append(entry)
         return entry
 
-    def add_reply_entry(self, plan: TurnPlan, db_id: int | None = None) -> Entry:
-        w = self._add_widget("assistant")
-        entry = Entry("assistant", "", w, db_id, plan)
+    def _reply_entry(self, plan: TurnPlan, db_id: int | None) -> Entry:
+        entry = Entry("assistant", "", None, db_id, plan)
         entry.badge = BadgeState(
             tier_label=plan.tier_label,
             candidates=plan.candidates,
             requested_model=plan.model,
             demo=self._is_demo(),
         )
-        w.regenerate_requested.connect(lambda: self.regenerate(entry))
-        w.regenerate_with.connect(lambda tier_id: self.regenerate(entry, tier_id))
-        w.retry_requested.connect(lambda: self.regenerate(entry))
+        return entry
+
+    def add_reply_entry(self, plan: TurnPlan, db_id: int | None = None) -> Entry:
+        entry = self._reply_entry(plan, db_id)
+        self.page.chat.add(self._build_widget(entry))
         self.entries.append(entry)
         return entry
 
@@ -191,28 +207,48 @@ class ConversationController(QObject):
             b.completion_tokens = result.usage.completion_tokens
         b.ttft_ms, b.total_ms = result.ttft_ms, result.total_ms
         b.status = result.status
-        w = entry.widget
+        if entry.widget is not None:
+            self._render_reply(entry)
+        if refresh:
+            self._refresh_actions()
+            self._update_total()
+
+    def _render_reply(self, entry: Entry) -> None:
+        result, w = entry.result, entry.widget
+        assert result is not None and w is not None
         if w.view.text != result.text or not result.text:
             w.view.set_markdown(result.text)
         else:
             w.view.end_stream()
         w.view.setVisible(bool(result.text))
         assert w.badge is not None
-        w.badge.show_state(b)
+        w.badge.show_state(entry.badge)
         error = result.error if result.status is not TurnStatus.COMPLETE else None
         if error is not None and result.status is TurnStatus.STOPPED:
             w.show_error(None)
         else:
             w.show_error(fmt.error_sentence(error, bool(result.text)) if error else None)
-        if refresh:
-            self._refresh_actions()
-            self._update_total()
+
+    def show_earlier(self, count: int = PAGE) -> None:
+        """Build the widgets of up to `count` earlier messages (a long history opens fast)."""
+        unbuilt = [e for e in self.entries if e.widget is None]  # always a prefix
+        batch = unbuilt[-count:]
+        for i, entry in enumerate(batch):
+            w = self._build_widget(entry)
+            if entry.role == "assistant" and entry.result is not None:
+                self._render_reply(entry)
+            self.page.chat.insert(i, w)
+        self.page.chat.set_earlier(len(unbuilt) - len(batch))
 
     def load(self, messages: list[StoredMessage]) -> None:
-        """Show a stored conversation (restored tab or opened from history)."""
+        """Show a stored conversation (restored tab or opened from history).
+
+        Every message joins the history sent with the next turn; widgets are built for the
+        last `PAGE` only, and "Show earlier messages" builds more on request.
+        """
         for m in messages:
             if m.role == "user":
-                self.add_user_entry(m.content, m.id)
+                self.entries.append(Entry("user", m.content, None, m.id))
             elif m.role == "assistant" and m.reply is not None:
                 info = m.reply
                 plan = TurnPlan(
@@ -221,10 +257,12 @@ class ConversationController(QObject):
                     info.requested_model or "@edenai",
                     info.candidates,
                 )  # the fallback does not matter for a finished reply
-                entry = self.add_reply_entry(plan, m.id)
+                entry = self._reply_entry(plan, m.id)
                 entry.badge.retries = info.retry_count
                 entry.badge.fallback = info.fallback_used
+                self.entries.append(entry)
                 self.show_finished_reply(entry, result_from_reply(m), refresh=False)
+        self.show_earlier(PAGE)
         self._refresh_actions()
         self._update_total()
 
@@ -245,9 +283,9 @@ class ConversationController(QObject):
         busy = self.streaming
         for e in self._with_actions:
             if e is not last_reply and e is not last_user:
-                e.widget.hide_actions()
+                e.ui.hide_actions()
         if last_reply is not None:
-            w = last_reply.widget
+            w = last_reply.ui
             if w.regen_button.menu() is None:
                 w.set_regenerate_tiers([(t.id, t.label) for t in self._tiers])
             w.regen_button.setVisible(not busy and last_reply.status is not TurnStatus.FAILED)
@@ -255,7 +293,7 @@ class ConversationController(QObject):
                 not busy and last_reply.status in (TurnStatus.FAILED, TurnStatus.INTERRUPTED)
             )
         if last_user is not None:
-            last_user.widget.edit_button.setVisible(not busy)
+            last_user.ui.edit_button.setVisible(not busy)
         self._with_actions = [e for e in (last_reply, last_user) if e is not None]
 
     # --- actions -----------------------------------------------------------------------------
@@ -290,7 +328,8 @@ class ConversationController(QObject):
         if user is None or user.db_id is None or self.conversation_id is None:
             return
         self.entries.remove(reply)
-        self.page.chat.remove(reply.widget)
+        if reply.widget is not None:
+            self.page.chat.remove(reply.widget)
         tier = self._tiers.get(tier_id) if tier_id else self.tier()
         plan = plan_for(tier)
         try:
@@ -307,7 +346,8 @@ class ConversationController(QObject):
             return
         idx = self.entries.index(user)
         for e in self.entries[idx:]:
-            self.page.chat.remove(e.widget)
+            if e.widget is not None:
+                self.page.chat.remove(e.widget)
         removed = self.entries[idx:]
         del self.entries[idx:]
         self._service.recorder.remove_messages([e.db_id for e in removed if e.db_id is not None])
@@ -322,10 +362,10 @@ class ConversationController(QObject):
 
     def _launch(self, reply: Entry, turn: Any) -> None:
         reply.badge.streaming = True
-        assert reply.widget.badge is not None
-        reply.widget.badge.show_state(reply.badge)
-        reply.widget.view.begin_stream()
-        reply.widget.view.setVisible(True)
+        assert reply.ui.badge is not None
+        reply.ui.badge.show_state(reply.badge)
+        reply.ui.view.begin_stream()
+        reply.ui.view.setVisible(True)
         self._started = time.perf_counter()
         self.page.composer.set_streaming(True)
         self._task = self._runner.start(self.task_name, self._run(reply, turn), replace=True)
@@ -350,7 +390,7 @@ class ConversationController(QObject):
             reply.badge.retries = outcome.retries
             reply.badge.fallback = outcome.fallback_used
         except asyncio.CancelledError:
-            reply.widget.view.flush_now()
+            reply.ui.view.flush_now()
             result = TurnResult(
                 text=turn.text,
                 model=turn.model,
@@ -373,20 +413,20 @@ class ConversationController(QObject):
         if notice.fallback_model:
             reply.badge.fallback = True
         reply.badge.model = None
-        assert reply.widget.badge is not None
-        reply.widget.badge.show_state(reply.badge)
-        reply.widget.show_error(None)
-        reply.widget.status_note(notice.describe() + "…")
+        assert reply.ui.badge is not None
+        reply.ui.badge.show_state(reply.badge)
+        reply.ui.show_error(None)
+        reply.ui.status_note(notice.describe() + "…")
 
     def _on_event(self, reply: Entry, event: StreamEvent) -> None:
         b = reply.badge
-        badge = reply.widget.badge
+        badge = reply.ui.badge
         assert badge is not None
         if isinstance(event, TextDelta):
             if b.ttft_ms is None:  # shown live; the client's own measure replaces it at the end
                 b.ttft_ms = (time.perf_counter() - self._started) * 1000
                 badge.show_state(b)
-            reply.widget.view.append_stream(event.text)
+            reply.ui.view.append_stream(event.text)
         elif isinstance(event, RoutedModel):
             b.model = event.model
             badge.show_state(b)

@@ -192,3 +192,46 @@ async def test_corrupt_settings_and_database_give_messages_not_crashes(
     assert moved, "the damaged database is kept aside, never deleted"
     assert parts.controller.store.list_conversations() == []
     await quit_app(parts)
+
+
+async def test_a_long_conversation_opens_with_its_latest_messages_built(
+    make_app: Callable[..., Composition], paths: AppPaths
+) -> None:
+    import time
+
+    from desktop_app.api.events import CostSource, TurnResult
+    from desktop_app.ui.chat_widgets import MessageWidget
+    from desktop_app.ui.conversation_controller import PAGE
+
+    store = HistoryStore.open(paths.database_file)
+    cid = store.create_conversation(tier_id="balanced")
+    for n in range(500):  # 1,000 messages
+        uid = store.add_user_message(cid, f"question {n}")
+        rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
+        result = TurnResult(
+            text=f"answer {n} with `code` and **bold**",
+            model="openai/gpt-4o",
+            cost_usd=0.001,
+            cost_source=CostSource.REPORTED,
+        )
+        store.finish_reply(rid, result)
+    store.close()
+    parts = make_app()
+    start(parts)
+    started = time.perf_counter()
+    ctrl = parts.controller.open_conversation(cid)
+    opened_ms = (time.perf_counter() - started) * 1000
+    assert ctrl is not None
+    assert len(ctrl.entries) == 1000
+    assert len(ctrl.history()) == 1000  # the whole conversation goes with the next turn
+    built = ctrl.page.chat.findChildren(MessageWidget)
+    assert len(built) == PAGE
+    assert ctrl.entries[-1].widget is not None
+    assert ctrl.entries[0].widget is None
+    button = ctrl.page.chat.earlier_button
+    await wait_until(button.isVisible)
+    assert button.text() == f"Show {1000 - PAGE} earlier messages"
+    button.click()
+    assert len(ctrl.page.chat.findChildren(MessageWidget)) == 2 * PAGE
+    assert "$0.5" in ctrl.page.total_label.text()  # totals count every turn, built or not
+    print(f"\n1,000-message conversation opened in the window in {opened_ms:.0f} ms")
