@@ -992,6 +992,8 @@ async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
         [(make_prompt(rng), make_reply(rng)) for _ in range(opts.turns)] for _ in range(opts.tabs)
     ]
     chars = sum(len(p) + len(r) for conv in convs for p, r in conv)
+    if opts.restore:
+        return await restored_tabs_part(app, opts, convs, chars)
     parts = build_window(app)
     c = parts.controller
     tabs = parts.window.tabs
@@ -1130,6 +1132,118 @@ async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
         await close_window(parts)
 
 
+async def measure_switches(c: Any, tabs: Any, opts: argparse.Namespace) -> dict[str, Any]:
+    """Tab switches: every tab in turn, a few rounds; timed until the new page is painted."""
+    h = qt_helpers()
+    settle, until_painted = h["settle"], h["until_painted"]
+    watches = [
+        h["PaintWatch"](ctrl.page, ctrl.page.chat.viewport(), ctrl.page.chat.widget())
+        for ctrl in c.controllers
+    ]
+    switches: list[float] = []
+    calls: list[float] = []
+    for _rnd in range(opts.rounds):
+        for i in range(tabs.count()):
+            if i == tabs.currentIndex():
+                continue
+            page = tabs.widget(i)
+            k = next(n for n, ctrl in enumerate(c.controllers) if ctrl.page is page)
+            watch = watches[k]
+            watch.reset()
+            await settle(2)
+            t0 = time.perf_counter()
+            tabs.setCurrentIndex(i)
+            t_call = time.perf_counter()
+            painted_at = await until_painted(watch, t0)
+            t1 = painted_at if painted_at is not None else time.perf_counter()
+            switches.append((t1 - t0) * 1000)
+            calls.append((t_call - t0) * 1000)
+    for w in watches:
+        w.close()
+    return {
+        "switches": len(switches),
+        "switch_median_ms": statistics.median(switches),
+        "switch_p95_ms": pct(switches, 0.95),
+        "switch_max_ms": max(switches),
+        "switch_call_median_ms": statistics.median(calls),
+        "unpainted": 0,
+    }
+
+
+async def restored_tabs_part(
+    app: Any, opts: argparse.Namespace, convs: list[list[tuple[str, str]]], chars: int
+) -> dict[str, Any]:
+    """The tabs as the app restores them at start-up: written to the history, then reopened."""
+    from desktop_app.api.events import CostSource, TurnResult, TurnStatus, Usage
+    from desktop_app.config.paths import default_paths
+    from desktop_app.secrets import KeySource
+    from desktop_app.store import HistoryStore, OpenTab
+
+    h = qt_helpers()
+    settle = h["settle"]
+    paths = default_paths().ensure()
+    with HistoryStore.open(paths.database_file) as store:
+        tabs_state = []
+        for t, conv in enumerate(convs):
+            cid = store.create_conversation(f"Conversation {t + 1}", tier_id="balanced")
+            for i, (prompt, text) in enumerate(conv):
+                uid = store.add_user_message(cid, prompt)
+                rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
+                store.finish_reply(
+                    rid,
+                    TurnResult(
+                        text=text,
+                        model=_MODELS[(t + i) % len(_MODELS)],
+                        usage=Usage(40, len(text) // 4, 40 + len(text) // 4),
+                        cost_usd=0.0004,
+                        cost_source=CostSource.REPORTED,
+                        finish_reason="stop",
+                        ttft_ms=300.0,
+                        total_ms=1500.0,
+                        status=TurnStatus.COMPLETE,
+                    ),
+                )
+            tabs_state.append(OpenTab(cid, "balanced"))
+        store.save_open_tabs(tabs_state, 0)
+    gc.collect()
+    rss_before = proc_status_mb("VmRSS")
+    parts = build_window(app)
+    c = parts.controller
+    try:
+        await settle()
+        t0 = time.perf_counter()
+        c._use_key("k", KeySource.SESSION)  # restores the open tabs from the history
+        t1 = time.perf_counter()
+        await settle(3)
+        t2 = time.perf_counter()
+        assert parts.window.tabs.count() == opts.tabs, parts.window.tabs.count()
+        gc.collect()
+        rss_after = proc_status_mb("VmRSS")
+        print(
+            f"\n[tabs, restored] {opts.tabs} tabs x {opts.turns} turns reopened from the history"
+            f" in {(t1 - t0) * 1000:.0f} ms + layout/paint {(t2 - t1) * 1000:.0f} ms",
+            flush=True,
+        )
+        switches = await measure_switches(c, parts.window.tabs, opts)
+        return {
+            "tabs": opts.tabs,
+            "turns": opts.turns,
+            "chars": chars,
+            "build_s": t1 - t0,
+            "settle_s": t2 - t1,
+            "restore_s": t2 - t0,
+            "per_turn_first_ms": (t1 - t0) * 1000 / (opts.tabs * opts.turns),
+            "per_turn_last_ms": (t1 - t0) * 1000 / (opts.tabs * opts.turns),
+            "rss_before_mb": rss_before,
+            "rss_after_mb": rss_after,
+            "rss_hwm_mb": proc_status_mb("VmHWM"),
+            "rss_per_tab_mb": (rss_after - rss_before) / opts.tabs,
+            **switches,
+        }
+    finally:
+        await close_window(parts)
+
+
 def print_tabs(r: dict[str, Any]) -> None:
     turns = r["tabs"] * r["turns"]
     print(
@@ -1254,6 +1368,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of tab switches")
     parser.add_argument("--only", default="stream,start,tabs", help="parts to run, comma-separated")
     parser.add_argument("--profile", action="store_true", help="cProfile / importtime hotspots")
+    parser.add_argument(
+        "--live",
+        dest="restore",
+        action="store_false",
+        help="tabs: build every turn live in one session instead of restoring from the history",
+    )
     parser.add_argument("--xvfb", action="store_true", help="a real X server instead of offscreen")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--part", choices=["stream", "tabs"], help=argparse.SUPPRESS)
@@ -1279,18 +1399,22 @@ def main() -> int:
         flush=True,
     )
     wanted = [p.strip() for p in opts.only.split(",") if p.strip()]
-    common = [
-        "--tokens",
-        str(opts.tokens),
-        "--repeat",
-        str(opts.repeat),
-        "--tabs",
-        str(opts.tabs),
-        "--turns",
-        str(opts.turns),
-        "--rounds",
-        str(opts.rounds),
-    ] + (["--profile"] if opts.profile else [])
+    common = (
+        [
+            "--tokens",
+            str(opts.tokens),
+            "--repeat",
+            str(opts.repeat),
+            "--tabs",
+            str(opts.tabs),
+            "--turns",
+            str(opts.turns),
+            "--rounds",
+            str(opts.rounds),
+        ]
+        + (["--profile"] if opts.profile else [])
+        + ([] if opts.restore else ["--live"])
+    )
     results: dict[str, dict[str, Any]] = {}
     errors: dict[str, str] = {}
     try:
