@@ -604,22 +604,14 @@ class EdenClient:
         except ApiError:
             key = None
         base = self._check_url(with_key=False)
-        headers = {"Accept": "application/json"}
-        if key is not None and (base.scheme == "https" or is_loopback_host(base.host)):
-            headers["Authorization"] = f"Bearer {key}"
-        url = self._base_url + "/models"
-        decoder = TurnDecoder(secret=key)
-        try:
-            async with asyncio.timeout(self._config.timeouts.total):
-                response = await self._http.get(url, headers=headers)
-        except TimeoutError:
-            raise self._timeout_error(TimeoutPhase.TOTAL) from None
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc, decoder, False, base.host) from None
-        if response.status_code != 200:
-            raise error_from_response(
-                response.status_code, response.headers, response.content, path=url, secret=key
-            )
+        send_key = key is not None and (base.scheme == "https" or is_loopback_host(base.host))
+        response = await self._get(
+            self._base_url + "/models",
+            key if send_key else None,
+            base.host,
+            TimeoutPhase.TOTAL,
+            secret=key,
+        )
         try:
             models = parse_model_list(json.loads(response.content))
         except ValueError:
@@ -637,21 +629,33 @@ class EdenClient:
         if not key:
             raise ApiError(ErrorKind.AUTH, "No API key was given.")
         base = self._check_url(with_key=True)
-        root = self._base_url.removesuffix("/llm")
-        url = root + "/upload"
-        decoder = TurnDecoder(secret=key)
-        headers = {"Accept": "application/json", "Authorization": f"Bearer {key}"}
+        url = self._base_url.removesuffix("/llm") + "/upload"
+        await self._get(url, key, base.host, TimeoutPhase.FIRST_BYTE, secret=key)
+
+    async def _get(
+        self, url: str, key: str | None, host: str, phase: TimeoutPhase, *, secret: str | None
+    ) -> httpx.Response:
+        """A small JSON GET with the error typing of the chat path; non-200 raises ApiError."""
+        headers = {"Accept": "application/json"}
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        limit = (
+            self._config.timeouts.total
+            if phase is TimeoutPhase.TOTAL
+            else (self._config.timeouts.first_byte)
+        )
         try:
-            async with asyncio.timeout(self._config.timeouts.first_byte):
+            async with asyncio.timeout(limit):
                 response = await self._http.get(url, headers=headers)
         except TimeoutError:
-            raise self._timeout_error(TimeoutPhase.FIRST_BYTE) from None
+            raise self._timeout_error(phase) from None
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, decoder, False, base.host) from None
+            raise self._transport_error(exc, TurnDecoder(secret=secret), False, host) from None
         if response.status_code != 200:
             raise error_from_response(
-                response.status_code, response.headers, response.content, path=url, secret=key
+                response.status_code, response.headers, response.content, path=url, secret=secret
             )
+        return response
 
 
 async def _frame_batches(

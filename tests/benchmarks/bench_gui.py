@@ -985,7 +985,7 @@ async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
     from desktop_app.services.chat import plan_for
 
     h = qt_helpers()
-    settle, until_painted = h["settle"], h["until_painted"]
+    settle = h["settle"]
     rng = random.Random(20250901)
     # Pre-generate the text so the build time is the app's only.
     convs = [
@@ -1070,44 +1070,7 @@ async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
         rss_after = proc_status_mb("VmRSS")
         hwm = proc_status_mb("VmHWM")
 
-        # Tab switches: every tab in turn, a few rounds; timed until the new page is painted.
-        watches = [
-            h["PaintWatch"](ctrl.page, ctrl.page.chat.viewport(), ctrl.page.chat.widget())
-            for ctrl in c.controllers
-        ]
-        switches: list[float] = []
-        calls: list[float] = []
-        unpainted = 0
-        if opts.profile:
-            import cProfile
-
-            prof = cProfile.Profile()
-        for rnd in range(opts.rounds):
-            for i in range(tabs.count()):
-                if i == tabs.currentIndex():
-                    continue
-                page = tabs.widget(i)
-                k = next(n for n, ctrl in enumerate(c.controllers) if ctrl.page is page)
-                watch = watches[k]
-                watch.reset()
-                await settle(2)
-                if prof is not None and rnd == opts.rounds - 1:
-                    prof.enable()
-                t0 = time.perf_counter()
-                tabs.setCurrentIndex(i)
-                t_call = time.perf_counter()
-                painted_at = await until_painted(watch, t0)
-                ok = painted_at is not None
-                t1 = painted_at if painted_at is not None else time.perf_counter()
-                if prof is not None and rnd == opts.rounds - 1:
-                    prof.disable()
-                unpainted += not ok
-                switches.append((t1 - t0) * 1000)
-                calls.append((t_call - t0) * 1000)
-        for w in watches:
-            w.close()
-        if prof is not None:
-            profile_report(prof, "tab switches (last round)")
+        switches = await measure_switches(c, tabs, opts)
         return {
             "tabs": opts.tabs,
             "turns": opts.turns,
@@ -1121,12 +1084,7 @@ async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
             "rss_after_mb": rss_after,
             "rss_hwm_mb": hwm,
             "rss_per_tab_mb": (rss_after - rss_before) / opts.tabs,
-            "switches": len(switches),
-            "switch_median_ms": statistics.median(switches),
-            "switch_p95_ms": pct(switches, 0.95),
-            "switch_max_ms": max(switches),
-            "switch_call_median_ms": statistics.median(calls),
-            "unpainted": unpainted,
+            **switches,
         }
     finally:
         await close_window(parts)
