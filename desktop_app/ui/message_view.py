@@ -126,7 +126,7 @@ class MessageView(QTextBrowser):
             self._codes.extend(rendered.code_blocks)
             cursor.insertHtml(rendered.html)
             cursor.movePosition(QTextCursor.MoveOperation.End)
-            if rendered.html:
+            if rendered.html and not final:  # room for the tail; a finished reply needs none
                 cursor.insertBlock()
             self._tail_pos = cursor.position()
             self._rendered_upto = boundary
