@@ -33,6 +33,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from child_server import spawn, spawn_emulator, stop  # noqa: E402  (beside this script)
 
 from desktop_app.api.client import ClientConfig, EdenClient, Timeouts  # noqa: E402
 from desktop_app.api.events import Completed, TextDelta, TurnStatus  # noqa: E402
@@ -123,32 +125,10 @@ async def serve_burst(tokens: int) -> None:
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 
-async def serve_emulator() -> None:
-    from desktop_app.emulator.server import EmulatorConfig, EmulatorServer  # type: ignore
-
-    server = EmulatorServer(EmulatorConfig(token_delay=0, routing_delay=0))
-    url = await server.start()
-    print(url, flush=True)
-    try:
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    finally:
-        await server.stop()
-
-
 def start_server(kind: str, tokens: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--tokens", str(tokens)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    if not url.startswith("http"):
-        proc.kill()
-        raise RuntimeError(f"the {kind} server did not start")
-    return proc, url
+    if kind == "emulator":
+        return spawn_emulator()
+    return spawn([sys.executable, __file__, "--serve", kind, "--tokens", str(tokens)], kind)
 
 
 class MemoryBody(httpx.AsyncByteStream):
@@ -262,13 +242,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--serve", choices=["burst", "emulator"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["burst"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve == "burst":
         asyncio.run(serve_burst(args.tokens))
-        return 0
-    if args.serve == "emulator":
-        asyncio.run(serve_emulator())
         return 0
 
     kinds = ["memory", "burst"] + (["emulator"] if emulator_available() else [])
@@ -283,12 +260,7 @@ def main() -> int:
         try:
             worst = max(worst, asyncio.run(run(kind, url, args.tokens, args.repeat)))
         finally:
-            assert proc.stdin is not None
-            proc.stdin.close()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
     return 0 if worst <= TARGET else 1
 
 

@@ -53,6 +53,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from child_server import spawn_emulator, stop  # noqa: E402  (beside this script)
+
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -190,43 +193,6 @@ def run_child(args: list[str], timeout: float, env: dict[str, str]) -> dict[str,
 
 
 # ============================================================================ emulator process
-
-
-async def serve_emulator() -> None:
-    from desktop_app.emulator.server import EmulatorConfig, EmulatorServer
-
-    server = EmulatorServer(EmulatorConfig(token_delay=0, routing_delay=0))
-    url = await server.start()
-    print(url, flush=True)
-    try:
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    finally:
-        await server.stop()
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    if not url.startswith("http"):
-        proc.kill()
-        raise RuntimeError("the emulator did not start")
-    return proc, url
-
-
-def stop_emulator(proc: subprocess.Popen[str]) -> None:
-    assert proc.stdin is not None
-    proc.stdin.close()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 # ============================================================================ Qt helpers
@@ -411,7 +377,7 @@ async def stream_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
     h = qt_helpers()
     settle, until_painted = h["settle"], h["until_painted"]
     tokens = opts.tokens
-    server, url = start_emulator()
+    server, url = spawn_emulator()
     parts = build_window(app, url, max_tokens=tokens)
     c = parts.controller
     try:
@@ -586,7 +552,7 @@ async def stream_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
         return res
     finally:
         await close_window(parts)
-        stop_emulator(server)
+        stop(server)
 
 
 def print_stream(r: dict[str, Any]) -> None:
@@ -1333,13 +1299,9 @@ def main() -> int:
         help="tabs: build every turn live in one session instead of restoring from the history",
     )
     parser.add_argument("--xvfb", action="store_true", help="a real X server instead of offscreen")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--part", choices=["stream", "tabs"], help=argparse.SUPPRESS)
     opts = parser.parse_args()
 
-    if opts.serve:
-        asyncio.run(serve_emulator())
-        return 0
     if opts.part == "stream":
         emit_result(run_on_qasync(lambda app: stream_part(app, opts)))
         return 0

@@ -86,7 +86,10 @@ def test_desktop_entry_runs_the_command_with_real_options() -> None:
     assert build_parser().parse_args(demo[1:]).demo is True
 
 
-@pytest.mark.skipif(not shutil.which("desktop-file-validate"), reason="desktop-file-utils")
+@pytest.mark.skipif(
+    not shutil.which("desktop-file-validate"),
+    reason="desktop-file-validate missing: `./dev system-deps` installs desktop-file-utils",
+)
 def test_desktop_entry_validates() -> None:
     result = subprocess.run(
         ["desktop-file-validate", str(LINUX / "routechat.desktop")], capture_output=True, text=True
