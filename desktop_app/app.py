@@ -103,17 +103,15 @@ def compose(
 
 def _app_icon() -> QIcon:
     """The installed theme icon when there is one, else the SVG shipped in the package."""
-    from importlib.resources import files
-
     from PySide6.QtGui import QIcon
 
     icon = QIcon.fromTheme("routechat")
     if icon.isNull():
-        icon = QIcon(str(files("desktop_app") / "resources" / "icons" / "routechat.svg"))
+        icon = QIcon(str(Path(__file__).parent / "resources" / "icons" / "routechat.svg"))
     return icon
 
 
-def _preload_on_main_thread() -> None:
+def _preload_on_main_thread(window: MainWindow) -> None:
     """Modules the app would otherwise import lazily on a worker thread (DNS's IDNA codec) or
     in the middle of a reply (the price table) are imported on the main thread once the
     window is up: PySide6's import hook is not safe on worker threads (a segfault was seen)."""
@@ -123,7 +121,8 @@ def _preload_on_main_thread() -> None:
 
     from desktop_app.api.cost import preload_price_table
 
-    QTimer.singleShot(300, preload_price_table)
+    # ~200 ms: after the first frame and the key lookup, never before the window shows.
+    window.first_painted.connect(lambda: QTimer.singleShot(500, preload_price_table))
 
 
 def _quit_on_signals(controller: AppController) -> None:
@@ -166,7 +165,6 @@ def run_gui(
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("routechat")
-    app.setWindowIcon(_app_icon())
     paths = default_paths().ensure()
     settings, warnings = load_settings(paths)
     log_problem = logs.setup_logging(paths.log_file, settings.log_level)
@@ -189,8 +187,10 @@ def run_gui(
         reporter.report.emit, app_version=__version__, extra={"Qt": qVersion()}
     )
     _quit_on_signals(parts.controller)
+    # The icon loads Qt's SVG plugin (~10 ms): the window manager takes it after the first frame.
+    parts.window.first_painted.connect(lambda: app.setWindowIcon(_app_icon()))
     parts.window.show()
-    _preload_on_main_thread()
+    _preload_on_main_thread(parts.window)
     parts.controller.start(demo=demo or settings.demo_mode, prompt=prompt, tier=tier)
     with loop:
         loop.run_until_complete(parts.controller.wait_shutdown())

@@ -121,8 +121,12 @@ class ChatService:
         policy: Callable[[], RetryPolicy] = RetryPolicy,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        credentials: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`credentials` is awaited before each request: at start-up the key may still be on its
+        way from the system keyring (the window does not wait for it)."""
         self._client = client
+        self._credentials = credentials
         self._recorder = recorder
         self._policy = policy
         self._clock = clock
@@ -153,7 +157,6 @@ class ChatService:
     ) -> ResilientResult:
         """Stream the turn with retries and fallback (see `resilience`), recording as it goes."""
         request = build_request(history, turn.plan, max_tokens=max_tokens)
-        client = self._client()
         last_save = self._clock()
 
         def attempt(model: str | None) -> AsyncIterator[StreamEvent]:
@@ -175,6 +178,9 @@ class ChatService:
             on_event(event)
 
         try:
+            if self._credentials is not None:
+                await self._credentials()
+            client = self._client()
             outcome = await run_resilient(
                 attempt,
                 routed=request.model == SMART_ROUTER,

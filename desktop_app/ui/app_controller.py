@@ -17,14 +17,9 @@ from desktop_app.config.paths import AppPaths
 from desktop_app.config.settings import Settings, SettingsSaveError, save_settings
 from desktop_app.logs import register_secret
 from desktop_app.routing.tiers import TierCatalogue
-from desktop_app.secrets import KeySource, keyring_available, load_key, mask, store_key
-from desktop_app.services.chat import ChatService
-from desktop_app.services.recorder import StoreRecorder
-from desktop_app.services.resilience import RetryPolicy
-from desktop_app.store import HistoryStore, OpenTab, StoreError
+from desktop_app.secrets import KeyLookup, KeySource, env_key, mask
+from desktop_app.store import HistoryStore, OpenTab, StoredMessage, StoreError
 from desktop_app.ui import format as fmt
-from desktop_app.ui.conversation_controller import ConversationController
-from desktop_app.ui.conversation_page import ConversationPage
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.markdown import MarkdownRenderer
 from desktop_app.ui.tasks import TaskRunner
@@ -32,6 +27,8 @@ from desktop_app.ui.theme import apply_theme
 
 if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
+    from desktop_app.services.chat import ChatService
+    from desktop_app.ui.conversation_controller import ConversationController
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +66,11 @@ class AppController(QObject):
         self._emulator: Any = None
         self.demo = False
         self.store = store
-        self.service = ChatService(
-            self.client,
-            StoreRecorder(store, on_error=self.show_problem),
-            policy=lambda: RetryPolicy.from_settings(self.settings.retries),
-        )
+        self._service: ChatService | None = None
+        # Set while the key is read from the system keyring after the first frame; requests
+        # wait for it. The prompt from `routechat --prompt` waits with it.
+        self._key_lookup: asyncio.Event | None = None
+        self._pending_prompt: tuple[str, str | None] | None = None
         self.controllers: list[ConversationController] = []
         self._closed_spend = 0.0
         self._save_tabs_timer = QTimer(self)
@@ -105,26 +102,91 @@ class AppController(QObject):
 
     # --- start-up ------------------------------------------------------------------------------
     def start(self, demo: bool = False, prompt: str | None = None, tier: str | None = None) -> None:
-        """Show the welcome page, or the tabs when a key (or demo mode) is at hand.
+        """Show the tabs or the welcome page at once; read the keyring after the first frame.
 
-        `prompt` (from `routechat --prompt`) is sent in a new conversation once chatting can start.
+        The keyring costs 50-130 ms (and a locked one waits for the user), so the window does not
+        wait for it: a returning user (saved open tabs) sees their tabs, a new one the welcome
+        page, and the page changes only if the key says otherwise. `prompt` (from
+        `routechat --prompt`) is sent in a new conversation once chatting can start.
         """
+        self._pending_prompt = (prompt, tier) if prompt else None
         if demo:
             self.start_demo()
+        elif key := env_key():
+            self._use_key(key, KeySource.ENVIRONMENT)
         else:
-            lookup = load_key()
-            if lookup.key:
-                self._use_key(lookup.key, lookup.source)
+            self._key_lookup = asyncio.Event()
+            if self.settings.restore_tabs and self._has_saved_tabs():
+                self.window.show_tabs()
+                self._ensure_tabs()
             else:
-                available, hint = keyring_available()
-                self.window.welcome.set_keyring_problem(
-                    lookup.problem or (None if available else hint)
-                )
                 self.window.show_welcome()
-                self._update_status()
-        if prompt and (self.demo or self._key):
-            ctrl = self.new_conversation(tier)
-            ctrl.send(prompt)
+            self._update_status()
+            self.window.first_painted.connect(self._read_keyring)
+            QTimer.singleShot(1000, self._read_keyring)  # no paint (a minimised start)
+            return
+        self._send_pending_prompt()
+
+    def _has_saved_tabs(self) -> bool:
+        try:
+            return bool(self.store.load_open_tabs().tabs)
+        except StoreError:
+            return False
+
+    def _read_keyring(self) -> None:
+        if self._key_lookup is None or self._key_lookup.is_set() or self._shutting_down:
+            return
+        from desktop_app.secrets import keyring_available, load_key
+
+        lookup = load_key()
+        if not lookup.key:
+            available, hint = keyring_available()
+            lookup = KeyLookup(None, lookup.source, lookup.problem or (None if available else hint))
+        self.key_lookup_finished(lookup)
+
+    def key_lookup_finished(self, lookup: KeyLookup) -> None:
+        """The keyring answered: chat with its key, or ask for one (saying why if it failed)."""
+        if self._key_lookup is None or self._key_lookup.is_set():
+            return
+        self._key_lookup.set()
+        if self.demo or self._key:  # demo mode or a typed key won the race
+            pass
+        elif lookup.key:
+            self._use_key(lookup.key, lookup.source)
+        else:
+            self.window.welcome.set_keyring_problem(lookup.problem)
+            self.window.show_welcome()
+            self._update_status()
+        self._send_pending_prompt()
+
+    @property
+    def key_pending(self) -> bool:
+        return self._key_lookup is not None and not self._key_lookup.is_set()
+
+    async def _credentials(self) -> None:
+        if self._key_lookup is not None and not self._key:
+            await self._key_lookup.wait()
+
+    def _send_pending_prompt(self) -> None:
+        pending, self._pending_prompt = self._pending_prompt, None
+        if pending and (self.demo or self._key):
+            self.new_conversation(pending[1]).send(pending[0])
+
+    @property
+    def service(self) -> ChatService:
+        """Built at the first tab (the welcome page does not need the chat machinery)."""
+        if self._service is None:
+            from desktop_app.services.chat import ChatService
+            from desktop_app.services.recorder import StoreRecorder
+            from desktop_app.services.resilience import RetryPolicy
+
+            self._service = ChatService(
+                self.client,
+                StoreRecorder(self.store, on_error=self.show_problem),
+                policy=lambda: RetryPolicy.from_settings(self.settings.retries),
+                credentials=self._credentials,
+            )
+        return self._service
 
     # --- the client ------------------------------------------------------------------------------
     def config_for(self, base_url: str | None) -> ClientConfig:
@@ -177,6 +239,8 @@ class AppController(QObject):
     def _save_key(self, key: str, remember: bool) -> None:
         source = KeySource.SESSION
         if remember:
+            from desktop_app.secrets import store_key
+
             try:
                 store_key(key)
                 source = KeySource.KEYRING
@@ -249,6 +313,9 @@ class AppController(QObject):
     def new_conversation(
         self, tier_id: str | None = None, conversation_id: int | None = None, title: str = ""
     ) -> ConversationController:
+        from desktop_app.ui.conversation_controller import ConversationController
+        from desktop_app.ui.conversation_page import ConversationPage
+
         page = ConversationPage(self.tiers, self.window.tabs)
         ctrl = ConversationController(
             conversation_id,
@@ -325,25 +392,43 @@ class AppController(QObject):
         self._save_tabs_timer.start()
         self._update_status()
 
-    def open_conversation(self, conversation_id: int) -> ConversationController | None:
-        """Focus its tab if open, else open it from history in a new tab."""
+    def open_conversation(
+        self, conversation_id: int, lazy: bool = False
+    ) -> ConversationController | None:
+        """Focus its tab if open, else open it from history in a new tab.
+
+        `lazy` (restored tabs not on screen): the messages load when the tab is first shown.
+        """
         for ctrl in self.controllers:
             if ctrl.conversation_id == conversation_id:
                 self.window.tabs.setCurrentWidget(ctrl.page)
                 return ctrl
         try:
             conv = self.store.get_conversation(conversation_id)
-            messages = self.store.load_messages(conversation_id)
+            totals = self.store.totals(conversation_id) if lazy else None
+            messages = None if lazy else self.store.load_messages(conversation_id)
         except StoreError as exc:
             self.show_problem(f"Could not open the conversation: {exc}")
             return None
         ctrl = self.new_conversation(
             conv.tier_id or self.settings.default_tier, conversation_id, conv.display_title
         )
-        ctrl.load(messages)
+        if totals is not None:
+            ctrl.load_later(
+                lambda: self._load_messages(conversation_id), totals.cost_usd, totals.turns
+            )
+        elif messages is not None:
+            ctrl.load(messages)
         if conv.draft:
             ctrl.page.composer.input.setPlainText(conv.draft)
         return ctrl
+
+    def _load_messages(self, conversation_id: int) -> list[StoredMessage] | None:
+        try:
+            return self.store.load_messages(conversation_id)
+        except StoreError as exc:
+            self.show_problem(f"Could not load the conversation: {exc}")
+            return None
 
     def restore_open_tabs(self) -> None:
         try:
@@ -355,11 +440,14 @@ class AppController(QObject):
             if tab.conversation_id is None:
                 self.new_conversation(tab.tier_id)
             else:
-                ctrl = self.open_conversation(tab.conversation_id)
+                ctrl = self.open_conversation(tab.conversation_id, lazy=True)
                 if ctrl is not None and tab.tier_id:
                     ctrl.page.tier_selector.select(tab.tier_id)
         if state.selected is not None and 0 <= state.selected < self.window.tabs.count():
             self.window.tabs.setCurrentIndex(state.selected)
+        current = self.current()
+        if current is not None:  # the tab on screen loads now; the others when first shown
+            current.ensure_loaded()
 
     def save_tabs(self) -> None:
         tabs = []
@@ -410,6 +498,7 @@ class AppController(QObject):
             c.page.setUpdatesEnabled(c.page is current)
         ctrl = self.current()
         if ctrl is not None:
+            ctrl.ensure_loaded()
             ctrl.page.composer.input.setFocus()
 
     # --- status ----------------------------------------------------------------------------------
@@ -434,6 +523,8 @@ class AppController(QObject):
                 "at once with a Retry button."
             )
             style = "color: #c01c28; font-weight: bold;"
+        elif self.key_pending:
+            mode = "Reading the API key from the system keyring…"
         elif self._key:
             where = {
                 KeySource.ENVIRONMENT: "from EDENAI_API_KEY (this run only)",

@@ -252,6 +252,8 @@ class ChatView(QScrollArea):
         self._layout.addStretch(1)
         self.setWidget(inner)
         self._follow = True
+        self._grew_above = False  # messages were inserted above what the reader looks at
+        self._last_max = 0
         self.jump_button = QPushButton("Jump to latest ↓", self)
         self.jump_button.setObjectName("jump_to_latest")
         self.jump_button.setVisible(False)
@@ -275,6 +277,7 @@ class ChatView(QScrollArea):
     def insert(self, index: int, widget: MessageWidget) -> None:
         """Put a message at `index` among the messages (0: the top)."""
         self._layout.insertWidget(index + 1, widget)  # after the "earlier" button
+        self._grew_above = True
 
     def set_earlier(self, count: int) -> None:
         self.earlier_button.setText(f"Show {count} earlier message{'s' if count != 1 else ''}")
@@ -301,9 +304,15 @@ class ChatView(QScrollArea):
             self.jump_button.setVisible(False)
 
     def _on_range(self, _lo: int, hi: int) -> None:
+        grew, self._grew_above = self._grew_above and hi > self._last_max, False
+        delta, self._last_max = hi - self._last_max, hi
+        bar = self.verticalScrollBar()
         if self._follow:
-            self.verticalScrollBar().setValue(hi)
-        elif hi > 0:
+            bar.setValue(hi)
+            return
+        if grew:  # earlier messages built above: keep the reader's place
+            bar.setValue(bar.value() + delta)
+        if hi > 0:
             self.jump_button.setVisible(True)
             self._place_jump()
 

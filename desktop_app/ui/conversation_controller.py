@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.api.errors import ApiError, ErrorKind
 from desktop_app.api.events import (
@@ -59,6 +59,8 @@ class Entry:
 
 
 PAGE = 40  # messages built when a stored conversation opens, and per "Show earlier"
+FIRST_SCREEN = 6  # of those, built before the tab is shown; the rest follow in chunks
+CHUNK = 6  # messages built per event-loop turn after the first screen
 
 
 class ConversationController(QObject):
@@ -97,6 +99,8 @@ class ConversationController(QObject):
         self._started = 0.0
         self.max_tokens: int | None = None
         self._with_actions: list[Entry] = []
+        self._loader: Callable[[], list[StoredMessage] | None] | None = None
+        self._unloaded_totals: tuple[float, int] = (0.0, 0)
         page.tier_selector.select(tier_id)
         self._show_tier_hint()
         page.tier_changed.connect(self._on_tier_changed)
@@ -121,10 +125,38 @@ class ConversationController(QObject):
             return self._tiers.get("balanced")
 
     def total_cost(self) -> float:
+        if self._loader is not None:
+            return self._unloaded_totals[0]
         return sum(e.badge.cost_usd or 0.0 for e in self.entries if e.role == "assistant")
 
     def turn_count(self) -> int:
+        if self._loader is not None:
+            return self._unloaded_totals[1]
         return sum(1 for e in self.entries if e.role == "assistant" and e.badge.model)
+
+    def load_later(
+        self, loader: Callable[[], list[StoredMessage] | None], cost_usd: float, turns: int
+    ) -> None:
+        """A restored tab that is not on screen: its messages load when it is first shown.
+
+        Building every restored tab's widgets and Markdown made a returning user wait about a
+        second for the window; until then the tab's total comes from the store.
+        """
+        self._loader = loader
+        self._unloaded_totals = (cost_usd, turns)
+        self._update_total()
+
+    @property
+    def loaded(self) -> bool:
+        return self._loader is None
+
+    def ensure_loaded(self) -> None:
+        if self._loader is None:
+            return
+        loader, self._loader = self._loader, None
+        messages = loader()
+        if messages is not None:
+            self.load(messages)
 
     def history(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -262,9 +294,26 @@ class ConversationController(QObject):
                 entry.badge.fallback = info.fallback_used
                 self.entries.append(entry)
                 self.show_finished_reply(entry, result_from_reply(m), refresh=False)
-        self.show_earlier(PAGE)
+        self.show_earlier(FIRST_SCREEN)
+        self._build_in_background(PAGE - FIRST_SCREEN)
         self._refresh_actions()
         self._update_total()
+
+    def _build_in_background(self, remaining: int) -> None:
+        """Build the rest of the opening page a few messages per event-loop turn.
+
+        Markdown, code colouring and widget layout cost ~5-15 ms a message; a whole page at
+        once kept the window from showing (or answering) for a quarter of a second.
+        """
+        if remaining <= 0 or all(e.widget is not None for e in self.entries):
+            return
+
+        def step() -> None:
+            count = min(CHUNK, remaining)
+            self.show_earlier(count)
+            self._build_in_background(remaining - count)
+
+        QTimer.singleShot(0, self.page, step)  # the page as context: a closed tab stops it
 
     def _tier_label(self, tier_id: str | None) -> str:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, SignalInstance
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -83,7 +83,24 @@ class _EscapeFilter(QObject):
         return False
 
 
+class _FirstPaint(QObject):
+    """Calls back once, from the event loop, after the window's first paint: start-up work
+    that need not delay the first frame (the keyring lookup) runs then."""
+
+    def __init__(self, window: QWidget, callback: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._callback = callback
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._callback)
+        return False
+
+
 class MainWindow(QMainWindow):
+    first_painted = Signal()  # once, after the first frame is on screen
     new_tab = Signal()
     close_current_tab = Signal()
     quit_requested = Signal()
@@ -116,6 +133,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.session_label)
         self._allow_close = False
         self._build_menus()
+        _FirstPaint(self, self.first_painted.emit)
 
     def _action(
         self,

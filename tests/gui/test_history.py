@@ -52,6 +52,11 @@ async def test_tabs_order_selection_and_tiers_come_back(
     assert tabs.currentIndex() == 0  # the selected tab moved to index 0 with the drag
     restored = ctrls[2]
     assert restored is not None
+    # A tab not on screen loads when first shown; its total comes from the store until then.
+    assert not restored.loaded and not restored.entries
+    assert restored.turn_count() == 1 and restored.total_cost() > 0
+    tabs.setCurrentIndex(2)
+    assert restored.loaded
     assert restored.entries[0].content == "Write a short poem about rivers"
     reply = replies(restored)[0]
     assert reply.status is TurnStatus.COMPLETE
@@ -201,7 +206,7 @@ async def test_a_long_conversation_opens_with_its_latest_messages_built(
 
     from desktop_app.api.events import CostSource, TurnResult
     from desktop_app.ui.chat_widgets import MessageWidget
-    from desktop_app.ui.conversation_controller import PAGE
+    from desktop_app.ui.conversation_controller import FIRST_SCREEN, PAGE
 
     store = HistoryStore.open(paths.database_file)
     cid = store.create_conversation(tier_id="balanced")
@@ -225,8 +230,11 @@ async def test_a_long_conversation_opens_with_its_latest_messages_built(
     assert len(ctrl.entries) == 1000
     assert len(ctrl.history()) == 1000  # the whole conversation goes with the next turn
     built = ctrl.page.chat.findChildren(MessageWidget)
-    assert len(built) == PAGE
+    assert len(built) == FIRST_SCREEN  # what fills the screen; the rest of the page follows
     assert ctrl.entries[-1].widget is not None
+    await wait_until(lambda: len(ctrl.page.chat.findChildren(MessageWidget)) == PAGE)
+    bar = ctrl.page.chat.verticalScrollBar()
+    assert bar.value() == bar.maximum()  # still at the latest message
     assert ctrl.entries[0].widget is None
     button = ctrl.page.chat.earlier_button
     await wait_until(button.isVisible)

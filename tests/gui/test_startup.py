@@ -1,0 +1,97 @@
+"""Start-up: the window shows at once and the keyring is read after its first frame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+
+from desktop_app.api.events import TurnStatus
+from desktop_app.app import Composition
+from desktop_app.emulator.server import EmulatorThread
+from desktop_app.secrets import KeySource, store_key
+from desktop_app.ui.conversation_controller import ConversationController
+from tests.gui.conftest import wait_until
+
+
+def send(ctrl: ConversationController, qtbot: object, text: str) -> None:
+    ctrl.page.composer.input.setPlainText(text)
+    qtbot.keyClick(ctrl.page.composer.input, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+
+
+async def leave_a_tab_open(make_app: Callable[..., Composition], qtbot: object) -> None:
+    """A previous session that sent one message and quit with its tab open."""
+    first = make_app()
+    first.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = first.controller.controllers[0]
+    send(ctrl, qtbot, "What is the capital of Japan?")
+    await wait_until(lambda: not ctrl.streaming and len(ctrl.entries) == 2)
+    first.controller.quit()
+    await first.controller.wait_shutdown()
+
+
+async def test_a_new_user_sees_the_welcome_page_and_a_stored_key_after_the_first_frame(
+    make_app: Callable[..., Composition],
+) -> None:
+    store_key("sk-from-the-keyring-0001")
+    parts = make_app()
+    parts.controller.start()
+    w = parts.window
+    assert w.stack.currentWidget() is w.welcome  # the window did not wait for the keyring
+    assert parts.controller.key_pending
+    assert "Reading the API key" in w.mode_label.text()
+    await wait_until(lambda: not parts.controller.key_pending)
+    assert w.stack.currentWidget() is w.tabs
+    assert "from the system keyring" in w.mode_label.text()
+    assert "sk-f…01" in w.mode_label.text()
+
+
+async def test_a_returning_user_sees_their_tabs_at_once(
+    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+) -> None:
+    await leave_a_tab_open(make_app, qtbot)
+    store_key("sk-from-the-keyring-0001")
+    parts = make_app()
+    parts.controller.start()
+    w = parts.window
+    assert w.stack.currentWidget() is w.tabs
+    assert parts.controller.key_pending
+    restored = parts.controller.controllers[0]
+    assert restored.entries[0].content == "What is the capital of Japan?"
+    # A message sent before the keyring answered waits for the key, then goes out with it.
+    requests_before = len(emulator.server.requests)
+    send(restored, qtbot, "And of France?")
+    await wait_until(lambda: len(restored.entries) == 4 and not restored.streaming)
+    assert not parts.controller.key_pending
+    reply = restored.entries[-1]
+    assert reply.status is TurnStatus.COMPLETE, reply.result
+    assert len(emulator.server.requests) == requests_before + 1
+    assert w.stack.currentWidget() is w.tabs
+
+
+async def test_tabs_give_way_to_the_welcome_page_when_the_key_is_gone(
+    make_app: Callable[..., Composition], qtbot: object
+) -> None:
+    await leave_a_tab_open(make_app, qtbot)  # and no key in the keyring
+    parts = make_app()
+    parts.controller.start()
+    w = parts.window
+    assert w.stack.currentWidget() is w.tabs
+    await wait_until(lambda: not parts.controller.key_pending)
+    assert w.stack.currentWidget() is w.welcome
+    assert "No API key yet" in w.mode_label.text()
+
+
+async def test_a_prompt_from_the_command_line_waits_for_the_key(
+    make_app: Callable[..., Composition],
+) -> None:
+    store_key("sk-from-the-keyring-0001")
+    parts = make_app()
+    parts.controller.start(prompt="What is 2 + 2?", tier="fast")
+    assert not parts.controller.controllers  # nothing can be sent before the key is known
+    await wait_until(lambda: bool(parts.controller.controllers))
+    ctrl = parts.controller.controllers[-1]
+    assert ctrl.tier_id == "fast"
+    await wait_until(lambda: len(ctrl.entries) == 2 and not ctrl.streaming)
+    assert ctrl.entries[0].content == "What is 2 + 2?"
+    assert ctrl.entries[1].status is TurnStatus.COMPLETE
