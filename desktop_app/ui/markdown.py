@@ -30,12 +30,19 @@ def _formatter(dark: bool) -> HtmlFormatter[str]:
 
 
 def _highlight(code: str, lang: str, dark: bool) -> str:
+    """Colours for a fence that names its language; an untagged fence stays plain.
+
+    Pygments' `guess_lexer` imports every lexer module to score them (~230 ms the first time,
+    blocking the window) and often guesses wrong on short snippets.
+    """
+    if not lang:
+        return html.escape(code)
     from pygments import highlight
-    from pygments.lexers import get_lexer_by_name, guess_lexer
+    from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
     try:
-        lexer = get_lexer_by_name(lang) if lang else guess_lexer(code)
+        lexer = get_lexer_by_name(lang)
     except ClassNotFound:
         return html.escape(code)
     return str(highlight(code, lexer, _formatter(dark)))

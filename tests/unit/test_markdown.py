@@ -12,6 +12,22 @@ def test_code_blocks_are_highlighted_with_copy_links() -> None:
     assert "<p>Intro</p>" in out.html
 
 
+def test_an_untagged_fence_stays_plain_and_escaped() -> None:
+    """No guessing: Pygments' guesser loads every lexer (~230 ms) and often guesses wrong."""
+    out = MarkdownRenderer().render("```\nif a < b:\n    print(a)\n```\n")
+    assert out.code_blocks == ["if a < b:\n    print(a)\n"]
+    code = out.html.split("<pre", 1)[1]
+    assert "if a &lt; b:" in code
+    assert "<span" not in code  # no token colouring
+    assert 'href="copy:0"' in out.html
+
+
+def test_an_unknown_language_stays_plain() -> None:
+    out = MarkdownRenderer().render("```nosuchlanguage\nx = 1 < 2\n```\n")
+    code = out.html.split("<pre", 1)[1]
+    assert "x = 1 &lt; 2" in code and "<span" not in code
+
+
 def test_raw_html_is_escaped() -> None:
     out = MarkdownRenderer().render("<script>alert(1)</script>")
     assert "<script>" not in out.html
