@@ -21,7 +21,6 @@ from desktop_app.secrets import KeyLookup, KeySource, env_key, mask
 from desktop_app.store import HistoryStore, OpenTab, StoredMessage, StoreError
 from desktop_app.ui import format as fmt
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.markdown import MarkdownRenderer
 from desktop_app.ui.tasks import TaskRunner
 from desktop_app.ui.theme import apply_theme
 
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
     from desktop_app.services.chat import ChatService
     from desktop_app.ui.conversation_controller import ConversationController
+    from desktop_app.ui.markdown import MarkdownRenderer
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ class AppController(QObject):
         self.paths = paths
         self.tiers = tiers
         self.runner = TaskRunner(on_error=self._task_failed)
-        self.renderer = MarkdownRenderer(dark=dark)
+        self._dark = dark
+        self._renderer: MarkdownRenderer | None = None  # built with the first tab
         self.settings = settings
         self._base_url_override = base_url_override
         self._client_config = self.config_for(None)
@@ -171,6 +172,18 @@ class AppController(QObject):
         pending, self._pending_prompt = self._pending_prompt, None
         if pending and (self.demo or self._key):
             self.new_conversation(pending[1]).send(pending[0])
+
+    @property
+    def renderer(self) -> MarkdownRenderer:
+        if self._renderer is None:
+            from desktop_app.ui.markdown import MarkdownRenderer
+
+            self._renderer = MarkdownRenderer(dark=self._dark)
+        return self._renderer
+
+    def _set_dark(self, dark: bool) -> None:
+        """The next tab renders Markdown for the new appearance."""
+        self._dark, self._renderer = dark, None
 
     @property
     def service(self) -> ChatService:
@@ -564,13 +577,13 @@ class AppController(QObject):
         if settings.theme != self.settings.theme:
             app = QApplication.instance()
             if isinstance(app, QApplication):
-                self.renderer = MarkdownRenderer(dark=apply_theme(app, settings.theme))
+                self._set_dark(apply_theme(app, settings.theme))
         self.apply_settings(settings)
 
     def _system_scheme_changed(self) -> None:
         app = QApplication.instance()
         if self.settings.theme == "system" and isinstance(app, QApplication):
-            self.renderer = MarkdownRenderer(dark=apply_theme(app, "system"))
+            self._set_dark(apply_theme(app, "system"))
 
     def _key_removed(self) -> None:
         if self._key_source is not KeySource.ENVIRONMENT:

@@ -60,7 +60,7 @@ class Entry:
 
 PAGE = 40  # messages built when a stored conversation opens, and per "Show earlier"
 FIRST_SCREEN = 6  # of those, built before the tab is shown; the rest follow in chunks
-CHUNK = 6  # messages built per event-loop turn after the first screen
+CHUNK = 2  # messages built per event-loop turn after it (a turn stays short)
 
 
 class ConversationController(QObject):

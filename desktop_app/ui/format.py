@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from desktop_app.api.errors import ApiError, ErrorKind
-from desktop_app.api.events import CostSource
+
+if TYPE_CHECKING:  # compared by value below (a StrEnum): the status bar needs no event types
+    from desktop_app.api.events import CostSource
 
 
-def money(usd: float | None, source: CostSource | str = CostSource.REPORTED) -> str:
+def money(usd: float | None, source: CostSource | str = "reported") -> str:
     """'$0.0042', '≈$0.0042' when estimated, '—' when unknown."""
-    if usd is None or source == CostSource.UNKNOWN:
+    if usd is None or source == "unknown":
         return "—"
-    prefix = "≈" if source == CostSource.ESTIMATED else ""
+    prefix = "≈" if source == "estimated" else ""
     if usd == 0:
         return f"{prefix}$0"
     if usd < 0.01:

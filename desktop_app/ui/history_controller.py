@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from desktop_app.store import HistoryStore, StoreError
 from desktop_app.ui.app_controller import AppController
-from desktop_app.ui.history_panel import HistoryPanel
+
+if TYPE_CHECKING:
+    from desktop_app.ui.history_panel import HistoryPanel
 
 UNDO_SECONDS = 10
 LIST_LIMIT = 500  # the sidebar pages; older conversations are reached by search
 
 
 class HistoryController(QObject):
-    def __init__(self, app: AppController, panel: HistoryPanel, store: HistoryStore) -> None:
+    def __init__(self, app: AppController, store: HistoryStore) -> None:
         super().__init__(app)
         self.app = app
-        self.panel = panel
         self.store = store
+        self._panel: HistoryPanel | None = None  # built when first shown (Ctrl+B, Ctrl+K)
         w = app.window
-        w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, panel)
-        panel.hide()
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(150)
@@ -39,21 +40,36 @@ class HistoryController(QObject):
         w.search_requested.connect(self.focus_search)
         w.export_requested.connect(self._export_current)
         w.import_requested.connect(self.import_json)
-        panel.open_requested.connect(app.open_conversation)
-        panel.rename_requested.connect(self.rename)
-        panel.pin_requested.connect(self.pin)
-        panel.delete_requested.connect(self.delete)
-        panel.export_requested.connect(self.export)
-        panel.search_changed.connect(lambda _t: self._search_timer.start())
-        panel.visibilityChanged.connect(self._visibility_changed)
         app.history_changed.connect(self._refresh_timer.start)
+
+    @property
+    def panel(self) -> HistoryPanel:
+        """The sidebar starts hidden, so it is built at first use, not before the first frame."""
+        panel = self._panel
+        if panel is None:
+            from desktop_app.ui.history_panel import HistoryPanel
+
+            panel = self._panel = HistoryPanel(self.app.window)
+            self.app.window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, panel)
+            panel.hide()
+            panel.open_requested.connect(self.app.open_conversation)
+            panel.rename_requested.connect(self.rename)
+            panel.pin_requested.connect(self.pin)
+            panel.delete_requested.connect(self.delete)
+            panel.export_requested.connect(self.export)
+            panel.search_changed.connect(lambda _t: self._search_timer.start())
+            panel.visibilityChanged.connect(self._visibility_changed)
+        return panel
+
+    def _shown(self) -> bool:
+        return self._panel is not None and self._panel.isVisible()
 
     def _visibility_changed(self, visible: bool) -> None:
         if visible:
             self.refresh()
 
     def toggle(self) -> None:
-        if self.panel.isVisible():
+        if self._shown():
             self.panel.hide()
         else:
             self.panel.show()
@@ -64,7 +80,7 @@ class HistoryController(QObject):
         self.refresh()
 
     def refresh(self) -> None:
-        if not self.panel.isVisible():
+        if not self._shown():
             return
         try:
             conversations = self.store.list_conversations(limit=LIST_LIMIT)

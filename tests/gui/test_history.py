@@ -108,8 +108,12 @@ async def test_sidebar_search_highlights_and_opens(
     send(ctrl, qtbot, "Tell me about the aurora borealis")
     await wait_until(lambda: not ctrl.streaming)
     parts.controller.close_conversation(ctrl)
+    from desktop_app.ui.history_panel import HistoryPanel
+
+    assert parts.window.findChild(HistoryPanel) is None  # built at first use, not at start-up
     qtbot.keyClick(parts.window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)  # type: ignore[attr-defined]
     panel = parts.history.panel
+    assert parts.window.findChild(HistoryPanel) is panel
     assert panel.isVisible()
     assert panel.search.hasFocus()
     panel.search.setText("aurora")
