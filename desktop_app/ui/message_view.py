@@ -7,7 +7,7 @@ refreshed at most once per frame.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -20,6 +20,18 @@ from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer
 
 FRAME_MS = 33  # ~30 redraws a second while streaming
+_SETTLE_PASSES = 6  # view -> message -> list -> scroll area (-> its scroll bar, on first show)
+
+
+def _settle_layouts() -> None:
+    """Apply the layout changes a frame caused now, before the frame is painted.
+
+    A taller message otherwise resizes the message, the list, the scroll range and the scroll
+    position one posted event at a time, and Qt paints the window between them: two or three
+    full paints per streaming frame instead of one. Each pass handles one level of widgets.
+    """
+    for _ in range(_SETTLE_PASSES):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
 
 class MessageView(QTextBrowser):
@@ -116,7 +128,11 @@ class MessageView(QTextBrowser):
     def _flush(self, final: bool = False) -> None:
         text = self.text
         boundary = len(text) if final else self._splitter.feed(text)
+        if boundary <= self._rendered_upto and len(text) <= self._shown_upto:
+            return
         cursor = QTextCursor(self.document())
+        # One edit block: the document is laid out once per frame, not once per edit.
+        cursor.beginEditBlock()
         if boundary > self._rendered_upto:
             # Replace the plain tail with the HTML of what became stable, then re-add the tail.
             cursor.setPosition(self._tail_pos)
@@ -135,6 +151,9 @@ class MessageView(QTextBrowser):
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(text[self._shown_upto :], self._plain)
             self._shown_upto = len(text)
+        cursor.endEditBlock()
+        self._fit_height()
+        _settle_layouts()
 
     # --- geometry ----------------------------------------------------------------------------
     def _fit_height(self) -> None:

@@ -54,3 +54,70 @@ def test_splitter_is_chunking_independent(parts: list[str]) -> None:
         got = pieces.feed(text[:i])
     assert got == expected
     assert expected <= len(text)
+
+
+_FRAGMENTS = [
+    "Plain words",
+    "more text",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\n\n\n",
+    '"quoted"',
+    "it's",
+    "Ünïcödé",
+    "1. ",
+    "- ",
+    "* ",
+    "# ",
+    "> ",
+    "    ",
+    "\t",
+    "**bold**",
+    "_u_",
+    "`code`",
+    "```",
+    "```py\nx = 1\n```",
+    "~~s~~",
+    "[a](http://x)",
+    "[ref]",
+    "[ref]: http://x",
+    "<b>",
+    "a & b",
+    "&amp;",
+    "a | b",
+    "|---|",
+    "---",
+    "===",
+    "\\",
+    "x  \ny",
+    "\r\n",
+    "\u00a0",
+    "!",
+    "3 < 4",
+    "2 > 1",
+]
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=40))
+def test_the_plain_paragraph_shortcut_gives_markdown_its_html(parts: list[str]) -> None:
+    """The shortcut for plain prose must not change a single character of the HTML."""
+    text = "".join(parts)
+    renderer = MarkdownRenderer()
+    fast = renderer.render(text, 2)
+    parsed = renderer._render_parsed(text, 2)
+    assert fast.html == parsed.html
+    assert fast.code_blocks == parsed.code_blocks
+
+
+def test_plain_prose_and_markdown_mixed_keep_their_order_and_code_numbers() -> None:
+    text = (
+        'Intro with "quotes".\n\n    indented code\n\n\n    more\n\nMiddle para\nsecond line\n\n'
+        "- a list\n- of two\n\nEnd."
+    )
+    renderer = MarkdownRenderer()
+    out = renderer.render(text, 5)
+    assert out.html == renderer._render_parsed(text, 5).html
+    assert out.code_blocks == ["indented code\n\n\nmore\n"]
+    assert 'href="copy:5"' in out.html
