@@ -143,32 +143,12 @@ def _quit_on_signals(controller: AppController) -> None:
     wake.start()
 
 
-def _import_core_before_qt() -> None:
-    """Import the Qt-free modules start-up needs before PySide6.
-
-    PySide6 hooks `__import__` and reads the source of every module imported after it (looking
-    for `from __feature__`); modules imported first skip that, about 30 ms at start-up.
-    """
-    import concurrent.futures  # noqa: F401
-    import logging.handlers  # noqa: F401
-    import sqlite3  # noqa: F401
-
-    import desktop_app.api.config
-    import desktop_app.config.paths
-    import desktop_app.config.settings
-    import desktop_app.logs
-    import desktop_app.routing.tiers
-    import desktop_app.secrets
-    import desktop_app.store  # noqa: F401
-
-
 def run_gui(
     demo: bool = False,
     prompt: str | None = None,
     tier: str | None = None,
     base_url: str | None = None,
 ) -> int:
-    _import_core_before_qt()
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler, qVersion
     from PySide6.QtWidgets import QApplication
 

@@ -18,7 +18,7 @@ from desktop_app.config.settings import Settings, SettingsSaveError, save_settin
 from desktop_app.logs import register_secret
 from desktop_app.routing.tiers import TierCatalogue
 from desktop_app.secrets import KeyLookup, KeySource, env_key, mask
-from desktop_app.store import HistoryStore, OpenTab, StoredMessage, StoreError
+from desktop_app.store import HistoryStore, OpenTab, StoredMessage, StoreError, TabsState
 from desktop_app.ui import format as fmt
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.tasks import TaskRunner
@@ -117,9 +117,10 @@ class AppController(QObject):
             self._use_key(key, KeySource.ENVIRONMENT)
         else:
             self._key_lookup = asyncio.Event()
-            if self.settings.restore_tabs and self._has_saved_tabs():
+            saved = self._saved_tabs() if self.settings.restore_tabs else None
+            if saved is not None and saved.tabs:
                 self.window.show_tabs()
-                self._ensure_tabs()
+                self._ensure_tabs(saved)
             else:
                 self.window.show_welcome()
             self._update_status()
@@ -128,11 +129,12 @@ class AppController(QObject):
             return
         self._send_pending_prompt()
 
-    def _has_saved_tabs(self) -> bool:
+    def _saved_tabs(self) -> TabsState | None:
         try:
-            return bool(self.store.load_open_tabs().tabs)
-        except StoreError:
-            return False
+            return self.store.load_open_tabs()
+        except StoreError as exc:
+            self.show_problem(f"Could not restore your tabs: {exc}")
+            return None
 
     def _read_keyring(self) -> None:
         if self._key_lookup is None or self._key_lookup.is_set() or self._shutting_down:
@@ -150,14 +152,13 @@ class AppController(QObject):
         if self._key_lookup is None or self._key_lookup.is_set():
             return
         self._key_lookup.set()
-        if self.demo or self._key:  # demo mode or a typed key won the race
-            pass
-        elif lookup.key:
-            self._use_key(lookup.key, lookup.source)
-        else:
-            self.window.welcome.set_keyring_problem(lookup.problem)
-            self.window.show_welcome()
-            self._update_status()
+        if not (self.demo or self._key):  # else demo mode or a typed key won the race
+            if lookup.key:
+                self._use_key(lookup.key, lookup.source)
+            else:
+                self.window.welcome.set_keyring_problem(lookup.problem)
+                self.window.show_welcome()
+                self._update_status()
         self._send_pending_prompt()
 
     @property
@@ -240,12 +241,12 @@ class AppController(QObject):
         self._ensure_tabs()
         self._update_status()
 
-    def _ensure_tabs(self) -> None:
+    def _ensure_tabs(self, saved: TabsState | None = None) -> None:
         """The first time the tabs show: last session's tabs, or one new conversation."""
         if self.controllers:
             return
         if self.settings.restore_tabs:
-            self.restore_open_tabs()
+            self.restore_open_tabs(saved)
         if not self.controllers:
             self.new_conversation()
 
@@ -443,11 +444,10 @@ class AppController(QObject):
             self.show_problem(f"Could not load the conversation: {exc}")
             return None
 
-    def restore_open_tabs(self) -> None:
-        try:
-            state = self.store.load_open_tabs()
-        except StoreError as exc:
-            self.show_problem(f"Could not restore your tabs: {exc}")
+    def restore_open_tabs(self, state: TabsState | None = None) -> None:
+        """Reopen last session's tabs (`state`: already read from the store, else read now)."""
+        state = state or self._saved_tabs()
+        if state is None:
             return
         for tab in state.tabs:
             if tab.conversation_id is None:
