@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ def compose(
     # The controller decides when the app ends (after streams are stopped and saved); Qt's
     # "quit on last window closed" would stop the qasync loop under the shutdown coroutine.
     app.setQuitOnLastWindowClosed(False)
-    dark = apply_theme(app, settings.theme)
+    dark = apply_theme(app, settings.theme, first_frame=True)
     store, notices = open_history(paths)
     notices = [*settings_warnings, *notices]
     window = MainWindow()
@@ -118,10 +119,12 @@ def _preload_on_main_thread(window: MainWindow) -> None:
 
     from PySide6.QtCore import QTimer
 
-    from desktop_app.api.cost import preload_price_table
+    def preload_prices() -> None:
+        from desktop_app.api.cost import preload_price_table
 
-    # ~200 ms: after the first frame and the key lookup, never before the window shows.
-    window.first_painted.connect(lambda: QTimer.singleShot(500, preload_price_table))
+        preload_price_table()  # ~200 ms: never before the window shows
+
+    window.first_painted.connect(lambda: QTimer.singleShot(500, preload_prices))
 
 
 def _quit_on_signals(controller: AppController) -> None:
@@ -155,11 +158,12 @@ def run_gui(
     from desktop_app import logs
     from desktop_app.config.paths import default_paths
     from desktop_app.config.settings import load_settings
-    from desktop_app.ui.crash_dialog import CrashReporter
+    from desktop_app.ui.crash_reporter import CrashReporter
     from desktop_app.ui.event_loop import new_event_loop
     from desktop_app.ui.gc_guard import MainThreadGarbageCollector
+    from desktop_app.ui.theme import application_arguments
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = QApplication.instance() or QApplication(application_arguments(sys.argv))
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -191,8 +195,18 @@ def run_gui(
     parts.window.show()
     _preload_on_main_thread(parts.window)
     parts.controller.start(demo=demo or settings.demo_mode, prompt=prompt, tier=tier)
+    # A plain future, not the `wait_shutdown()` coroutine: a task would run its first step at
+    # the loop's first turn, before the first frame, and qasync's timer for it builds the
+    # whole `Qt` namespace (~27 ms, see ui/enum_props) on the way.
+    stopped: asyncio.Future[None] = loop.create_future()
+
+    def finished() -> None:
+        if not stopped.done():
+            stopped.set_result(None)
+
+    parts.controller.shutdown_finished.connect(finished)
     with loop:
-        loop.run_until_complete(parts.controller.wait_shutdown())
+        loop.run_until_complete(stopped)
         loop.run_until_complete(loop.shutdown_asyncgens())
     uninstall_hook()
     collector.stop()

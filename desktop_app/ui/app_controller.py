@@ -22,7 +22,7 @@ from desktop_app.store import HistoryStore, OpenTab, StoredMessage, StoreError, 
 from desktop_app.ui import format as fmt
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.tasks import TaskRunner
-from desktop_app.ui.theme import apply_theme
+from desktop_app.ui.theme import apply_theme, system_is_dark
 
 if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
@@ -97,6 +97,7 @@ class AppController(QObject):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
+        w.first_painted.connect(self._confirm_colour_scheme)
         w.welcome.try_demo.connect(lambda: self.start_demo())
         w.welcome.save_key.connect(self._save_key)
         w.welcome.test_key.connect(self._test_key)
@@ -579,6 +580,17 @@ class AppController(QObject):
             if isinstance(app, QApplication):
                 self._set_dark(apply_theme(app, settings.theme))
         self.apply_settings(settings)
+
+    def _confirm_colour_scheme(self) -> None:
+        """Start-up judged 'system' by the platform's palette (see `theme`); once the window is
+        up, the colour scheme itself decides."""
+        app = QApplication.instance()
+        if (
+            self.settings.theme == "system"
+            and isinstance(app, QApplication)
+            and system_is_dark(app) != self._dark
+        ):
+            self._system_scheme_changed()
 
     def _system_scheme_changed(self) -> None:
         app = QApplication.instance()

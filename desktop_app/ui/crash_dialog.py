@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -39,21 +38,3 @@ class CrashDialog(QDialog):
         buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-
-
-class CrashReporter(QObject):
-    """Receives reports from any thread and shows them on the GUI thread (queued signal)."""
-
-    report = Signal(str)
-
-    def __init__(self, parent_window: QWidget) -> None:
-        super().__init__(parent_window)
-        self._window = parent_window
-        self.dialogs: list[CrashDialog] = []
-        self.report.connect(self._show, Qt.ConnectionType.QueuedConnection)
-
-    def _show(self, text: str) -> None:
-        dialog = CrashDialog(text, self._window)
-        self.dialogs.append(dialog)
-        dialog.finished.connect(lambda _r, d=dialog: self.dialogs.remove(d))
-        dialog.open()

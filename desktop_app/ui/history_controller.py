@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from desktop_app.store import HistoryStore, StoreError
@@ -47,6 +47,8 @@ class HistoryController(QObject):
         """The sidebar starts hidden, so it is built at first use, not before the first frame."""
         panel = self._panel
         if panel is None:
+            from PySide6.QtCore import Qt  # not at import: see enum_props
+
             from desktop_app.ui.history_panel import HistoryPanel
 
             panel = self._panel = HistoryPanel(self.app.window)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import APP_NAME
+from desktop_app.ui.enum_props import set_enum_property
 from desktop_app.ui.welcome import WelcomePage
 
 
@@ -33,7 +34,7 @@ class ConversationTabs(QTabWidget):
         self.setMovable(True)
         self.setDocumentMode(True)
         self.setUsesScrollButtons(True)
-        self.setElideMode(Qt.TextElideMode.ElideRight)
+        set_enum_property(self, "elideMode", "ElideRight")
         self.tabBarDoubleClicked.connect(self.start_rename)
         self._editor: QLineEdit | None = None
 
@@ -77,6 +78,8 @@ class _EscapeFilter(QObject):
         self._on_escape = on_escape
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        from PySide6.QtCore import Qt  # not at import: see enum_props
+
         if isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
             self._on_escape()
             return True
@@ -143,8 +146,12 @@ class MainWindow(QMainWindow):
         signal: SignalInstance,
     ) -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
+        # setShortcuts, not setShortcut: resolving the latter's overloads builds the whole `Qt`
+        # namespace (see enum_props), ~27 ms before the first frame.
+        if isinstance(shortcut, QKeySequence):
+            action.setShortcuts([shortcut])
+        elif shortcut is not None:
+            action.setShortcuts(shortcut)
         action.triggered.connect(lambda _checked=False: signal.emit())
         menu.addAction(action)
         self.addAction(action)

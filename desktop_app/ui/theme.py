@@ -1,10 +1,21 @@
-"""Light and dark appearance; 'system' follows the platform's colour scheme."""
+"""Light and dark appearance; 'system' follows the platform's colour scheme.
+
+Nothing here touches `QStyle` or the `Qt` namespace on the way to the first frame: PySide6
+builds each class's Python enums when the class is first used, about 10 ms for QStyle and
+27 ms for the `Qt` namespace on the machines here. Fusion is chosen with Qt's `-style` option
+when the application is created (`application_arguments`), the light palette is spelled out
+below, and 'system' is first judged from the platform's palette (`first_guess_is_dark`); the
+controller checks the real colour scheme once the window is up.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Sequence
+
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
+
+STYLE_NAME = "Fusion"  # the same look on every platform, and it honours our palettes
 
 STYLE = """
 QFrame#user_message { border: none; border-radius: 8px; background: palette(alternate-base); }
@@ -43,14 +54,70 @@ def _dark_palette() -> QPalette:
     return p
 
 
+# Fusion's own light palette (QStyle.standardPalette() under Fusion; a test keeps them equal).
+_LIGHT = {
+    "Window": "#efefef", "WindowText": "#000000", "Base": "#ffffff", "AlternateBase": "#f7f7f7",
+    "Text": "#000000", "BrightText": "#ffffff", "Button": "#efefef", "ButtonText": "#000000",
+    "Light": "#ffffff", "Midlight": "#cacaca", "Mid": "#b8b8b8", "Dark": "#9f9f9f",
+    "Shadow": "#767676", "Highlight": "#308cc6", "HighlightedText": "#ffffff",
+    "Link": "#0000ff", "LinkVisited": "#ff00ff", "ToolTipBase": "#ffffdc",
+    "ToolTipText": "#000000", "PlaceholderText": "#80000000", "Accent": "#308cc6",
+}  # fmt: skip
+_LIGHT_DISABLED = {
+    "WindowText": "#bebebe", "Text": "#bebebe", "ButtonText": "#bebebe", "Base": "#efefef",
+    "Dark": "#bebebe", "Shadow": "#b1b1b1", "Highlight": "#919191", "Accent": "#919191",
+}  # fmt: skip
+
+
+def _light_palette() -> QPalette:
+    p = QPalette()
+    for name, colour in _LIGHT.items():
+        p.setColor(getattr(QPalette.ColorRole, name), QColor(colour))
+    for name, colour in _LIGHT_DISABLED.items():
+        p.setColor(QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, name), QColor(colour))
+    return p
+
+
+def application_arguments(argv: Sequence[str]) -> list[str]:
+    """The command line for QApplication, with Fusion chosen by Qt's `-style` option.
+
+    Set this way the style exists before the first widget, and no Python wrapper for the
+    QStyle object is built (`app.setStyle` returns one); a `-style` given by the user wins.
+    """
+    return [*argv[:1], "-style", STYLE_NAME, *argv[1:]]
+
+
 def system_is_dark(app: QApplication) -> bool:
+    """The platform's colour scheme. Touches the `Qt` namespace: not before the first frame."""
+    from PySide6.QtCore import Qt
+
     return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
-def apply_theme(app: QApplication, theme: str) -> bool:
-    """Apply 'light', 'dark' or 'system'; returns whether the result is dark."""
-    app.setStyle("Fusion")
-    dark = theme == "dark" or (theme == "system" and system_is_dark(app))
-    app.setPalette(_dark_palette() if dark else app.style().standardPalette())
+_platform_window_colour: QColor | None = None
+
+
+def first_guess_is_dark(app: QApplication) -> bool:
+    """Whether the platform's own palette is dark (platforms that report a dark scheme give
+    dark palettes). Read once, before any palette of ours replaces it."""
+    global _platform_window_colour
+    if _platform_window_colour is None:
+        _platform_window_colour = app.palette().color(QPalette.ColorRole.Window)
+    return _platform_window_colour.lightness() < 128
+
+
+def apply_theme(app: QApplication, theme: str, *, first_frame: bool = False) -> bool:
+    """Apply 'light', 'dark' or 'system'; returns whether the result is dark. The style itself
+    was chosen with the application (`application_arguments`).
+
+    first_frame: at start-up, 'system' follows `first_guess_is_dark`; the caller confirms it
+    with `system_is_dark` after the first frame.
+    """
+    if theme == "system":
+        dark = first_guess_is_dark(app) if first_frame else system_is_dark(app)
+    else:
+        first_guess_is_dark(app)  # remember the platform's palette while it is still there
+        dark = theme == "dark"
+    app.setPalette(_dark_palette() if dark else _light_palette())
     app.setStyleSheet(STYLE)
     return dark

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from desktop_app.ui.enum_props import set_enum_property
 
 KEY_URL = "https://app.edenai.run/admin/iam/api-keys"
 
@@ -71,7 +73,7 @@ class WelcomePage(QWidget):
         self.result_label = QLabel(card)
         self.result_label.setObjectName("key_test_result")
         self.result_label.setWordWrap(True)
-        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(self.result_label, "textInteractionFlags", "TextSelectableByMouse")
         lay.addWidget(self.result_label)
         buttons = QHBoxLayout()
         self.save_button = QPushButton("&Start chatting", card)

@@ -84,8 +84,9 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.ui.event_loop import AppEventLoop
+    from desktop_app.ui.theme import application_arguments
 
-    app = QApplication(sys.argv)
+    app = QApplication(application_arguments(sys.argv[:1]))
     themes = sys.argv[1:] or ["light", "dark"]
     for theme in themes:
         loop = AppEventLoop(app)

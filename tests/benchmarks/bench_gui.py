@@ -313,7 +313,9 @@ def run_on_qasync(main: Callable[[Any], Any]) -> Any:
 
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    from desktop_app.ui.theme import application_arguments
+
+    app = QApplication.instance() or QApplication(application_arguments(sys.argv[:1]))
     assert isinstance(app, QApplication)
     from desktop_app.ui.event_loop import new_event_loop
     from desktop_app.ui.gc_guard import MainThreadGarbageCollector

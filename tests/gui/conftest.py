@@ -17,6 +17,9 @@ from desktop_app.config.settings import Settings
 from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
 from desktop_app.ui.event_loop import AppEventLoop
 from desktop_app.ui.gc_guard import MainThreadGarbageCollector
+from desktop_app.ui.theme import application_arguments
+
+APP_ARGUMENTS = application_arguments(["routechat-tests"])  # as the app: Fusion, chosen at creation
 
 
 def pytest_configure(config: Any) -> None:
@@ -31,9 +34,15 @@ def pytest_configure(config: Any) -> None:
 _COLLECTOR: list[MainThreadGarbageCollector] = []
 
 
+@pytest.fixture(scope="session")
+def qapp_args() -> list[str]:
+    """pytest-qt's QApplication gets the app's own command line."""
+    return APP_ARGUMENTS
+
+
 def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
     def factory() -> asyncio.AbstractEventLoop:
-        app = QApplication.instance() or QApplication([])
+        app = QApplication.instance() or QApplication(APP_ARGUMENTS)
         assert isinstance(app, QApplication)
         if not _COLLECTOR:  # as the app does: cycles are collected on the GUI thread only
             _COLLECTOR.append(MainThreadGarbageCollector(app))

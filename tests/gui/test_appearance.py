@@ -1,0 +1,121 @@
+"""Appearance and the start-up shortcuts it takes: Fusion chosen at creation, the light palette
+spelled out, 'system' guessed from the platform palette and confirmed after the first frame;
+enum properties set by name; crash reports shown on the GUI thread."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QTabWidget
+
+from desktop_app.app import Composition
+from desktop_app.ui import app_controller, theme
+from desktop_app.ui.crash_reporter import CrashReporter
+from desktop_app.ui.enum_props import set_enum_property
+from tests.gui.conftest import wait_until
+
+ROLES = [r for r in QPalette.ColorRole if r is not QPalette.ColorRole.NColorRoles]
+GROUPS = (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled)
+
+
+def is_dark(app: QApplication) -> bool:
+    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+@pytest.fixture(autouse=True)
+def light_again(qapp: QApplication) -> Iterator[None]:
+    """Later tests expect the light appearance the app starts with here."""
+    yield
+    theme.apply_theme(qapp, "light")
+
+
+def test_the_app_is_created_with_fusion(qapp: QApplication) -> None:
+    assert qapp.style().name() == "fusion"
+
+
+def test_the_light_palette_is_fusions_own(qapp: QApplication) -> None:
+    ours, fusion = theme._light_palette(), qapp.style().standardPalette()
+    argb = QColor.NameFormat.HexArgb  # Fusion derives some colours in floating point
+    for group in GROUPS:
+        for role in ROLES:
+            assert ours.color(group, role).name(argb) == fusion.color(group, role).name(argb), (
+                group,
+                role,
+            )
+
+
+async def test_light_and_dark_follow_the_setting(
+    qapp: QApplication, make_app: Callable[..., Composition]
+) -> None:
+    parts = make_app(theme="dark")
+    assert is_dark(qapp)
+    assert parts.controller._dark
+    parts.controller.save_preferences(dataclasses.replace(parts.controller.settings, theme="light"))
+    assert not is_dark(qapp)
+    assert not parts.controller._dark
+    assert qapp.palette().color(QPalette.ColorRole.Window) == theme._light_palette().color(
+        QPalette.ColorRole.Window
+    )
+
+
+async def test_the_system_scheme_is_confirmed_after_the_first_frame(
+    qapp: QApplication, make_app: Callable[..., Composition], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up guesses 'system' from the platform's (light) palette; the colour scheme, read
+    once the window is up, says dark, and the window turns dark."""
+    for module in (theme, app_controller):
+        monkeypatch.setattr(module, "system_is_dark", lambda _app: True)
+    parts = make_app()  # theme "system"
+    assert not parts.controller._dark
+    await wait_until(lambda: parts.controller._dark)
+    assert is_dark(qapp)
+
+
+def test_enum_properties_are_set_by_name(qapp: QApplication) -> None:
+    label, tabs = QLabel("x"), QTabWidget()
+    set_enum_property(label, "textInteractionFlags", "TextSelectableByMouse|LinksAccessibleByMouse")
+    set_enum_property(label, "alignment", "AlignCenter")
+    set_enum_property(tabs, "elideMode", "ElideRight")
+    assert label.textInteractionFlags() == (
+        Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
+    )
+    assert label.alignment() == Qt.AlignmentFlag.AlignCenter
+    assert tabs.elideMode() == Qt.TextElideMode.ElideRight
+    with pytest.raises(ValueError, match="elideMode"):
+        set_enum_property(tabs, "elideMode", "ElideNowhere")
+    with pytest.raises(ValueError, match="elidMode"):
+        set_enum_property(tabs, "elidMode", "ElideRight")
+
+
+async def test_a_crash_on_another_thread_is_reported_on_the_gui_thread(
+    qapp: QApplication, make_app: Callable[..., Composition]
+) -> None:
+    parts = make_app()
+    reporter = CrashReporter(parts.window)
+    worker = threading.Thread(target=lambda: reporter.report.emit("Traceback: boom"))
+    worker.start()
+    worker.join()
+    await wait_until(lambda: reporter.dialogs)
+    dialog = reporter.dialogs[0]
+    assert dialog.thread() is qapp.thread()
+    assert dialog.isVisible()
+    assert dialog.text.toPlainText() == "Traceback: boom"
+    dialog.reject()
+    await wait_until(lambda: not reporter.dialogs)
+
+
+async def test_a_crash_on_the_gui_thread_is_shown_from_the_event_loop(
+    make_app: Callable[..., Composition],
+) -> None:
+    """Never inside the code that failed (which may be a Qt handler in the middle of work)."""
+    parts = make_app()
+    reporter = CrashReporter(parts.window)
+    reporter.report.emit("Traceback: here")
+    assert reporter.dialogs == []
+    await wait_until(lambda: reporter.dialogs)
+    reporter.dialogs[0].reject()
