@@ -29,8 +29,11 @@ if TYPE_CHECKING:
     from desktop_app.services.chat import ChatService
     from desktop_app.ui.conversation_controller import ConversationController
     from desktop_app.ui.markdown import MarkdownRenderer
+    from desktop_app.ui.render_cache import RenderCache
 
 log = logging.getLogger(__name__)
+
+RENDER_CACHE_FILE = "rendered.sqlite3"
 
 
 class AppController(QObject):
@@ -57,6 +60,7 @@ class AppController(QObject):
         self.runner = TaskRunner(on_error=self._task_failed)
         self._dark = dark
         self._renderer: MarkdownRenderer | None = None  # built with the first tab
+        self._render_cache: RenderCache | None = None
         self.settings = settings
         self._base_url_override = base_url_override
         self._client_config = self.config_for(None)
@@ -180,8 +184,17 @@ class AppController(QObject):
         if self._renderer is None:
             from desktop_app.ui.markdown import MarkdownRenderer
 
-            self._renderer = MarkdownRenderer(dark=self._dark)
+            self._renderer = MarkdownRenderer(dark=self._dark, cache=self.render_cache)
         return self._renderer
+
+    @property
+    def render_cache(self) -> RenderCache:
+        """HTML of messages from earlier sessions (see render_cache), opened with the first tab."""
+        if self._render_cache is None:
+            from desktop_app.ui.render_cache import RenderCache
+
+            self._render_cache = RenderCache.open(self.paths.cache_dir / RENDER_CACHE_FILE)
+        return self._render_cache
 
     def _set_dark(self, dark: bool) -> None:
         """The next tab renders Markdown for the new appearance."""
@@ -326,8 +339,13 @@ class AppController(QObject):
 
     # --- tabs ------------------------------------------------------------------------------------
     def new_conversation(
-        self, tier_id: str | None = None, conversation_id: int | None = None, title: str = ""
+        self,
+        tier_id: str | None = None,
+        conversation_id: int | None = None,
+        title: str = "",
+        focus: bool = True,
     ) -> ConversationController:
+        """A new tab (`focus`: and switch to it; restored tabs are switched to once, at the end)."""
         from desktop_app.ui.conversation_controller import ConversationController
         from desktop_app.ui.conversation_page import ConversationPage
 
@@ -348,7 +366,8 @@ class AppController(QObject):
         self.controllers.append(ctrl)
         index = self.window.tabs.addTab(page, title or "New conversation")
         self.window.tabs.setTabToolTip(index, title or "New conversation")
-        self.window.tabs.setCurrentIndex(index)
+        if focus:
+            self.window.tabs.setCurrentIndex(index)
         ctrl.streaming_changed.connect(lambda _s, c=ctrl: self._update_tab(c))
         ctrl.totals_changed.connect(self._update_status)
         ctrl.totals_changed.connect(self._save_tabs_timer.start)
@@ -358,7 +377,8 @@ class AppController(QObject):
         ctrl.reachable.connect(self._set_reachable)
         self._save_tabs_timer.start()
         page.composer.input.set_enter_sends(self.settings.enter_sends)
-        page.composer.input.setFocus()
+        if focus:
+            page.composer.input.setFocus()
         return ctrl
 
     def controller_at(self, index: int) -> ConversationController | None:
@@ -426,7 +446,10 @@ class AppController(QObject):
             self.show_problem(f"Could not open the conversation: {exc}")
             return None
         ctrl = self.new_conversation(
-            conv.tier_id or self.settings.default_tier, conversation_id, conv.display_title
+            conv.tier_id or self.settings.default_tier,
+            conversation_id,
+            conv.display_title,
+            focus=not lazy,
         )
         if totals is not None:
             ctrl.load_later(
@@ -452,16 +475,15 @@ class AppController(QObject):
             return
         for tab in state.tabs:
             if tab.conversation_id is None:
-                self.new_conversation(tab.tier_id)
+                self.new_conversation(tab.tier_id, focus=False)
             else:
                 ctrl = self.open_conversation(tab.conversation_id, lazy=True)
                 if ctrl is not None and tab.tier_id:
                     ctrl.page.tier_selector.select(tab.tier_id)
         if state.selected is not None and 0 <= state.selected < self.window.tabs.count():
             self.window.tabs.setCurrentIndex(state.selected)
-        current = self.current()
-        if current is not None:  # the tab on screen loads now; the others when first shown
-            current.ensure_loaded()
+        # The tab on screen loads now (the others when first shown), and takes the focus.
+        self._focus_current(self.window.tabs.currentIndex())
 
     def save_tabs(self) -> None:
         tabs = []
@@ -640,5 +662,8 @@ class AppController(QObject):
             self.window.allow_close()
             self.window.close()
             self.store.close()
+            if self._render_cache is not None:
+                self._render_cache.prune()
+                self._render_cache.close()
             self._shutdown_done.set()
             self.shutdown_finished.emit()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.api.events import CostSource, TurnStatus
 from desktop_app.ui import format as fmt
+from desktop_app.ui.enum_props import set_enum_property
 from desktop_app.ui.markdown import MarkdownRenderer
 from desktop_app.ui.message_view import MessageView
 
@@ -56,8 +57,8 @@ class TurnBadge(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("turn_badge")
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(self, "textFormat", "RichText")
+        set_enum_property(self, "textInteractionFlags", "TextSelectableByMouse")
         self.setAccessibleName("Turn details")
         self.state = BadgeState()
 
@@ -238,7 +239,7 @@ class ChatView(QScrollArea):
         self.setObjectName("chat_view")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        set_enum_property(self, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
         inner = QWidget(self)
         inner.setObjectName("chat_inner")
         self._layout = QVBoxLayout(inner)
@@ -248,7 +249,11 @@ class ChatView(QScrollArea):
         self.earlier_button.setObjectName("show_earlier")
         self.earlier_button.setVisible(False)
         self.earlier_button.clicked.connect(self.earlier_requested.emit)
-        self._layout.addWidget(self.earlier_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        centred = QHBoxLayout()  # centred by stretches: an alignment flag needs the Qt namespace
+        centred.addStretch(1)
+        centred.addWidget(self.earlier_button)
+        centred.addStretch(1)
+        self._layout.addLayout(centred)
         self._layout.addStretch(1)
         self.setWidget(inner)
         self._follow = True
@@ -359,6 +364,8 @@ class PromptEdit(QPlainTextEdit):
         self.setPlaceholderText(f"Ask anything…  ({hint})")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        from PySide6.QtCore import Qt  # not at import: see enum_props
+
         key = event.key()
         if key == Qt.Key.Key_Escape:
             self.stop.emit()

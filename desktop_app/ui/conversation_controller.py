@@ -309,6 +309,8 @@ class ConversationController(QObject):
             return
 
         def step() -> None:
+            if not self.page.window().isVisible():  # the app is quitting: nothing to show
+                return
             count = min(CHUNK, remaining)
             self.show_earlier(count)
             self._build_in_background(remaining - count)

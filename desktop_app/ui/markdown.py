@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported at first use: together ~50 ms the window does not need to start
     from pygments.formatters import HtmlFormatter
 
+    from desktop_app.ui.render_cache import RenderCache
+
 
 @dataclass
 class RenderedMarkdown:
@@ -65,9 +67,24 @@ _PLAIN_PARAGRAPH = re.compile(f"{_LINE}(?:\n{_LINE})*")
 class MarkdownRenderer:
     """One per theme; keeps a parser so repeated renders cost only the text."""
 
-    def __init__(self, dark: bool = False) -> None:
+    def __init__(self, dark: bool = False, cache: RenderCache | None = None) -> None:
         self.dark = dark
+        self.cache = cache
         self._parser: Any = None
+
+    def render_message(self, text: str) -> RenderedMarkdown:
+        """A finished message, from the cache when a session before rendered the same text."""
+        if self.cache is not None and (hit := self.cache.get(text, self.dark)) is not None:
+            return hit
+        rendered = self.render(text)
+        if self.cache is not None:
+            self.cache.put(text, self.dark, rendered)
+        return rendered
+
+    def remember(self, text: str) -> None:
+        """Put a message shown another way (streamed block by block) in the cache."""
+        if self.cache is not None and self.cache.get(text, self.dark) is None:
+            self.cache.put(text, self.dark, self.render(text))
 
     @property
     def _md(self) -> Any:

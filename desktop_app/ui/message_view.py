@@ -7,19 +7,24 @@ refreshed at most once per frame.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, QTimer, QUrl, Signal
 from PySide6.QtGui import (
+    QColor,
     QDesktopServices,
     QGuiApplication,
+    QPalette,
     QResizeEvent,
     QTextCharFormat,
     QTextCursor,
 )
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
+from desktop_app.ui.enum_props import set_enum_property
 from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer
 
 FRAME_MS = 33  # ~30 redraws a second while streaming
+REMEMBER_DELAY_MS = 1500  # a finished reply goes to the render cache once the window is idle
+REMEMBER_LIMIT = 40_000  # characters; longer replies (a one-off ~40 ms render) are not kept
 _SETTLE_PASSES = 6  # view -> message -> list -> scroll area (-> its scroll bar, on first show)
 
 
@@ -56,17 +61,21 @@ class MessageView(QTextBrowser):
         self._timer.timeout.connect(self._flush)
         self.setOpenLinks(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        set_enum_property(self, "verticalScrollBarPolicy", "ScrollBarAlwaysOff")
+        set_enum_property(self, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextBrowserInteraction
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        set_enum_property(
+            self, "textInteractionFlags", "TextBrowserInteraction|TextSelectableByKeyboard"
         )
         self.document().setDocumentMargin(2)
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.anchorClicked.connect(self._on_anchor)
-        self.viewport().setAutoFillBackground(False)
+        # Transparent: the message's frame shows through. Through the palette, not viewport():
+        # PySide6 cannot tell the viewport's class, and loads every QWidget subclass to find
+        # it the first time (~16 ms, 68 classes) - a cost for after the first frame.
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Base, QColor(0, 0, 0, 0))
+        self.setPalette(palette)
 
     # --- content -----------------------------------------------------------------------------
     @property
@@ -84,7 +93,7 @@ class MessageView(QTextBrowser):
         self._timer.stop()
         self._pending.clear()
         self._text = text
-        rendered = self._renderer.render(text)
+        rendered = self._renderer.render_message(text)
         self._codes = rendered.code_blocks
         self.setHtml(rendered.html)
         self._rendered_upto = self._shown_upto = len(text)
@@ -116,10 +125,17 @@ class MessageView(QTextBrowser):
             self._timer.start()
 
     def end_stream(self) -> None:
-        """The stream ended: render the tail too (only what was not rendered yet)."""
+        """The stream ended: render the tail too (only what was not rendered yet).
+
+        A little later, when the window is idle, the whole reply is rendered once more for
+        the render cache, so the next start shows it without the Markdown machinery.
+        """
         self._timer.stop()
         self._flush(final=True)
         self._fit_height()
+        text = self.text
+        if self._renderer.cache is not None and len(text) <= REMEMBER_LIMIT:
+            QTimer.singleShot(REMEMBER_DELAY_MS, self, lambda: self._renderer.remember(text))
 
     def flush_now(self) -> None:
         self._timer.stop()
@@ -163,7 +179,7 @@ class MessageView(QTextBrowser):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        width = self.viewport().width()
+        width = self.contentsRect().width()  # the viewport's: no scroll bars, no frame
         if self.document().textWidth() != width:  # a height change needs no new layout
             self.document().setTextWidth(width)
             self._fit_height()

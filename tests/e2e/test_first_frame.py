@@ -13,7 +13,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from desktop_app.api.events import TurnResult, TurnStatus, Usage
+from desktop_app.config.paths import AppPaths
+from desktop_app.store import HistoryStore, OpenTab
 from tests.e2e.conftest import REPO, base_env
+
+REPLY = """Here is how:
+
+```python
+def greet(name: str) -> str:
+    return f"Hello, {name}!"
+```
+
+It returns the greeting; **print** it to see it.
+"""
 
 PROBE = r"""
 import json, sys
@@ -76,3 +89,46 @@ def test_the_first_run_window_paints_before_the_costly_parts_are_built(tmp_path:
     assert built["Qt"] is False
     assert built["QStyle"] is False
     assert built["modules"] == []
+
+
+def leave_tabs_open(home: Path, tabs: int = 3, turns: int = 4) -> None:
+    """A previous session: `tabs` open conversations of `turns` turns, replies with code."""
+    root = home
+    paths = AppPaths(root / "config", root / "data", root / "cache", root / "log").ensure()
+    store = HistoryStore.open(paths.database_file)
+    try:
+        open_tabs = []
+        for t in range(tabs):
+            cid = store.create_conversation(f"Conversation {t + 1}", "balanced")
+            for n in range(turns):
+                user = store.add_user_message(cid, f"Question {n} of tab {t}?")
+                reply = store.begin_reply(cid, parent_id=user, requested_tier_id="balanced")
+                result = TurnResult(
+                    text=f"Answer {n}. {REPLY}",
+                    model="openai/gpt-4o-mini",
+                    usage=Usage(120, 480, 600),
+                    cost_usd=0.00042,
+                    status=TurnStatus.COMPLETE,
+                )
+                store.finish_reply(reply, result)
+            open_tabs.append(OpenTab(cid, "balanced"))
+        store.save_open_tabs(open_tabs, 0)
+    finally:
+        store.close()
+
+
+def test_restored_tabs_paint_before_markdown_is_loaded_once_rendered(tmp_path: Path) -> None:
+    """The first start after an upgrade renders the restored messages (and keeps their HTML);
+    every later start shows them from the render cache, before markdown-it and Pygments."""
+    home = tmp_path / "home"
+    leave_tabs_open(home)
+    cold = first_frame(home)
+    assert cold["page"] == "conversation_tabs"
+    assert cold["tabs"] == 3
+    assert "markdown_it" in cold["modules"]  # nothing was cached yet
+    warm = first_frame(home)
+    assert warm["page"] == "conversation_tabs"
+    assert warm["tabs"] == 3
+    assert warm["Qt"] is False
+    assert warm["QStyle"] is False
+    assert warm["modules"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.api.events import TurnStatus
@@ -11,6 +12,7 @@ from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource, store_key
 from desktop_app.ui.conversation_controller import ConversationController
+from desktop_app.ui.markdown import MarkdownRenderer, RenderedMarkdown
 from tests.gui.conftest import wait_until
 
 
@@ -95,3 +97,36 @@ async def test_a_prompt_from_the_command_line_waits_for_the_key(
     await wait_until(lambda: len(ctrl.entries) == 2 and not ctrl.streaming)
     assert ctrl.entries[0].content == "What is 2 + 2?"
     assert ctrl.entries[1].status is TurnStatus.COMPLETE
+
+
+async def test_a_finished_reply_is_restored_from_the_render_cache(
+    make_app: Callable[..., Composition], qtbot: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed reply is rendered once more when the window is idle and kept; the next start
+    shows it without rendering Markdown (no markdown-it, no Pygments before the first frame)."""
+    first = make_app()
+    first.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = first.controller.controllers[0]
+    send(ctrl, qtbot, "Show me some Python code")
+    await wait_until(lambda: not ctrl.streaming and len(ctrl.entries) == 2)
+    reply = ctrl.entries[1].content
+    cache = first.controller.render_cache
+    await wait_until(lambda: cache.get(reply, first.controller._dark) is not None)
+    first.controller.quit()
+    await first.controller.wait_shutdown()
+
+    renders: list[str] = []
+    real_render = MarkdownRenderer.render
+
+    def counting(self: MarkdownRenderer, text: str, code_offset: int = 0) -> RenderedMarkdown:
+        renders.append(text)
+        return real_render(self, text, code_offset)
+
+    monkeypatch.setattr(MarkdownRenderer, "render", counting)
+    parts = make_app()
+    parts.controller.start()
+    restored = parts.controller.controllers[0]
+    view = restored.entries[1].ui.view
+    assert view.text == reply
+    assert view.toPlainText().strip()  # the cached HTML is on screen
+    assert renders == []
