@@ -22,7 +22,7 @@ from desktop_app.store import HistoryStore, OpenTab, StoredMessage, StoreError, 
 from desktop_app.ui import format as fmt
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.tasks import TaskRunner
-from desktop_app.ui.theme import apply_theme, system_is_dark
+from desktop_app.ui.theme import ERROR_COLOUR, apply_theme, set_text_colour, system_is_dark
 
 if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RENDER_CACHE_FILE = "rendered.sqlite3"
+DEMO_COLOUR = "#8a2be2"  # the status bar's demo-mode line: unmistakable, in both appearances
 
 
 class AppController(QObject):
@@ -197,8 +198,11 @@ class AppController(QObject):
         return self._render_cache
 
     def _set_dark(self, dark: bool) -> None:
-        """The next tab renders Markdown for the new appearance."""
+        """The next tab renders Markdown for the new appearance; the message lists of open tabs
+        take the new palette's colours."""
         self._dark, self._renderer = dark, None
+        for ctrl in self.controllers:
+            ctrl.page.chat.restyle()
 
     @property
     def service(self) -> ChatService:
@@ -548,17 +552,17 @@ class AppController(QObject):
 
     def _update_status(self) -> None:
         w = self.window
-        style = ""
+        colour = None
         if self.demo:
             mode = "DEMO MODE — a local server answers; nothing is sent to Eden AI, no cost"
-            style = "color: #8a2be2; font-weight: bold;"
+            colour = DEMO_COLOUR
         elif self.offline:
             host = self._client_config.base_url.split("//", 1)[-1].split("/", 1)[0]
             mode = (
                 f"Offline: cannot reach {host}. Check your network; a message sent now fails "
                 "at once with a Retry button."
             )
-            style = "color: #c01c28; font-weight: bold;"
+            colour = ERROR_COLOUR
         elif self.key_pending:
             mode = "Reading the API key from the system keyring…"
         elif self._key:
@@ -571,7 +575,7 @@ class AppController(QObject):
         else:
             mode = "No API key yet"
         w.mode_label.setText(mode)
-        w.mode_label.setStyleSheet(style)
+        set_text_colour(w.mode_label, colour, bold=colour is not None)
         total = self.session_total()
         label = "Session total (demo, not billed)" if self.demo else "Session total"
         w.session_label.setText(f"{label}: {fmt.money(total)}")

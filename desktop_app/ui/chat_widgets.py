@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal, SignalInstance
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QResizeEvent
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -28,6 +28,7 @@ from desktop_app.ui import format as fmt
 from desktop_app.ui.enum_props import set_enum_property
 from desktop_app.ui.markdown import MarkdownRenderer
 from desktop_app.ui.message_view import MessageView
+from desktop_app.ui.theme import CHAT_STYLE, ERROR_COLOUR, JUMP_BUTTON_STYLE, set_text_colour
 
 
 @dataclass
@@ -218,13 +219,13 @@ class MessageWidget(QFrame):
     def show_error(self, sentence: str | None) -> None:
         if not sentence and self._error_label is None:
             return
-        self.error_label.setStyleSheet("color: #c01c28;")
+        set_text_colour(self.error_label, ERROR_COLOUR)
         self.error_label.setText(sentence or "")
         self.error_label.setVisible(bool(sentence))
 
     def status_note(self, sentence: str) -> None:
         """A passing note on the turn (a retry under way), not an error."""
-        self.error_label.setStyleSheet("color: palette(mid);")
+        set_text_colour(self.error_label, role=QPalette.ColorRole.Mid)
         self.error_label.setText(sentence)
         self.error_label.setVisible(True)
 
@@ -255,17 +256,25 @@ class ChatView(QScrollArea):
         centred.addStretch(1)
         self._layout.addLayout(centred)
         self._layout.addStretch(1)
+        inner.setStyleSheet(CHAT_STYLE)
+        self._inner = inner
         self.setWidget(inner)
         self._follow = True
         self._grew_above = False  # messages were inserted above what the reader looks at
         self._last_max = 0
         self.jump_button = QPushButton("Jump to latest ↓", self)
         self.jump_button.setObjectName("jump_to_latest")
+        self.jump_button.setStyleSheet(JUMP_BUTTON_STYLE)
         self.jump_button.setVisible(False)
         self.jump_button.clicked.connect(self.scroll_to_end)
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range)
+
+    def restyle(self) -> None:
+        """Resolve the style sheet's palette colours again (after the appearance changed)."""
+        self._inner.setStyleSheet("")
+        self._inner.setStyleSheet(CHAT_STYLE)
 
     def messages(self) -> list[MessageWidget]:
         out = []

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop_app.routing.tiers import Tier
 from desktop_app.ui.chat_widgets import ChatView, Composer
+from desktop_app.ui.theme import set_text_colour
 
 SEED_MODELS = (
     "openai/gpt-4o",
@@ -84,7 +86,7 @@ class ConversationPage(QWidget):
         top.addWidget(self.tier_selector)
         self.tier_hint = QLabel(self)
         self.tier_hint.setObjectName("tier_hint")
-        self.tier_hint.setStyleSheet("color: palette(mid);")
+        set_text_colour(self.tier_hint, role=QPalette.ColorRole.Mid)
         top.addWidget(self.tier_hint, 1)
         self.total_label = QLabel(self)
         self.total_label.setObjectName("conversation_total")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop_app.config.settings import RetrySettings, Settings, TimeoutSettings, settings_from_dict
 from desktop_app.config.settings import settings_to_dict as to_dict
 from desktop_app.routing.tiers import Tier
+from desktop_app.ui.theme import ERROR_COLOUR, set_text_colour
 
 
 def _seconds(value: float, lo: float, hi: float) -> QDoubleSpinBox:
@@ -95,7 +96,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Log level:", self.log_level)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #c01c28;")
+        set_text_colour(self.message, ERROR_COLOUR)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )

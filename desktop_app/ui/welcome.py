@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.enum_props import set_enum_property
+from desktop_app.ui.theme import ERROR_COLOUR, SUCCESS_COLOUR, set_text_colour
 
 KEY_URL = "https://app.edenai.run/admin/iam/api-keys"
 
@@ -94,7 +96,7 @@ class WelcomePage(QWidget):
             "is sent to Eden AI and nothing costs money."
         )
         demo_note.setWordWrap(True)
-        demo_note.setStyleSheet("color: palette(mid);")
+        set_text_colour(demo_note, role=QPalette.ColorRole.Mid)
         lay.addWidget(demo_note)
         h = QHBoxLayout()
         h.addStretch(1)
@@ -124,8 +126,8 @@ class WelcomePage(QWidget):
 
     def show_result(self, ok: bool | None, text: str) -> None:
         """None: in progress."""
-        color = {True: "#26a269", False: "#c01c28", None: "palette(text)"}[ok]
-        self.result_label.setStyleSheet(f"color: {color};")
+        colour = None if ok is None else SUCCESS_COLOUR if ok else ERROR_COLOUR
+        set_text_colour(self.result_label, colour)
         self.result_label.setText(text)
 
     def set_keyring_problem(self, problem: str | None) -> None:
