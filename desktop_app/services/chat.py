@@ -22,24 +22,13 @@ from desktop_app.api.events import (
     TurnStatus,
 )
 from desktop_app.api.request import SMART_ROUTER, ChatRequest
-from desktop_app.routing.tiers import Tier
+from desktop_app.routing.plan import TurnPlan
 from desktop_app.services.resilience import ResilientResult, RetryNotice, RetryPolicy, run_resilient
 
 if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
 
 SAVE_INTERVAL_S = 0.5  # the reply on disk is never more than this behind the screen
-
-
-@dataclass(frozen=True, slots=True)
-class TurnPlan:
-    """What a turn was sent with; recorded with the reply for the badge and statistics."""
-
-    tier_id: str
-    tier_label: str
-    model: str
-    candidates: tuple[str, ...] | None
-    fallback_model: str | None = None  # where a failed smart-routing turn goes once more
 
 
 class TurnRecorder(Protocol):
@@ -98,11 +87,6 @@ class Turn:
         if len(self.pieces) > 1:
             self.pieces[:] = ["".join(self.pieces)]
         return self.pieces[0] if self.pieces else ""
-
-
-def plan_for(tier: Tier) -> TurnPlan:
-    fallback = None if tier.fixed_model else tier.effective_fallback
-    return TurnPlan(tier.id, tier.label, tier.model, tier.candidates, fallback)
 
 
 def build_request(

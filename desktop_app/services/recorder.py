@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 
 from desktop_app.api.events import TurnResult
-from desktop_app.services.chat import TurnPlan
+from desktop_app.routing.plan import TurnPlan
 from desktop_app.store import HistoryStore, StoreError
 
 log = logging.getLogger(__name__)

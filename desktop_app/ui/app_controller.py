@@ -358,7 +358,7 @@ class AppController(QObject):
             conversation_id,
             page,
             self.store,
-            self.service,
+            lambda: self.service,
             self.tiers,
             self.runner,
             self.renderer,

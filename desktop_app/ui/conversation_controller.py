@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -27,15 +27,18 @@ from desktop_app.api.events import (
     Usage,
     UsageReport,
 )
+from desktop_app.routing.plan import TurnPlan, plan_for
 from desktop_app.routing.tiers import Tier, TierCatalogue
-from desktop_app.services.chat import ChatService, TurnPlan, plan_for
-from desktop_app.services.resilience import RetryNotice
 from desktop_app.store import HistoryStore, StoredMessage, StoreError
 from desktop_app.ui import format as fmt
 from desktop_app.ui.chat_widgets import BadgeState, MessageWidget
 from desktop_app.ui.conversation_page import ConversationPage
 from desktop_app.ui.markdown import MarkdownRenderer
 from desktop_app.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from desktop_app.services.chat import ChatService
+    from desktop_app.services.resilience import RetryNotice
 
 
 @dataclass
@@ -75,7 +78,7 @@ class ConversationController(QObject):
         conversation_id: int | None,
         page: ConversationPage,
         store: HistoryStore,
-        service: ChatService,
+        service: Callable[[], ChatService],
         tiers: TierCatalogue,
         runner: TaskRunner,
         renderer: MarkdownRenderer,
@@ -88,7 +91,7 @@ class ConversationController(QObject):
         self._store = store
         self._tab_key = conversation_id if conversation_id is not None else id(self)
         self.page = page
-        self._service = service
+        self._get_service = service  # built at the first turn: a restored tab only shows
         self._tiers = tiers
         self._runner = runner
         self._renderer = renderer
@@ -423,6 +426,10 @@ class ConversationController(QObject):
         self.streaming_changed.emit(True)
         self._refresh_actions()
         self.page.chat.scroll_to_end()
+
+    @property
+    def _service(self) -> ChatService:
+        return self._get_service()
 
     async def _run(self, reply: Entry, turn: Any) -> None:
         history = self.history()

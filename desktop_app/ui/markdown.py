@@ -6,7 +6,6 @@ highlighted by Pygments with inline styles, and each fenced block gets a `copy:N
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,8 +37,10 @@ def _highlight(code: str, lang: str, dark: bool) -> str:
     Pygments' `guess_lexer` imports every lexer module to score them (~230 ms the first time,
     blocking the window) and often guesses wrong on short snippets.
     """
+    from html import escape  # here, not at import: html.entities costs ~2 ms at start-up
+
     if not lang:
-        return html.escape(code)
+        return escape(code)
     from pygments import highlight
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
@@ -47,7 +48,7 @@ def _highlight(code: str, lang: str, dark: bool) -> str:
     try:
         lexer = get_lexer_by_name(lang)
     except ClassNotFound:
-        return html.escape(code)
+        return escape(code)
     return str(highlight(code, lexer, _formatter(dark)))
 
 
@@ -130,6 +131,8 @@ class MarkdownRenderer:
 
     def _render_parsed(self, text: str, code_offset: int) -> RenderedMarkdown:
         """`text` through markdown-it, code blocks highlighted and numbered from `code_offset`."""
+        from html import escape
+
         tokens = self._md.parse(text)
         codes: list[str] = []
         bg = "#272822" if self.dark else "#f4f4f6"
@@ -141,7 +144,7 @@ class MarkdownRenderer:
                 codes.append(code)
                 lang = tok.info.strip().split(" ")[0] if tok.info else ""
                 body = _highlight(code.rstrip("\n"), lang, self.dark)
-                label = html.escape(lang or "code")
+                label = escape(lang or "code")
                 tok.type = "html_block"
                 tok.content = (
                     f'<table width="100%" cellspacing="0" cellpadding="6" '

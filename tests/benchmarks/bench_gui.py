@@ -376,8 +376,9 @@ def profile_report(prof: Any, title: str, limit: int = 28) -> None:
 async def stream_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
     from desktop_app.api.client import EdenClient
     from desktop_app.api.events import Completed, TextDelta, TurnStatus
+    from desktop_app.routing.plan import plan_for
     from desktop_app.secrets import KeySource
-    from desktop_app.services.chat import ChatService, NullRecorder, build_request, plan_for
+    from desktop_app.services.chat import ChatService, NullRecorder, build_request
 
     h = qt_helpers()
     settle, until_painted = h["settle"], h["until_painted"]
@@ -1024,8 +1025,8 @@ def make_reply(rng: random.Random) -> str:
 
 async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
     from desktop_app.api.events import CostSource, TurnResult, TurnStatus, Usage
+    from desktop_app.routing.plan import plan_for
     from desktop_app.secrets import KeySource
-    from desktop_app.services.chat import plan_for
 
     h = qt_helpers()
     settle = h["settle"]

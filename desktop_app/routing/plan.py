@@ -1,0 +1,27 @@
+"""What a turn is sent with: fixed from the tab's tier when the turn starts.
+
+Kept apart from the chat service so that showing a stored conversation (which needs only
+this record) does not import the request and retry machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desktop_app.routing.tiers import Tier
+
+
+@dataclass(frozen=True, slots=True)
+class TurnPlan:
+    """What a turn was sent with; recorded with the reply for the badge and statistics."""
+
+    tier_id: str
+    tier_label: str
+    model: str
+    candidates: tuple[str, ...] | None
+    fallback_model: str | None = None  # where a failed smart-routing turn goes once more
+
+
+def plan_for(tier: Tier) -> TurnPlan:
+    fallback = None if tier.fixed_model else tier.effective_fallback
+    return TurnPlan(tier.id, tier.label, tier.model, tier.candidates, fallback)
