@@ -198,11 +198,12 @@ class AppController(QObject):
         return self._render_cache
 
     def _set_dark(self, dark: bool) -> None:
-        """The next tab renders Markdown for the new appearance; the message lists of open tabs
-        take the new palette's colours."""
+        """Markdown renders for the new appearance from now on; open tabs take its colours
+        (the one on screen at once, the others when next shown)."""
         self._dark, self._renderer = dark, None
         for ctrl in self.controllers:
             ctrl.page.chat.restyle()
+            ctrl.set_renderer(self.renderer)
 
     @property
     def service(self) -> ChatService:
@@ -539,6 +540,7 @@ class AppController(QObject):
         ctrl = self.current()
         if ctrl is not None:
             ctrl.ensure_loaded()
+            ctrl.refresh_appearance()
             ctrl.page.composer.input.setFocus()
 
     # --- status ----------------------------------------------------------------------------------

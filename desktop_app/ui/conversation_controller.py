@@ -95,6 +95,7 @@ class ConversationController(QObject):
         self._tiers = tiers
         self._runner = runner
         self._renderer = renderer
+        self._appearance_stale = False  # messages were rendered for the previous appearance
         self._is_demo = is_demo
         self.entries: list[Entry] = []
         self.tier_id = tier_id
@@ -263,6 +264,22 @@ class ConversationController(QObject):
             w.show_error(None)
         else:
             w.show_error(fmt.error_sentence(error, bool(result.text)) if error else None)
+
+    def set_renderer(self, renderer: MarkdownRenderer) -> None:
+        """The appearance changed. Messages on screen take its code colours now; a tab not on
+        screen re-renders when it is next shown (`refresh_appearance`)."""
+        self._renderer = renderer
+        self._appearance_stale = True
+        if self.page.isVisible():
+            self.refresh_appearance()
+
+    def refresh_appearance(self) -> None:
+        if not self._appearance_stale:
+            return
+        self._appearance_stale = False
+        for entry in self.entries:
+            if entry.widget is not None and entry.role == "assistant":
+                entry.widget.view.set_renderer(self._renderer)
 
     def show_earlier(self, count: int = PAGE) -> None:
         """Build the widgets of up to `count` earlier messages (a long history opens fast)."""

@@ -47,6 +47,7 @@ class MessageView(QTextBrowser):
     def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._renderer = renderer
+        self._finished_markdown = False  # shows a whole rendered message (not streaming, not plain)
         self._text = ""
         self._pending: list[str] = []  # deltas not yet joined: joining per token is quadratic
         self._rendered_upto = 0  # text[:_rendered_upto] is in the document as HTML
@@ -94,14 +95,23 @@ class MessageView(QTextBrowser):
         self._pending.clear()
         self._text = text
         rendered = self._renderer.render_message(text)
+        self._finished_markdown = True
         self._codes = rendered.code_blocks
         self.setHtml(rendered.html)
         self._rendered_upto = self._shown_upto = len(text)
         self._splitter = BlockSplitter()
         self._fit_height()
 
+    def set_renderer(self, renderer: MarkdownRenderer) -> None:
+        """Another appearance: a finished message is shown again in its code colours; text
+        still streaming takes them from its next block on."""
+        self._renderer = renderer
+        if self._finished_markdown:
+            self.set_markdown(self.text)
+
     def set_plain(self, text: str) -> None:
         """User messages are shown as typed."""
+        self._finished_markdown = False
         self._timer.stop()
         self._pending.clear()
         self._text = text
@@ -109,6 +119,7 @@ class MessageView(QTextBrowser):
         self._fit_height()
 
     def begin_stream(self, initial: str = "") -> None:
+        self._finished_markdown = False
         self._timer.stop()
         self.clear()
         self._text = ""
@@ -133,6 +144,7 @@ class MessageView(QTextBrowser):
         self._timer.stop()
         self._flush(final=True)
         self._fit_height()
+        self._finished_markdown = True
         text = self.text
         if self._renderer.cache is not None and len(text) <= REMEMBER_LIMIT:
             QTimer.singleShot(REMEMBER_DELAY_MS, self, lambda: self._renderer.remember(text))

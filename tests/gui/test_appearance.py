@@ -14,7 +14,9 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QTabWidget
 
 from desktop_app.app import Composition
+from desktop_app.secrets import KeySource
 from desktop_app.ui import app_controller, theme
+from desktop_app.ui.conversation_controller import ConversationController
 from desktop_app.ui.crash_reporter import CrashReporter
 from desktop_app.ui.enum_props import set_enum_property
 from tests.gui.conftest import wait_until
@@ -119,3 +121,34 @@ async def test_a_crash_on_the_gui_thread_is_shown_from_the_event_loop(
     assert reporter.dialogs == []
     await wait_until(lambda: reporter.dialogs)
     reporter.dialogs[0].reject()
+
+
+LIGHT_CODE, DARK_CODE = "#f4f4f6", "#272822"  # code block backgrounds (ui/markdown.py)
+
+
+async def send_and_wait(ctrl: ConversationController, text: str) -> None:
+    ctrl.page.composer.input.setPlainText(text)
+    ctrl.page.composer.send_button.click()
+    await wait_until(lambda: not ctrl.streaming and ctrl.entries[-1].role == "assistant")
+
+
+async def test_open_tabs_take_the_new_code_colours(
+    qapp: QApplication, make_app: Callable[..., Composition]
+) -> None:
+    """The tab on screen re-renders at once; a tab behind it when it is next shown."""
+    parts = make_app(theme="light")
+    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+    behind = parts.controller.controllers[0]
+    behind.page.tier_selector.select("code")
+    await send_and_wait(behind, "Write a python function to merge two sorted lists")
+    on_screen = parts.controller.new_conversation("code")
+    await send_and_wait(on_screen, "Write a python function to merge two sorted lists")
+    views = [c.entries[-1].ui.view for c in (behind, on_screen)]
+    assert all("```" in v.text and LIGHT_CODE in v.toHtml() for v in views)
+
+    parts.controller.save_preferences(dataclasses.replace(parts.controller.settings, theme="dark"))
+    assert DARK_CODE in views[1].toHtml()
+    assert LIGHT_CODE in views[0].toHtml()  # not on screen: not rendered yet
+    parts.window.tabs.setCurrentWidget(behind.page)
+    assert DARK_CODE in views[0].toHtml()
+    assert views[0].code_blocks()  # the copy links still work
