@@ -577,6 +577,7 @@ class AppController(QObject):
         else:
             mode = "No API key yet"
         w.mode_label.setText(mode)
+        w.mode_label.setToolTip(mode)
         set_text_colour(w.mode_label, colour, bold=colour is not None)
         total = self.session_total()
         label = "Session total (demo, not billed)" if self.demo else "Session total"

@@ -60,6 +60,7 @@ class TurnBadge(QLabel):
         self.setObjectName("turn_badge")
         set_enum_property(self, "textFormat", "RichText")
         set_enum_property(self, "textInteractionFlags", "TextSelectableByMouse")
+        self.setWordWrap(True)  # a narrow window wraps the details instead of cutting them off
         self.setAccessibleName("Turn details")
         self.state = BadgeState()
 

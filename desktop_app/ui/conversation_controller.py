@@ -193,6 +193,7 @@ class ConversationController(QObject):
     # --- building the view -------------------------------------------------------------------
     def _build_widget(self, entry: Entry) -> MessageWidget:
         w = MessageWidget(entry.role, self._renderer, self.page.chat)
+        w.view.assume_width(self._text_width(entry.role))
         if entry.role == "user":
             w.view.set_plain(entry.content)
             w.edit_requested.connect(lambda: self.edit_last_prompt(entry))
@@ -202,6 +203,15 @@ class ConversationController(QObject):
             w.retry_requested.connect(lambda: self.regenerate(entry))
         entry.widget = w
         return w
+
+    def _text_width(self, role: str) -> float:
+        """The text width of this tab's other messages of `role` (built ones are a suffix)."""
+        for e in reversed(self.entries):
+            if e.widget is None:
+                break
+            if e.role == role and (width := e.widget.view.document().textWidth()) > 0:
+                return width
+        return -1.0
 
     def add_user_entry(self, text: str, db_id: int | None = None) -> Entry:
         entry = Entry("user", text, None, db_id)

@@ -6,7 +6,14 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app.routing.tiers import Tier
 from desktop_app.ui.chat_widgets import ChatView, Composer
@@ -87,6 +94,9 @@ class ConversationPage(QWidget):
         self.tier_hint = QLabel(self)
         self.tier_hint.setObjectName("tier_hint")
         set_text_colour(self.tier_hint, role=QPalette.ColorRole.Mid)
+        # A long candidate list must not set the window's minimum width: the hint is cut
+        # short instead, and its tooltip has all of it.
+        self.tier_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top.addWidget(self.tier_hint, 1)
         self.total_label = QLabel(self)
         self.total_label.setObjectName("conversation_total")

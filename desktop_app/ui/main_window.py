@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
+    QSizePolicy,
     QStackedWidget,
     QTabWidget,
     QWidget,
@@ -129,6 +130,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         self.mode_label = QLabel(self)
         self.mode_label.setObjectName("mode_label")
+        # Long status sentences are cut short rather than widening the window (tooltip: all).
+        self.mode_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.session_label = QLabel(self)
         self.session_label.setObjectName("session_total")
         self.session_label.setAccessibleName("Session total")

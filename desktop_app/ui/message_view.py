@@ -17,12 +17,13 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
 )
-from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QTextEdit, QWidget
 
 from desktop_app.ui.enum_props import set_enum_property
 from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer
 
 FRAME_MS = 33  # ~30 redraws a second while streaming
+INITIAL_WIDTH = 600  # pixels, until the first resize or an assumed width
 REMEMBER_DELAY_MS = 1500  # a finished reply goes to the render cache once the window is idle
 REMEMBER_LIMIT = 40_000  # characters; longer replies (a one-off ~40 ms render) are not kept
 _SETTLE_PASSES = 6  # view -> message -> list -> scroll area (-> its scroll bar, on first show)
@@ -61,6 +62,11 @@ class MessageView(QTextBrowser):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._flush)
         self.setOpenLinks(False)
+        # The wrap width is ours to set (on resize, or assumed from the other messages): in
+        # the default mode QTextEdit resets it to the viewport's width on every setHtml, which
+        # for a widget not yet shown is a placeholder width, laid out twice.
+        self.setLineWrapMode(QTextEdit.LineWrapMode.FixedPixelWidth)
+        self.setLineWrapColumnOrWidth(INITIAL_WIDTH)
         self.setFrameShape(QFrame.Shape.NoFrame)
         set_enum_property(self, "verticalScrollBarPolicy", "ScrollBarAlwaysOff")
         set_enum_property(self, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
@@ -101,6 +107,13 @@ class MessageView(QTextBrowser):
         self._rendered_upto = self._shown_upto = len(text)
         self._splitter = BlockSplitter()
         self._fit_height()
+
+    def assume_width(self, width: float) -> None:
+        """Lay text out for `width` (its siblings' width) from the start. A message built in a
+        tab that is not on screen gets no size until the tab is shown, and laying out all of
+        them at once then made the switch slow; at the width assumed, nothing is redone."""
+        if width > 0:
+            self.setLineWrapColumnOrWidth(int(width))
 
     def set_renderer(self, renderer: MarkdownRenderer) -> None:
         """Another appearance: a finished message is shown again in its code colours; text
@@ -192,8 +205,8 @@ class MessageView(QTextBrowser):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         width = self.contentsRect().width()  # the viewport's: no scroll bars, no frame
-        if self.document().textWidth() != width:  # a height change needs no new layout
-            self.document().setTextWidth(width)
+        if self.lineWrapColumnOrWidth() != width:  # a height change needs no new layout
+            self.setLineWrapColumnOrWidth(width)
             self._fit_height()
 
     def sizeHint(self) -> QSize:

@@ -27,6 +27,9 @@ def send(ctrl: ConversationController, qtbot: object, text: str) -> None:
     qtbot.keyClick(box, Qt.Key.Key_Return)  # type: ignore[attr-defined]
 
 
+MIN_USEFUL_WIDTH = 640
+
+
 def replies(ctrl: ConversationController) -> list:
     return [e for e in ctrl.entries if e.role == "assistant"]
 
@@ -158,3 +161,32 @@ async def test_error_turns_say_what_to_do(
     await wait_until(lambda: not ctrl.streaming and replies(ctrl)[0] is not reply)
     await wait_until(lambda: replies(ctrl)[0].status is TurnStatus.COMPLETE)
     assert not replies(ctrl)[0].widget.error_label.isVisible()
+
+
+async def test_messages_wrap_to_the_window_width(
+    make_app: Callable[..., Composition], qtbot: object
+) -> None:
+    """The text width follows the window (it is set by the view, not left to QTextEdit), and
+    a message built while its tab is hidden is laid out at its neighbours' width."""
+    parts = make_app()
+    start_with_key(parts)
+    ctrl = parts.controller.controllers[0]
+    send(ctrl, qtbot, "Tell me about routing in three paragraphs")
+    await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
+    view = replies(ctrl)[0].ui.view
+
+    def fits() -> bool:
+        return view.lineWrapColumnOrWidth() == view.contentsRect().width() > 0
+
+    await wait_until(fits)
+    wide_height = view.height()
+    parts.window.resize(MIN_USEFUL_WIDTH, parts.window.height())
+    assert parts.window.minimumSizeHint().width() <= MIN_USEFUL_WIDTH  # half a small screen
+    await wait_until(lambda: fits() and view.height() > wide_height)
+    assert view.document().textWidth() == view.lineWrapColumnOrWidth()
+
+    prompt_width = ctrl.entries[0].ui.view.lineWrapColumnOrWidth()
+    other = parts.controller.new_conversation()  # the first tab is now hidden
+    ctrl._build_widget(ctrl.entries[0])  # as background building does, e.g. "show earlier"
+    assert ctrl.entries[0].ui.view.lineWrapColumnOrWidth() == prompt_width
+    assert other.page.isVisible() and not ctrl.page.isVisible()
