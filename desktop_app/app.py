@@ -131,7 +131,7 @@ def _preload_on_main_thread(window: MainWindow) -> None:
 
         del Qt
 
-    window.first_painted.connect(warm_up_qt_enums)
+    window.after_first_frame(warm_up_qt_enums)
     window.first_painted.connect(lambda: QTimer.singleShot(500, preload_prices))
 
 
@@ -198,11 +198,12 @@ def run_gui(
         reporter.report.emit, app_version=__version__, extra={"Qt": qVersion()}
     )
     _quit_on_signals(parts.controller)
-    # The icon loads Qt's SVG plugin (~10 ms): the window manager takes it after the first frame.
-    parts.window.first_painted.connect(lambda: app.setWindowIcon(_app_icon()))
     parts.window.show()
     _preload_on_main_thread(parts.window)
     parts.controller.start(demo=demo or settings.demo_mode, prompt=prompt, tier=tier)
+    # The icon loads Qt's SVG plugin (~10 ms): the window manager takes it after the first
+    # frame, once the key is known.
+    parts.window.after_first_frame(lambda: app.setWindowIcon(_app_icon()))
     # A plain future, not the `wait_shutdown()` coroutine: a task would run its first step at
     # the loop's first turn, before the first frame, and qasync's timer for it builds the
     # whole `Qt` namespace (~27 ms, see ui/enum_props) on the way.

@@ -102,7 +102,7 @@ class AppController(QObject):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
-        w.first_painted.connect(self._confirm_colour_scheme)
+        w.after_first_frame(self._confirm_colour_scheme)
         w.welcome.try_demo.connect(lambda: self.start_demo())
         w.welcome.save_key.connect(self._save_key)
         w.welcome.test_key.connect(self._test_key)
@@ -130,7 +130,7 @@ class AppController(QObject):
             else:
                 self.window.show_welcome()
             self._update_status()
-            self.window.first_painted.connect(self._read_keyring)
+            self.window.after_first_frame(self._read_keyring)
             QTimer.singleShot(1000, self._read_keyring)  # no paint (a minimised start)
             return
         self._send_pending_prompt()

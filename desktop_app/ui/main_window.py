@@ -141,6 +141,12 @@ class MainWindow(QMainWindow):
         self._build_menus()
         _FirstPaint(self, self.first_painted.emit)
 
+    def after_first_frame(self, work: Callable[[], None]) -> None:
+        """Run `work` once the first frame is on screen, in an event-loop turn of its own:
+        start-up work left for then (the keyring, the `Qt` enums, the icon) does not add up
+        to one long pause, and input is handled between the pieces."""
+        self.first_painted.connect(lambda: QTimer.singleShot(0, self, work))
+
     def _action(
         self,
         menu: QMenu,

@@ -130,3 +130,18 @@ async def test_a_finished_reply_is_restored_from_the_render_cache(
     assert view.text == reply
     assert view.toPlainText().strip()  # the cached HTML is on screen
     assert renders == []
+
+
+async def test_work_after_the_first_frame_runs_later_in_turns_of_its_own(
+    make_app: Callable[..., Composition],
+) -> None:
+    """Start-up work left for after the first frame (keyring, Qt enums, icon) is queued, one
+    piece per event-loop turn, so that the window answers input between the pieces."""
+    parts = make_app()
+    ran: list[str] = []
+    parts.window.after_first_frame(lambda: ran.append("first"))
+    parts.window.after_first_frame(lambda: ran.append("second"))
+    parts.window.first_painted.emit()  # as after the real first paint (already past here)
+    assert ran == []
+    await wait_until(lambda: len(ran) == 2)
+    assert ran == ["first", "second"]
