@@ -190,3 +190,84 @@ async def test_messages_wrap_to_the_window_width(
     ctrl._build_widget(ctrl.entries[0])  # as background building does, e.g. "show earlier"
     assert ctrl.entries[0].ui.view.lineWrapColumnOrWidth() == prompt_width
     assert other.page.isVisible() and not ctrl.page.isVisible()
+
+
+async def test_regenerate_asks_again_with_the_tab_tier_or_another(
+    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+) -> None:
+    parts = make_app()
+    start_with_key(parts)
+    ctrl = parts.controller.controllers[0]
+    ctrl.page.tier_selector.select("budget")
+    send(ctrl, qtbot, "What's the capital of France?")
+    await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
+    first_reply = replies(ctrl)[0]
+    button = first_reply.ui.regen_button
+    assert button.isVisible()
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    await wait_until(lambda: not ctrl.streaming and replies(ctrl)[0] is not first_reply)
+    assert len(replies(ctrl)) == 1  # the answer was replaced, not added
+    again = emulator.server.requests[-1]
+    assert again["router_candidates"] == list(parts.controller.tiers.get("budget").candidates)
+    assert [m["role"] for m in again["messages"]] == ["user"]  # the old answer is not sent
+
+    menu = replies(ctrl)[0].ui.regen_button.menu()
+    assert menu is not None
+    premium = next(a for a in menu.actions() if a.text() == "With Premium")
+    premium.trigger()
+    await wait_until(lambda: not ctrl.streaming and len(emulator.server.requests) == 3)
+    await wait_until(lambda: replies(ctrl)[0].status is TurnStatus.COMPLETE)
+    premium_request = emulator.server.requests[-1]
+    assert premium_request["router_candidates"] == list(
+        parts.controller.tiers.get("premium").candidates
+    )
+    assert replies(ctrl)[0].badge.model in parts.controller.tiers.get("premium").candidates
+    assert ctrl.tier_id == "budget"  # the tab keeps its own tier for the next turn
+
+
+async def test_edit_puts_the_last_prompt_back_and_resends_it(
+    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+) -> None:
+    parts = make_app()
+    start_with_key(parts)
+    ctrl = parts.controller.controllers[0]
+    send(ctrl, qtbot, "What's the capital of Frnace?")
+    await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
+    user = ctrl.entries[0]
+    assert user.ui.edit_button.isVisible()
+    qtbot.mouseClick(user.ui.edit_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    assert ctrl.entries == []  # the turn left the conversation
+    box = ctrl.page.composer.input
+    assert box.toPlainText() == "What's the capital of Frnace?"
+    box.setPlainText(box.toPlainText().replace("Frnace", "France"))
+    qtbot.keyClick(box, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+    await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
+    sent = emulator.server.requests[-1]["messages"]
+    assert sent == [{"role": "user", "content": "What's the capital of France?"}]
+    assert [e.content for e in ctrl.entries if e.role == "user"] == [
+        "What's the capital of France?"
+    ]
+
+
+async def test_copy_a_message_and_a_code_block(
+    make_app: Callable[..., Composition], qtbot: object
+) -> None:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QGuiApplication
+
+    parts = make_app()
+    start_with_key(parts)
+    ctrl = parts.controller.controllers[0]
+    ctrl.page.tier_selector.select("code")
+    send(ctrl, qtbot, "Write a python function to merge two sorted lists")
+    await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
+    reply = replies(ctrl)[0]
+    clipboard = QGuiApplication.clipboard()
+    qtbot.mouseClick(reply.ui.copy_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    assert clipboard.text() == reply.content  # the Markdown as it arrived
+    codes = reply.ui.view.code_blocks()
+    assert codes and "def " in codes[0]
+    with qtbot.waitSignal(reply.ui.view.code_copied):  # type: ignore[attr-defined]
+        reply.ui.view.anchorClicked.emit(QUrl("copy:0"))  # the block's "Copy" link
+    assert clipboard.text() == codes[0]
