@@ -503,14 +503,17 @@ class AppController(QObject):
 
     def _rename(self, index: int, title: str) -> None:
         ctrl = self.controller_at(index)
-        if ctrl is not None and ctrl.conversation_id is not None:
+        if ctrl is None:
+            return
+        if ctrl.conversation_id is None:
+            ctrl.pending_title = title  # the conversation is created with it at the first send
+        else:
             try:
                 self.store.rename_conversation(ctrl.conversation_id, title)
             except StoreError as exc:
                 self.show_problem(f"Could not rename: {exc}")
                 return
-        self.window.tabs.setTabText(index, title)
-        self.window.tabs.setTabToolTip(index, title)
+        self._set_title(ctrl, title)  # keeps the streaming mark
         self.history_changed.emit()
 
     def retitle(self, conversation_id: int, title: str) -> None:

@@ -96,6 +96,7 @@ class ConversationController(QObject):
         self._runner = runner
         self._renderer = renderer
         self._appearance_stale = False  # messages were rendered for the previous appearance
+        self.pending_title = ""  # a name given before the first message created the conversation
         self._is_demo = is_demo
         self.entries: list[Entry] = []
         self.tier_id = tier_id
@@ -385,7 +386,9 @@ class ConversationController(QObject):
         first = not any(e.role == "user" for e in self.entries)
         try:
             if self.conversation_id is None:
-                self.conversation_id = self._store.create_conversation(tier_id=self.tier_id)
+                self.conversation_id = self._store.create_conversation(
+                    self.pending_title, tier_id=self.tier_id
+                )
             turn = self._service.start_turn(self.conversation_id, prompt, plan)
         except StoreError as exc:
             # Nothing goes out unsaved; the prompt stays in the composer.

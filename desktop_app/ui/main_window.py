@@ -42,6 +42,9 @@ class ConversationTabs(QTabWidget):
     def start_rename(self, index: int) -> None:
         if index < 0:
             return
+        if self._editor is not None:  # a second double-click: one editor at a time
+            self._editor.deleteLater()
+            self._editor = None
         bar = self.tabBar()
         editor = QLineEdit(bar)
         editor.setObjectName("tab_rename_editor")
