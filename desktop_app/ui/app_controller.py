@@ -133,7 +133,10 @@ class AppController(QObject):
             self.window.after_first_frame(self._read_keyring)
             QTimer.singleShot(1000, self._read_keyring)  # no paint (a minimised start)
             return
-        self._send_pending_prompt()
+        # Not before the first frame: a turn would import the HTTP client and build the `Qt`
+        # namespace (qasync's timer) on the way there.
+        self.window.after_first_frame(self._send_pending_prompt)
+        QTimer.singleShot(1000, self._send_pending_prompt)  # no paint (a minimised start)
 
     def _saved_tabs(self) -> TabsState | None:
         try:
@@ -543,7 +546,6 @@ class AppController(QObject):
         ctrl = self.current()
         if ctrl is not None:
             ctrl.ensure_loaded()
-            ctrl.refresh_appearance()
             ctrl.page.composer.input.setFocus()
 
     # --- status ----------------------------------------------------------------------------------

@@ -97,6 +97,7 @@ class ConversationController(QObject):
         self._renderer = renderer
         self._appearance_stale = False  # messages were rendered for the previous appearance
         self.pending_title = ""  # a name given before the first message created the conversation
+        page.shown.connect(self.refresh_appearance)
         self._is_demo = is_demo
         self.entries: list[Entry] = []
         self.tier_id = tier_id
@@ -277,8 +278,8 @@ class ConversationController(QObject):
             w.show_error(fmt.error_sentence(error, bool(result.text)) if error else None)
 
     def set_renderer(self, renderer: MarkdownRenderer) -> None:
-        """The appearance changed. Messages on screen take its code colours now; a tab not on
-        screen re-renders when it is next shown (`refresh_appearance`)."""
+        """The appearance changed. Messages on screen take its code colours now; a page not on
+        screen (another tab, or the welcome page up) re-renders when it is next shown."""
         self._renderer = renderer
         self._appearance_stale = True
         if self.page.isVisible():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -77,6 +77,7 @@ class TierSelector(QComboBox):
 
 class ConversationPage(QWidget):
     tier_changed = Signal(str)
+    shown = Signal()  # each time the page comes on screen (a tab switch, the welcome page gone)
 
     def __init__(self, tiers: Iterable[Tier], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,6 +114,10 @@ class ConversationPage(QWidget):
         tier_id = self.tier_selector.current_tier_id()
         if tier_id:
             self.tier_changed.emit(tier_id)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.shown.emit()
 
     def set_tier_hint(self, text: str) -> None:
         self.tier_hint.setText(text)

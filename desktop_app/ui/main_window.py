@@ -142,13 +142,35 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.session_label)
         self._allow_close = False
         self._build_menus()
+        self._after_first: list[Callable[[], None]] = []
+        self._first_frame_shown = False
+        self.first_painted.connect(self._first_frame)
         _FirstPaint(self, self.first_painted.emit)
 
     def after_first_frame(self, work: Callable[[], None]) -> None:
-        """Run `work` once the first frame is on screen, in an event-loop turn of its own:
-        start-up work left for then (the keyring, the `Qt` enums, the icon) does not add up
-        to one long pause, and input is handled between the pieces."""
-        self.first_painted.connect(lambda: QTimer.singleShot(0, self, work))
+        """Run `work` once the first frame is on screen, each piece in an event-loop turn of
+        its own: start-up work left for then (the keyring, the `Qt` enums, the icon) does not
+        add up to one long pause, and input is handled between the pieces."""
+        self._after_first.append(work)
+        if self._first_frame_shown and len(self._after_first) == 1:
+            QTimer.singleShot(0, self, self._next_after_first)
+
+    def _first_frame(self) -> None:
+        self._first_frame_shown = True
+        if self._after_first:
+            QTimer.singleShot(0, self, self._next_after_first)
+
+    def _next_after_first(self) -> None:
+        # Each piece queues the next from inside its turn: Qt leaves what is posted during a
+        # pass over the event queue to the next pass, so input waiting now is handled first.
+        if not self._after_first:
+            return
+        work = self._after_first.pop(0)
+        try:
+            work()
+        finally:
+            if self._after_first:
+                QTimer.singleShot(0, self, self._next_after_first)
 
     def _action(
         self,

@@ -49,6 +49,7 @@ class MessageView(QTextBrowser):
         super().__init__(parent)
         self._renderer = renderer
         self._finished_markdown = False  # shows a whole rendered message (not streaming, not plain)
+        self._rerender_at_end = False  # the appearance changed while this message streamed
         self._text = ""
         self._pending: list[str] = []  # deltas not yet joined: joining per token is quadratic
         self._rendered_upto = 0  # text[:_rendered_upto] is in the document as HTML
@@ -101,7 +102,7 @@ class MessageView(QTextBrowser):
         self._pending.clear()
         self._text = text
         rendered = self._renderer.render_message(text)
-        self._finished_markdown = True
+        self._finished_markdown, self._rerender_at_end = True, False
         self._codes = rendered.code_blocks
         self.setHtml(rendered.html)
         self._rendered_upto = self._shown_upto = len(text)
@@ -116,11 +117,13 @@ class MessageView(QTextBrowser):
             self.setLineWrapColumnOrWidth(int(width))
 
     def set_renderer(self, renderer: MarkdownRenderer) -> None:
-        """Another appearance: a finished message is shown again in its code colours; text
-        still streaming takes them from its next block on."""
+        """Another appearance: a finished message is shown again in its code colours; one
+        still streaming takes them from its next block on, and all of it when it ends."""
         self._renderer = renderer
         if self._finished_markdown:
             self.set_markdown(self.text)
+        elif self._rendered_upto:
+            self._rerender_at_end = True
 
     def set_plain(self, text: str) -> None:
         """User messages are shown as typed."""
@@ -132,7 +135,7 @@ class MessageView(QTextBrowser):
         self._fit_height()
 
     def begin_stream(self, initial: str = "") -> None:
-        self._finished_markdown = False
+        self._finished_markdown = self._rerender_at_end = False
         self._timer.stop()
         self.clear()
         self._text = ""
@@ -155,11 +158,15 @@ class MessageView(QTextBrowser):
         the render cache, so the next start shows it without the Markdown machinery.
         """
         self._timer.stop()
-        self._flush(final=True)
-        self._fit_height()
+        if self._rerender_at_end:  # the appearance changed mid-stream: one whole render
+            self.set_markdown(self.text)
+        else:
+            self._flush(final=True)
+            self._fit_height()
         self._finished_markdown = True
         text = self.text
-        if self._renderer.cache is not None and len(text) <= REMEMBER_LIMIT:
+        cache = self._renderer.cache
+        if cache is not None and cache.enabled and len(text) <= REMEMBER_LIMIT:
             QTimer.singleShot(REMEMBER_DELAY_MS, self, lambda: self._renderer.remember(text))
 
     def flush_now(self) -> None:

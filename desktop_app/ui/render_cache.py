@@ -27,7 +27,7 @@ from desktop_app.ui.markdown import RenderedMarkdown
 log = logging.getLogger(__name__)
 
 RENDER_VERSION = 1
-MAX_ENTRIES = 3000  # the newest are kept: a few MB, a long history's worth of recent replies
+MAX_ENTRIES = 3000  # the newest are kept: up to ~40 MB when every reply is mostly code
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rendered (
@@ -42,23 +42,27 @@ CREATE TABLE IF NOT EXISTS rendered (
 class RenderCache:
     """Never raises: every failure means "not cached"."""
 
-    def __init__(self, conn: sqlite3.Connection | None, salt: str) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection | None, salt: str, path: Path | None = None
+    ) -> None:
         self._conn = conn
         self._salt = salt.encode()
+        self._path = path
 
     @classmethod
     def open(cls, path: Path, salt: str | None = None) -> RenderCache:
         salt = salt if salt is not None else f"{__version__}/{RENDER_VERSION}"
         for attempt in (1, 2):
             try:
-                return cls(_connect(path), salt)
-            except sqlite3.DatabaseError as exc:
+                return cls(_connect(path), salt, path)
+            except sqlite3.OperationalError as exc:  # busy (another RouteChat), read-only...
+                log.warning("render cache %s unavailable this session: %s", path, exc)
+                break
+            except sqlite3.DatabaseError as exc:  # not a database, or damaged
                 if attempt == 2 or not path.exists():
                     break
                 log.warning("render cache %s unreadable (%s); starting it again", path, exc)
-                for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
-                    with contextlib.suppress(OSError):
-                        leftover.unlink()
+                _remove(path)
             except OSError as exc:
                 log.warning("render cache %s unavailable: %s", path, exc)
                 break
@@ -142,7 +146,16 @@ class RenderCache:
     def _fail(self, what: str, exc: sqlite3.Error) -> None:
         log.warning("render cache %s failed (%s); messages are rendered instead", what, exc)
         if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
-            self.close()  # damaged: stop using it this session; the next start replaces it
+            # Damaged past what opening checks: drop it, so that the next start begins anew.
+            self.close()
+            if self._path is not None:
+                _remove(self._path)
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 def _connect(path: Path) -> sqlite3.Connection:

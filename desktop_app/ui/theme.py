@@ -93,10 +93,14 @@ def application_arguments(argv: Sequence[str]) -> list[str]:
 
 
 def system_is_dark(app: QApplication) -> bool:
-    """The platform's colour scheme. Touches the `Qt` namespace: not before the first frame."""
+    """The platform's colour scheme, or its palette where it reports none (some Linux
+    desktops). Touches the `Qt` namespace: not before the first frame."""
     from PySide6.QtCore import Qt
 
-    return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    scheme = app.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Unknown:
+        return first_guess_is_dark(app)
+    return scheme == Qt.ColorScheme.Dark
 
 
 _platform_window_colour: QColor | None = None

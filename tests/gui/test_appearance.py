@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QTabWidget
 
 from desktop_app.app import Composition
+from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource
 from desktop_app.ui import app_controller, theme
 from desktop_app.ui.conversation_controller import ConversationController
@@ -152,3 +153,53 @@ async def test_open_tabs_take_the_new_code_colours(
     parts.window.tabs.setCurrentWidget(behind.page)
     assert DARK_CODE in views[0].toHtml()
     assert views[0].code_blocks()  # the copy links still work
+
+
+def test_a_platform_that_reports_no_scheme_is_judged_by_its_palette(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offscreen, like some Linux desktops, reports no colour scheme: a dark platform palette
+    then means dark, at start-up and after it alike (no light flash after the first frame)."""
+    from PySide6.QtCore import Qt
+
+    assert qapp.styleHints().colorScheme() == Qt.ColorScheme.Unknown
+    monkeypatch.setattr(theme, "_platform_window_colour", QColor(30, 30, 30))
+    assert theme.first_guess_is_dark(qapp)
+    assert theme.system_is_dark(qapp)
+    monkeypatch.setattr(theme, "_platform_window_colour", QColor(240, 240, 240))
+    assert not theme.system_is_dark(qapp)
+
+
+async def test_a_reply_streaming_through_a_theme_change_ends_in_the_new_colours(
+    qapp: QApplication, make_app: Callable[..., Composition], emulator: EmulatorThread
+) -> None:
+    parts = make_app(theme="light")
+    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = parts.controller.controllers[0]
+    ctrl.page.tier_selector.select("code")
+    emulator.queue_faults("stall_mid:1@40")  # a pause once the code block has gone by
+    ctrl.page.composer.input.setPlainText("Write a python function to merge two sorted lists")
+    ctrl.page.composer.send_button.click()
+    reply = ctrl.entries[-1]
+    await wait_until(lambda: LIGHT_CODE in reply.ui.view.toHtml())
+    assert ctrl.streaming
+    parts.controller.save_preferences(dataclasses.replace(parts.controller.settings, theme="dark"))
+    await wait_until(lambda: not ctrl.streaming)
+    html = reply.ui.view.toHtml()
+    assert DARK_CODE in html and LIGHT_CODE not in html
+
+
+async def test_tabs_behind_the_welcome_page_take_a_theme_change_when_shown_again(
+    qapp: QApplication, make_app: Callable[..., Composition]
+) -> None:
+    parts = make_app(theme="light")
+    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = parts.controller.controllers[0]
+    ctrl.page.tier_selector.select("code")
+    await send_and_wait(ctrl, "Write a python function to merge two sorted lists")
+    view = ctrl.entries[-1].ui.view
+    parts.window.show_welcome()  # e.g. the key was removed
+    parts.controller.save_preferences(dataclasses.replace(parts.controller.settings, theme="dark"))
+    assert LIGHT_CODE in view.toHtml()  # not on screen
+    parts.window.show_tabs()
+    assert DARK_CODE in view.toHtml()

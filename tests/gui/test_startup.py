@@ -136,13 +136,24 @@ async def test_work_after_the_first_frame_runs_later_in_turns_of_its_own(
     make_app: Callable[..., Composition],
 ) -> None:
     """Start-up work left for after the first frame (keyring, Qt enums, icon) is queued, one
-    piece per event-loop turn, so that the window answers input between the pieces."""
+    piece per event-loop turn: what arrives while one piece runs (here an event the first
+    piece posts, standing in for a click) is handled before the next piece."""
+    from PySide6.QtCore import QTimer
+
     parts = make_app()  # shown; its first paint comes with the next turns of the loop
     ran: list[str] = []
     at_first_paint: list[list[str]] = []
-    parts.window.after_first_frame(lambda: ran.append("first"))
+
+    def first() -> None:
+        ran.append("first")
+        QTimer.singleShot(0, lambda: ran.append("arrived meanwhile"))
+
+    parts.window.after_first_frame(first)
     parts.window.after_first_frame(lambda: ran.append("second"))
     parts.window.first_painted.connect(lambda: at_first_paint.append(list(ran)))
-    await wait_until(lambda: len(ran) == 2)
+    await wait_until(lambda: len(ran) == 3)
     assert at_first_paint == [[]]  # nothing ran inside the signal itself
-    assert ran == ["first", "second"]
+    assert ran == ["first", "arrived meanwhile", "second"]
+
+    parts.window.after_first_frame(lambda: ran.append("late"))  # after the first frame: soon
+    await wait_until(lambda: "late" in ran)

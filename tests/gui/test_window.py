@@ -13,7 +13,7 @@ from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource
 from desktop_app.ui.chat_widgets import TurnBadge
-from desktop_app.ui.conversation_controller import ConversationController
+from desktop_app.ui.conversation_controller import ConversationController, Entry
 from tests.gui.conftest import wait_until
 
 
@@ -187,9 +187,15 @@ async def test_messages_wrap_to_the_window_width(
 
     prompt_width = ctrl.entries[0].ui.view.lineWrapColumnOrWidth()
     other = parts.controller.new_conversation()  # the first tab is now hidden
-    ctrl._build_widget(ctrl.entries[0])  # as background building does, e.g. "show earlier"
-    assert ctrl.entries[0].ui.view.lineWrapColumnOrWidth() == prompt_width
     assert other.page.isVisible() and not ctrl.page.isVisible()
+    # As background building does ("show earlier"): a message built in the hidden tab.
+    earlier = Entry("user", "An earlier question, built while the tab was hidden", None)
+    ctrl.page.chat.insert(0, ctrl._build_widget(earlier))
+    hidden_view = earlier.ui.view
+    assert hidden_view.lineWrapColumnOrWidth() == prompt_width  # its neighbour's
+    parts.window.tabs.setCurrentWidget(ctrl.page)
+    await wait_until(lambda: hidden_view.isVisible() and hidden_view.contentsRect().width() > 0)
+    assert hidden_view.contentsRect().width() == prompt_width  # nothing to lay out again
 
 
 async def test_regenerate_asks_again_with_the_tab_tier_or_another(

@@ -472,3 +472,38 @@ def test_render_message_matches_render(cache: RenderCache) -> None:
     expected = MarkdownRenderer(dark=True).render(TEXT)
     assert renderer.render_message(TEXT) == expected  # the miss
     assert renderer.render_message(TEXT) == expected  # the hit
+
+
+def test_a_cache_locked_by_another_app_is_skipped_not_deleted(
+    open_cache: OpenCache, path: Path
+) -> None:
+    """Another RouteChat holding the file (here a write lock on a fresh cache) makes this one
+    go without a cache for the session; the other's file is left alone."""
+    path.parent.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("CREATE TABLE mine (x)")
+        other.execute("BEGIN EXCLUSIVE")
+        other.execute("INSERT INTO mine VALUES (1)")
+        cache = open_cache()
+        assert not cache.enabled
+        assert path.exists()
+        other.execute("COMMIT")
+        assert other.execute("SELECT x FROM mine").fetchall() == [(1,)]
+
+
+def test_damage_found_while_reading_is_dropped_for_the_next_start(
+    open_cache: OpenCache, path: Path
+) -> None:
+    """Damage past what opening checks makes reads fail; the file is removed then, so that
+    the next start begins a fresh cache instead of failing the same way each time."""
+    first = open_cache()
+    first.put(TEXT, False, RENDERED)
+    first.close()
+    damaged = open_cache()
+    assert damaged.enabled
+    damaged._fail("read", sqlite3.DatabaseError("database disk image is malformed"))
+    assert not damaged.enabled
+    assert not path.exists()
+    fresh = open_cache()
+    assert fresh.enabled
+    assert fresh.get(TEXT, False) is None
