@@ -65,6 +65,18 @@ _LINE = r"[^\W\d_](?:[^\x00-\x1f\\`*_\[\]<>&~|]*[^\s\x00-\x1f\\`*_\[\]<>&~|])?"
 _PLAIN_PARAGRAPH = re.compile(f"{_LINE}(?:\n{_LINE})*")
 
 
+# Characters laid out correctly without text shaping: Latin, Greek, Cyrillic and Armenian
+# letters, general punctuation, currency, letter-like symbols, arrows and maths. Not combining
+# marks, zero-width joiners, right-to-left or Indic scripts, emoji (sequences and flags are
+# ligatures) or anything else: Qt's "no shaping" strategy leaves even Arabic unjoined.
+_NEEDS_SHAPING = re.compile(r"[^\x00-\u02ff\u0370-\u058f\u2000-\u200b\u200e-\u206f\u20a0-\u22ff]")
+
+
+def needs_shaping(text: str) -> bool:
+    """Whether `text` has a character that only shapes correctly with full text shaping."""
+    return _NEEDS_SHAPING.search(text) is not None
+
+
 class MarkdownRenderer:
     """One per theme; keeps a parser so repeated renders cost only the text."""
 

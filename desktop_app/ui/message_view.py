@@ -21,7 +21,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QTextEdit, QWidget
 
 from desktop_app.ui.enum_props import set_enum_property
-from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer
+from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer, needs_shaping
 
 FRAME_MS = 33  # ~30 redraws a second while streaming
 INITIAL_WIDTH = 600  # pixels, until the first resize or an assumed width
@@ -69,12 +69,6 @@ class MessageView(QTextBrowser):
         # for a widget not yet shown is a placeholder width, laid out twice.
         self.setLineWrapMode(QTextEdit.LineWrapMode.FixedPixelWidth)
         self.setLineWrapColumnOrWidth(INITIAL_WIDTH)
-        # Text shaping only where a script needs it (Arabic, Devanagari... still get it): for
-        # Latin text it only adds kerning and ligatures, and laying out a long streamed reply
-        # took ~45% less time without them here.
-        font = self.font()
-        font.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
-        self.setFont(font)
         self.setFrameShape(QFrame.Shape.NoFrame)
         set_enum_property(self, "verticalScrollBarPolicy", "ScrollBarAlwaysOff")
         set_enum_property(self, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
@@ -84,6 +78,8 @@ class MessageView(QTextBrowser):
         )
         self.document().setDocumentMargin(2)
         self.document().setUndoRedoEnabled(False)  # read-only: no copies of replaced text
+        self._fast_text = False
+        self._fit_font("", whole=True)
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.anchorClicked.connect(self._on_anchor)
         # Transparent: the message's frame shows through. Through the palette, not viewport():
@@ -111,6 +107,7 @@ class MessageView(QTextBrowser):
         self._text = text
         rendered = self._renderer.render_message(text)
         self._finished_markdown, self._rerender_at_end = True, False
+        self._fit_font(text, whole=True)
         self._codes = rendered.code_blocks
         self.setHtml(rendered.html)
         self._rendered_upto = self._shown_upto = len(text)
@@ -139,11 +136,13 @@ class MessageView(QTextBrowser):
         self._timer.stop()
         self._pending.clear()
         self._text = text
+        self._fit_font(text, whole=True)
         self.setPlainText(text)
         self._fit_height()
 
     def begin_stream(self, initial: str = "") -> None:
         self._finished_markdown = self._rerender_at_end = False
+        self._fit_font("", whole=True)
         self._timer.stop()
         self.clear()
         self._text = ""
@@ -186,6 +185,7 @@ class MessageView(QTextBrowser):
         boundary = len(text) if final else self._splitter.feed(text)
         if boundary <= self._rendered_upto and len(text) <= self._shown_upto:
             return
+        self._fit_font(text[self._shown_upto :], whole=False)
         cursor = QTextCursor(self.document())
         # One edit block: the document is laid out once per frame, not once per edit.
         cursor.beginEditBlock()
@@ -210,6 +210,21 @@ class MessageView(QTextBrowser):
         cursor.endEditBlock()
         self._fit_height()
         _settle_layouts()
+
+    def _fit_font(self, text: str, *, whole: bool) -> None:
+        """Shape text only when it needs it. Shaping (kerning, ligatures, joining) took ~45%
+        of the time to lay out a long reply; while the message is all in scripts that lay out
+        right without it (`needs_shaping`), the view goes without. Qt's own "only where
+        needed" left Arabic unjoined, so the choice is made here. `whole`: `text` is all of
+        the message; else it was added to it (once shaped, a message stays shaped)."""
+        fast = not needs_shaping(text) and (whole or self._fast_text)
+        if fast != self._fast_text:
+            self._fast_text = fast
+            font = self.font()
+            font.setStyleStrategy(
+                QFont.StyleStrategy.PreferNoShaping if fast else QFont.StyleStrategy.PreferDefault
+            )
+            self.setFont(font)
 
     # --- geometry ----------------------------------------------------------------------------
     def _fit_height(self) -> None:

@@ -203,3 +203,33 @@ async def test_tabs_behind_the_welcome_page_take_a_theme_change_when_shown_again
     assert LIGHT_CODE in view.toHtml()  # not on screen
     parts.window.show_tabs()
     assert DARK_CODE in view.toHtml()
+
+
+def test_message_text_skips_shaping_only_while_it_does_not_need_it(qapp: QApplication) -> None:
+    """Latin replies lay out without shaping (much faster); Arabic must be shaped, or its
+    letters do not join; a streamed reply switches when such text arrives."""
+    from PySide6.QtGui import QFont
+
+    from desktop_app.ui.markdown import MarkdownRenderer
+    from desktop_app.ui.message_view import MessageView
+
+    no_shaping = QFont.StyleStrategy.PreferNoShaping
+    view = MessageView(MarkdownRenderer())
+    view.set_markdown("An answer in **English**, with `code`.")
+    assert view.font().styleStrategy() == no_shaping
+    view.set_markdown("الجواب بالعربية")
+    assert view.font().styleStrategy() != no_shaping
+    view.set_plain("Back to English")
+    assert view.font().styleStrategy() == no_shaping
+
+    view.begin_stream()
+    view.append_stream("First a Latin paragraph.\n\n")
+    view.flush_now()
+    assert view.font().styleStrategy() == no_shaping
+    view.append_stream("ثم العربية")
+    view.flush_now()
+    assert view.font().styleStrategy() != no_shaping
+    view.append_stream(" and Latin again")
+    view.end_stream()
+    assert view.font().styleStrategy() != no_shaping  # a shaped message stays shaped
+    view.deleteLater()

@@ -1,7 +1,8 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer
+from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer, needs_shaping
 
 
 def test_code_blocks_are_highlighted_with_copy_links() -> None:
@@ -121,3 +122,24 @@ def test_plain_prose_and_markdown_mixed_keep_their_order_and_code_numbers() -> N
     assert out.html == renderer._render_parsed(text, 5).html
     assert out.code_blocks == ["indented code\n\n\nmore\n"]
     assert 'href="copy:5"' in out.html
+
+
+@pytest.mark.parametrize(
+    ("text", "shaped"),
+    [
+        ("Plain English, with punctuation — “quotes”, €5 and 3 × 4 → 12.", False),
+        ("Ελληνικά και русский текст, Հայերեն", False),
+        ("café naïve (precomposed accents)", False),
+        ("", False),
+        ("cafe\u0301 (a combining accent)", True),
+        ("مرحبا بالعالم", True),  # Arabic joins its letters
+        ("שלום", True),  # right to left
+        ("नमस्ते", True),  # Devanagari
+        ("สวัสดี", True),  # Thai
+        ("你好，世界", True),  # not in the known-simple ranges: shaped, to be safe
+        ("Done ✅", True),
+        ("family 👨\u200d👩\u200d👧", True),  # a zero-width-joiner sequence
+    ],
+)
+def test_text_that_needs_shaping_is_recognised(text: str, shaped: bool) -> None:
+    assert needs_shaping(text) is shaped
