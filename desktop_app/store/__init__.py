@@ -2,7 +2,8 @@
 
 `HistoryStore.open(AppPaths.database_file)` gives the store; see `history.py` for the API,
 `schema.py` for tables and migrations, `database.py` for damage handling and backups,
-`export.py` for the export formats and `text.py` for titles and search snippets.
+`export.py` for the export formats (imported when first used: its format constants are
+there) and `text.py` for titles and search snippets.
 """
 
 from desktop_app.store.database import OpenReport
@@ -15,7 +16,6 @@ from desktop_app.store.errors import (
     StoreOpenError,
     StoreTooNewError,
 )
-from desktop_app.store.export import EXPORT_FORMAT, EXPORT_SCHEMA_VERSION
 from desktop_app.store.history import HistoryStore
 from desktop_app.store.models import (
     Conversation,
@@ -33,8 +33,6 @@ from desktop_app.store.schema import SCHEMA_VERSION
 from desktop_app.store.text import HIT_END, HIT_START, make_title, split_snippet
 
 __all__ = [
-    "EXPORT_FORMAT",
-    "EXPORT_SCHEMA_VERSION",
     "HIT_END",
     "HIT_START",
     "SCHEMA_VERSION",

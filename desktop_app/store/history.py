@@ -20,7 +20,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from desktop_app.store import export as _export
 from desktop_app.store.database import (
     IntegrityCheck,
     OpenReport,
@@ -848,6 +847,8 @@ class HistoryStore:
         """The conversation with every message and turn (see `store.export`)."""
         conversation = self.get_conversation(conversation_id)
         messages = self.load_messages(conversation_id, include_alternatives=True)
+        from desktop_app.store import export as _export  # at first use: not at start-up
+
         return _export.to_json(
             conversation, messages, self.totals(conversation_id), self.schema_version
         )
@@ -858,10 +859,14 @@ class HistoryStore:
     def export_markdown(self, conversation_id: int) -> str:
         conversation = self.get_conversation(conversation_id)
         messages = self.load_messages(conversation_id, include_alternatives=True)
+        from desktop_app.store import export as _export
+
         return _export.to_markdown(conversation, messages, self.totals(conversation_id))
 
     def import_json(self, data: str | bytes | Mapping[str, Any]) -> int:
         """Create a new conversation from an export; `ImportFormatError` says what is wrong."""
+        from desktop_app.store import export as _export
+
         parsed = _export.parse_import(data)
         now = self._clock()
         with self._tx() as conn:

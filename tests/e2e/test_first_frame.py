@@ -33,7 +33,10 @@ import json, sys
 import desktop_app.app as app_module
 import desktop_app.cli as cli
 
-HEAVY_MODULES = ("keyring", "aiohttp", "httpx", "markdown_it", "pygments", "desktop_app.api.cost")
+HEAVY_MODULES = (
+    "keyring", "aiohttp", "httpx", "markdown_it", "pygments", "desktop_app.api.cost",
+    "desktop_app.services.chat", "desktop_app.store.export",
+)
 real_compose = app_module.compose
 
 def compose(*args, **kwargs):

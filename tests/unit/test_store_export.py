@@ -15,13 +15,12 @@ from hypothesis import strategies as st
 from desktop_app.api.errors import ApiError, ErrorKind
 from desktop_app.api.events import CostSource, ToolCall, TurnResult, TurnStatus, Usage
 from desktop_app.store import (
-    EXPORT_FORMAT,
-    EXPORT_SCHEMA_VERSION,
     HistoryStore,
     ImportFormatError,
     ReplyInfo,
     ReplyStatus,
 )
+from desktop_app.store.export import EXPORT_FORMAT, EXPORT_SCHEMA_VERSION
 
 FAKE_KEY = "sk-edenai-THIS-MUST-NEVER-BE-STORED-1234567890"
 
