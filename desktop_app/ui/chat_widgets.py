@@ -229,7 +229,7 @@ class MessageWidget(QFrame):
 
     def status_note(self, sentence: str) -> None:
         """A passing note on the turn (a retry under way), not an error."""
-        set_text_colour(self.error_label, role=QPalette.ColorRole.Mid)
+        set_text_colour(self.error_label, role=QPalette.ColorRole.PlaceholderText)
         self.error_label.setText(sentence)
         self.error_label.setVisible(True)
 

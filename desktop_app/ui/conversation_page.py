@@ -94,7 +94,7 @@ class ConversationPage(QWidget):
         top.addWidget(self.tier_selector)
         self.tier_hint = QLabel(self)
         self.tier_hint.setObjectName("tier_hint")
-        set_text_colour(self.tier_hint, role=QPalette.ColorRole.Mid)
+        set_text_colour(self.tier_hint, role=QPalette.ColorRole.PlaceholderText)
         # A long candidate list must not set the window's minimum width: the hint is cut
         # short instead, and its tooltip has all of it.
         self.tier_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

@@ -96,7 +96,7 @@ class WelcomePage(QWidget):
             "is sent to Eden AI and nothing costs money."
         )
         demo_note.setWordWrap(True)
-        set_text_colour(demo_note, role=QPalette.ColorRole.Mid)
+        set_text_colour(demo_note, role=QPalette.ColorRole.PlaceholderText)
         lay.addWidget(demo_note)
         h = QHBoxLayout()
         h.addStretch(1)
