@@ -95,3 +95,56 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+_FIRST_FRAME_PROBE = r"""
+import json, sys
+import desktop_app.app as app_module
+import desktop_app.cli as cli
+
+{measure}
+
+real_compose = app_module.compose
+
+def compose(*args, **kwargs):
+    parts = real_compose(*args, **kwargs)
+    from PySide6 import QtCore
+
+    class FirstPaint(QtCore.QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QtCore.QEvent.Type.Paint:
+                watched.removeEventFilter(self)
+                print("@@FIRST-FRAME " + json.dumps(measure(parts)), flush=True)
+                QtCore.QTimer.singleShot(0, parts.window.quit_requested.emit)
+            return False
+
+    parts.window.installEventFilter(FirstPaint(parts.window))  # the window owns it
+    return parts
+
+app_module.compose = compose
+sys.exit(cli.main([]))
+"""
+
+
+def at_first_frame(home: Path, measure: str, **env: str) -> dict[str, Any]:
+    """Start the real app (`desktop_app.cli.main`, offscreen, no key) and return what
+    `measure(parts)` found when the window first painted; `measure` is the source of that
+    function, run inside the app's process. `env` adds environment variables."""
+    run_env = base_env(home, key=None)
+    run_env["QT_QPA_PLATFORM"] = "offscreen"
+    run_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    run_env.update(env)
+    proc = subprocess.run(
+        [sys.executable, "-c", _FIRST_FRAME_PROBE.format(measure=measure)],
+        cwd=REPO,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@FIRST-FRAME ")]
+    assert len(lines) == 1, proc.stdout + proc.stderr
+    found: dict[str, Any] = json.loads(lines[0].removeprefix("@@FIRST-FRAME "))
+    return found

@@ -8,15 +8,13 @@ which PySide6 builds on first use, and modules that only later work needs.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 from desktop_app.api.events import TurnResult, TurnStatus, Usage
 from desktop_app.config.paths import AppPaths
 from desktop_app.store import HistoryStore, OpenTab
-from tests.e2e.conftest import REPO, base_env
+from tests.e2e.conftest import at_first_frame
 
 REPLY = """Here is how:
 
@@ -28,62 +26,27 @@ def greet(name: str) -> str:
 It returns the greeting; **print** it to see it.
 """
 
-PROBE = r"""
-import json, sys
-import desktop_app.app as app_module
-import desktop_app.cli as cli
-
+MEASURE = r"""
 HEAVY_MODULES = (
     "keyring", "aiohttp", "httpx", "markdown_it", "pygments", "desktop_app.api.cost",
     "desktop_app.services.chat", "desktop_app.store.export",
 )
-real_compose = app_module.compose
 
-def compose(*args, **kwargs):
-    parts = real_compose(*args, **kwargs)
+def measure(parts):
     from PySide6 import QtCore, QtWidgets
 
-    class FirstPaint(QtCore.QObject):
-        def eventFilter(self, watched, event):
-            if event.type() == QtCore.QEvent.Type.Paint:
-                watched.removeEventFilter(self)
-                built = {
-                    "Qt": "Qt" in vars(QtCore),
-                    "QStyle": "QStyle" in vars(QtWidgets),
-                    "modules": [m for m in HEAVY_MODULES if m in sys.modules],
-                    "page": parts.window.stack.currentWidget().objectName(),
-                    "tabs": parts.window.tabs.count(),
-                }
-                print("@@FIRST-FRAME " + json.dumps(built), flush=True)
-                QtCore.QTimer.singleShot(0, parts.window.quit_requested.emit)
-            return False
-
-    parts.window.installEventFilter(FirstPaint(parts.window))  # the window owns it
-    return parts
-
-app_module.compose = compose
-sys.exit(cli.main([]))
+    return {
+        "Qt": "Qt" in vars(QtCore),
+        "QStyle": "QStyle" in vars(QtWidgets),
+        "modules": [m for m in HEAVY_MODULES if m in sys.modules],
+        "page": parts.window.stack.currentWidget().objectName(),
+        "tabs": parts.window.tabs.count(),
+    }
 """
 
 
-def first_frame(home: Path) -> dict[str, object]:
-    env = base_env(home, key=None)
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@FIRST-FRAME ")]
-    assert len(lines) == 1, proc.stdout + proc.stderr
-    result: dict[str, object] = json.loads(lines[0].removeprefix("@@FIRST-FRAME "))
-    return result
+def first_frame(home: Path) -> dict[str, Any]:
+    return at_first_frame(home, MEASURE)
 
 
 def test_the_first_run_window_paints_before_the_costly_parts_are_built(tmp_path: Path) -> None:
