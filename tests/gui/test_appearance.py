@@ -26,6 +26,16 @@ ROLES = [r for r in QPalette.ColorRole if r is not QPalette.ColorRole.NColorRole
 GROUPS = (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled)
 
 
+CODE_PROMPT = "Write a python function to merge two sorted lists"  # a reply with a code block
+
+
+def choose_theme(parts: Composition, theme_name: str) -> None:
+    """As Preferences does when the appearance is changed."""
+    parts.controller.save_preferences(
+        dataclasses.replace(parts.controller.settings, theme=theme_name)
+    )
+
+
 def is_dark(app: QApplication) -> bool:
     return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
@@ -58,7 +68,7 @@ async def test_light_and_dark_follow_the_setting(
     parts = make_app(theme="dark")
     assert is_dark(qapp)
     assert parts.controller._dark
-    parts.controller.save_preferences(dataclasses.replace(parts.controller.settings, theme="light"))
+    choose_theme(parts, "light")
     assert not is_dark(qapp)
     assert not parts.controller._dark
     assert qapp.palette().color(QPalette.ColorRole.Window) == theme._light_palette().color(
@@ -141,13 +151,13 @@ async def test_open_tabs_take_the_new_code_colours(
     parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
     behind = parts.controller.controllers[0]
     behind.page.tier_selector.select("code")
-    await send_and_wait(behind, "Write a python function to merge two sorted lists")
+    await send_and_wait(behind, CODE_PROMPT)
     on_screen = parts.controller.new_conversation("code")
-    await send_and_wait(on_screen, "Write a python function to merge two sorted lists")
+    await send_and_wait(on_screen, CODE_PROMPT)
     views = [c.entries[-1].ui.view for c in (behind, on_screen)]
     assert all("```" in v.text and LIGHT_CODE in v.toHtml() for v in views)
 
-    parts.controller.save_preferences(dataclasses.replace(parts.controller.settings, theme="dark"))
+    choose_theme(parts, "dark")
     assert DARK_CODE in views[1].toHtml()
     assert LIGHT_CODE in views[0].toHtml()  # not on screen: not rendered yet
     parts.window.tabs.setCurrentWidget(behind.page)
@@ -178,12 +188,12 @@ async def test_a_reply_streaming_through_a_theme_change_ends_in_the_new_colours(
     ctrl = parts.controller.controllers[0]
     ctrl.page.tier_selector.select("code")
     emulator.queue_faults("stall_mid:1@40")  # a pause once the code block has gone by
-    ctrl.page.composer.input.setPlainText("Write a python function to merge two sorted lists")
+    ctrl.page.composer.input.setPlainText(CODE_PROMPT)
     ctrl.page.composer.send_button.click()
     reply = ctrl.entries[-1]
     await wait_until(lambda: LIGHT_CODE in reply.ui.view.toHtml())
     assert ctrl.streaming
-    parts.controller.save_preferences(dataclasses.replace(parts.controller.settings, theme="dark"))
+    choose_theme(parts, "dark")
     await wait_until(lambda: not ctrl.streaming)
     html = reply.ui.view.toHtml()
     assert DARK_CODE in html and LIGHT_CODE not in html
@@ -196,10 +206,10 @@ async def test_tabs_behind_the_welcome_page_take_a_theme_change_when_shown_again
     parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
     ctrl = parts.controller.controllers[0]
     ctrl.page.tier_selector.select("code")
-    await send_and_wait(ctrl, "Write a python function to merge two sorted lists")
+    await send_and_wait(ctrl, CODE_PROMPT)
     view = ctrl.entries[-1].ui.view
     parts.window.show_welcome()  # e.g. the key was removed
-    parts.controller.save_preferences(dataclasses.replace(parts.controller.settings, theme="dark"))
+    choose_theme(parts, "dark")
     assert LIGHT_CODE in view.toHtml()  # not on screen
     parts.window.show_tabs()
     assert DARK_CODE in view.toHtml()
