@@ -117,9 +117,10 @@ def _preload_on_main_thread(window: MainWindow) -> None:
     window is up: PySide6's import hook is not safe on worker threads (a segfault was seen).
     The enums of the `Qt` namespace, left out of the first frame (see ui/enum_props), are
     built right after it."""
-    import encodings.idna  # noqa: F401  (getaddrinfo runs in the executor and needs it)
-
     from PySide6.QtCore import QTimer
+
+    def preload_idna() -> None:
+        import encodings.idna  # noqa: F401  (getaddrinfo runs in the executor and needs it)
 
     def preload_prices() -> None:
         from desktop_app.api.cost import preload_price_table
@@ -131,6 +132,7 @@ def _preload_on_main_thread(window: MainWindow) -> None:
 
         del Qt
 
+    window.after_first_frame(preload_idna)
     window.after_first_frame(warm_up_qt_enums)
     window.first_painted.connect(lambda: QTimer.singleShot(500, preload_prices))
 
@@ -154,12 +156,39 @@ def _quit_on_signals(controller: AppController) -> None:
     wake.start()
 
 
+# Qt-free modules the first frame needs, imported before PySide6 (see _import_qt_free_core).
+QT_FREE_CORE = (
+    "concurrent.futures.thread",  # qasync's executor
+    "gc",  # ui.gc_guard
+    "desktop_app.api.config",
+    "desktop_app.config.settings",
+    "desktop_app.logs",
+    "desktop_app.routing.tiers",
+    "desktop_app.secrets",
+    "desktop_app.store",
+    "desktop_app.ui.format",
+    "desktop_app.ui.tasks",
+)
+
+
+def _import_qt_free_core() -> None:
+    """PySide6 replaces `__import__` and reads the whole source of every module imported after
+    it, looking for `from __feature__ import` (~13 ms of a cold start went there). Modules
+    imported before PySide6 are never read. tests/e2e/test_first_frame.py keeps the list
+    complete."""
+    import importlib
+
+    for name in QT_FREE_CORE:
+        importlib.import_module(name)
+
+
 def run_gui(
     demo: bool = False,
     prompt: str | None = None,
     tier: str | None = None,
     base_url: str | None = None,
 ) -> int:
+    _import_qt_free_core()
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler, qVersion
     from PySide6.QtWidgets import QApplication
 
