@@ -103,9 +103,9 @@ class AppController(QObject):
         if isinstance(app, QApplication):
             app.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
         w.after_first_frame(self._confirm_colour_scheme)
-        w.welcome.try_demo.connect(lambda: self.start_demo())
-        w.welcome.save_key.connect(self._save_key)
-        w.welcome.test_key.connect(self._test_key)
+        w.try_demo.connect(lambda: self.start_demo())
+        w.save_key.connect(self._save_key)
+        w.test_key.connect(self._test_key)
 
     # --- start-up ------------------------------------------------------------------------------
     def start(self, demo: bool = False, prompt: str | None = None, tier: str | None = None) -> None:
@@ -369,6 +369,7 @@ class AppController(QObject):
             lambda: self.demo,
             tier_id or self.settings.default_tier,
             self,
+            self.window.after_first_frame,
         )
         ctrl.max_tokens = self.settings.max_tokens
         self.controllers.append(ctrl)

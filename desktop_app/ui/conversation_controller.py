@@ -85,8 +85,11 @@ class ConversationController(QObject):
         is_demo: Callable[[], bool],
         tier_id: str,
         parent: QObject | None = None,
+        after_first_frame: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         super().__init__(parent)
+        # Background work starts after the window's first frame (MainWindow.after_first_frame).
+        self._after_first_frame = after_first_frame or (lambda work: QTimer.singleShot(0, work))
         self.conversation_id = conversation_id
         self._store = store
         self._tab_key = conversation_id if conversation_id is not None else id(self)
@@ -331,7 +334,7 @@ class ConversationController(QObject):
         self._refresh_actions()
         self._update_total()
 
-    def _build_in_background(self, remaining: int) -> None:
+    def _build_in_background(self, remaining: int, first: bool = True) -> None:
         """Build the rest of the opening page a few messages per event-loop turn.
 
         Markdown, code colouring and widget layout cost ~5-15 ms a message; a whole page at
@@ -345,9 +348,13 @@ class ConversationController(QObject):
                 return
             count = min(CHUNK, remaining)
             self.show_earlier(count)
-            self._build_in_background(remaining - count)
+            self._build_in_background(remaining - count, first=False)
 
-        QTimer.singleShot(0, self.page, step)  # the page as context: a closed tab stops it
+        if first:  # a restored tab's: messages above the first screen wait for the first frame
+            page = self.page
+            self._after_first_frame(lambda: QTimer.singleShot(0, page, step))
+        else:
+            QTimer.singleShot(0, self.page, step)  # the page as context: a closed tab stops it
 
     def _tier_label(self, tier_id: str | None) -> str:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
@@ -19,7 +20,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app import APP_NAME
 from desktop_app.ui.enum_props import set_enum_property
-from desktop_app.ui.welcome import WelcomePage
+
+if TYPE_CHECKING:
+    from desktop_app.ui.welcome import WelcomePage
 
 
 class ConversationTabs(QTabWidget):
@@ -108,6 +111,10 @@ class _FirstPaint(QObject):
 
 class MainWindow(QMainWindow):
     first_painted = Signal()  # once, after the first frame is on screen
+    # The welcome page's requests (the page itself is built at first use).
+    try_demo = Signal()
+    test_key = Signal(str)
+    save_key = Signal(str, bool)  # key, remember in the keyring (False: this session only)
     new_tab = Signal()
     close_current_tab = Signal()
     quit_requested = Signal()
@@ -126,9 +133,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.resize(1100, 760)
         self.stack = QStackedWidget(self)
-        self.welcome = WelcomePage(self.stack)
+        self._welcome: WelcomePage | None = None
         self.tabs = ConversationTabs(self.stack)
-        self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.tabs)
         self.setCentralWidget(self.stack)
         self.mode_label = QLabel(self)
@@ -245,6 +251,21 @@ class MainWindow(QMainWindow):
         count = self.tabs.count()
         if count:
             self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % count)
+
+    @property
+    def welcome(self) -> WelcomePage:
+        """The first-run page, built at first use: a returning user's start never needs it
+        (~12 ms before the first frame)."""
+        if self._welcome is None:
+            from desktop_app.ui.welcome import WelcomePage
+
+            page = WelcomePage(self.stack)
+            page.try_demo.connect(self.try_demo)
+            page.test_key.connect(self.test_key)
+            page.save_key.connect(self.save_key)
+            self.stack.insertWidget(0, page)  # the page on screen stays on screen
+            self._welcome = page
+        return self._welcome
 
     def show_welcome(self) -> None:
         self.stack.setCurrentWidget(self.welcome)

@@ -14,6 +14,7 @@ from typing import Any
 from desktop_app.api.events import TurnResult, TurnStatus, Usage
 from desktop_app.config.paths import AppPaths
 from desktop_app.store import HistoryStore, OpenTab
+from desktop_app.ui.conversation_controller import FIRST_SCREEN
 from tests.e2e.conftest import at_first_frame
 
 REPLY = """Here is how:
@@ -66,6 +67,10 @@ def measure(parts):
         "modules": [m for m in HEAVY_MODULES if m in sys.modules],
         "read_by_pyside": [m for m in after if read_by_pyside(m)],
         "page": parts.window.stack.currentWidget().objectName(),
+        "welcome_built": parts.window.findChild(QtWidgets.QWidget, "welcome_page") is not None,
+        "messages_built": [
+            len(c.page.chat.messages()) for c in parts.controller.controllers
+        ],
         "tabs": parts.window.tabs.count(),
     }
 """
@@ -123,6 +128,9 @@ def test_restored_tabs_paint_before_markdown_is_loaded_once_rendered(tmp_path: P
     warm = first_frame(home)
     assert warm["page"] == "conversation_tabs"
     assert warm["tabs"] == 3
+    assert warm["welcome_built"] is False  # built only if the keyring turns out to be empty
+    # The tab on screen shows its last messages; the rest, and the other tabs, wait.
+    assert warm["messages_built"] == [FIRST_SCREEN, 0, 0]
     assert warm["Qt"] is False
     assert warm["QStyle"] is False
     assert warm["modules"] == []
