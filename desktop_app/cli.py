@@ -337,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(encoding="utf-8", errors="backslashreplace")
+    if not (sys.argv[1:] if argv is None else argv):
+        return gui_main()  # what the desktop launcher runs: no parser to build (~4 ms of a start)
     parser = build_parser()
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
