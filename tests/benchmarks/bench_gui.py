@@ -896,9 +896,7 @@ def print_start(r: dict[str, Any]) -> None:
         )
     print(
         "  CPU until interactive (process time), ms: bare "
-        + " / ".join(
-            f"{r[k + '_cpu_interactive_ms']:.0f}" for k in ("bare", "app", "returning")
-        )
+        + " / ".join(f"{r[k + '_cpu_interactive_ms']:.0f}" for k in ("bare", "app", "returning"))
         + " (bare / first run / returning)"
     )
 
