@@ -7,9 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
 
 from desktop_app.api.config import ClientConfig, Timeouts
 from desktop_app.api.errors import ApiError
@@ -404,6 +403,8 @@ class AppController(QObject):
         if not ctrl.streaming:
             self.close_conversation(ctrl)
             return
+        from PySide6.QtWidgets import QMessageBox  # its enums: not before the first frame
+
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Close conversation?",
@@ -641,6 +642,9 @@ class AppController(QObject):
 
     def _open_log_folder(self) -> None:
         self.paths.log_dir.mkdir(parents=True, exist_ok=True)
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.paths.log_dir)))
 
     def _task_failed(self, name: str, exc: BaseException) -> None:

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QPushButton
+from PySide6.QtWidgets import QPushButton
 
 from desktop_app.store import HistoryStore, StoreError
 from desktop_app.ui.app_controller import AppController
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QFileDialog
+
     from desktop_app.ui.history_panel import HistoryPanel
 
 UNDO_SECONDS = 10
@@ -176,6 +178,8 @@ class HistoryController(QObject):
             return
         suffix = ".md" if fmt == "markdown" else ".json"
         safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in conv.display_title)
+        from PySide6.QtWidgets import QFileDialog  # its enums: built when first needed
+
         dialog = QFileDialog(self.app.window, "Export conversation")
         dialog.setObjectName("export_dialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -205,6 +209,8 @@ class HistoryController(QObject):
         return True
 
     def import_json(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # its enums: built when first needed
+
         dialog = QFileDialog(self.app.window, "Import conversation")
         dialog.setObjectName("import_dialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)

@@ -7,21 +7,18 @@ refreshed at most once per frame.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSize, QTimer, QUrl, Signal
-from PySide6.QtGui import (
-    QColor,
-    QDesktopServices,
-    QFont,
-    QGuiApplication,
-    QPalette,
-    QResizeEvent,
-    QTextCharFormat,
-    QTextCursor,
-)
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QTextEdit, QWidget
 
 from desktop_app.ui.enum_props import set_enum_property
 from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer, needs_shaping
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QResizeEvent, QTextCharFormat
 
 FRAME_MS = 33  # ~30 redraws a second while streaming
 INITIAL_WIDTH = 600  # pixels, until the first resize or an assumed width
@@ -30,7 +27,7 @@ REMEMBER_LIMIT = 40_000  # characters; longer replies (a one-off ~40 ms render) 
 _SETTLE_PASSES = 6  # view -> message -> list -> scroll area (-> its scroll bar, on first show)
 
 
-def _settle_layouts() -> None:
+def settle_layouts() -> None:
     """Apply the layout changes a frame caused now, before the frame is painted.
 
     A taller message otherwise resizes the message, the list, the scroll range and the scroll
@@ -58,7 +55,7 @@ class MessageView(QTextBrowser):
         self._tail_pos = 0  # document position where the plain tail starts
         self._splitter = BlockSplitter()
         self._codes: list[str] = []
-        self._plain = QTextCharFormat()
+        self._plain: QTextCharFormat | None = None  # the streaming tail's format, made at first use
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.setSingleShot(True)
@@ -186,6 +183,11 @@ class MessageView(QTextBrowser):
         if boundary <= self._rendered_upto and len(text) <= self._shown_upto:
             return
         self._fit_font(text[self._shown_upto :], whole=False)
+        # Streaming only: these classes' enums (~3 ms to build) stay out of a restored start.
+        from PySide6.QtGui import QTextCharFormat, QTextCursor
+
+        if self._plain is None:
+            self._plain = QTextCharFormat()
         cursor = QTextCursor(self.document())
         # One edit block: the document is laid out once per frame, not once per edit.
         cursor.beginEditBlock()
@@ -209,7 +211,7 @@ class MessageView(QTextBrowser):
             self._shown_upto = len(text)
         cursor.endEditBlock()
         self._fit_height()
-        _settle_layouts()
+        settle_layouts()
 
     def _fit_font(self, text: str, *, whole: bool) -> None:
         """Shape text only when it needs it. Shaping (kerning, ligatures, joining) took ~45%
@@ -250,4 +252,6 @@ class MessageView(QTextBrowser):
                 QGuiApplication.clipboard().setText(self._codes[index])
                 self.code_copied.emit(index)
         elif url.scheme() in ("http", "https", "mailto"):
+            from PySide6.QtGui import QDesktopServices
+
             QDesktopServices.openUrl(url)
