@@ -28,6 +28,8 @@ DEMO_TOKEN_DELAY = 0.015
 
 @dataclass
 class Composition:
+    """What compose() built; tests drive the window through it."""
+
     window: MainWindow
     controller: AppController
     history: HistoryController

@@ -28,6 +28,8 @@ class KeySource(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class KeyLookup:
+    """Where the key came from, or why there is none."""
+
     key: str | None
     source: KeySource
     problem: str | None = None  # why the keyring could not be read, in words

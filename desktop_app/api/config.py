@@ -28,6 +28,8 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
+    """Where and how the client talks to Eden AI; the key is passed separately."""
+
     base_url: str = DEFAULT_BASE_URL
     timeouts: Timeouts = field(default_factory=Timeouts)
     user_agent: str = f"RouteChat/{__version__}"

@@ -30,6 +30,8 @@ class TurnStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """Token counts as the server reported them (None: not reported)."""
+
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None
@@ -55,16 +57,22 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class RoutedModel:
+    """The model the router chose, as soon as the stream names it."""
+
     model: str  # always "provider/model" when the server let us know the provider
 
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
+    """A piece of the reply's text."""
+
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class ToolCallDelta:
+    """A piece of a tool call; `ToolCall` assembles them by index."""
+
     index: int
     id: str | None
     name: str | None
@@ -73,22 +81,30 @@ class ToolCallDelta:
 
 @dataclass(frozen=True, slots=True)
 class UsageReport:
+    """Usage, sent once near the end of the stream."""
+
     usage: Usage
 
 
 @dataclass(frozen=True, slots=True)
 class CostReport:
+    """What the turn cost, and whether the server said so or it was estimated."""
+
     usd: float | None
     source: CostSource
 
 
 @dataclass(frozen=True, slots=True)
 class Finished:
+    """The server's finish reason (stop, length, tool_calls, ...)."""
+
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class Failed:
+    """The turn failed; the error says why and what fixes it."""
+
     error: ApiError
 
 
@@ -111,6 +127,8 @@ class TurnResult:
 
 @dataclass(frozen=True, slots=True)
 class Completed:
+    """The last event of every turn: everything known about it."""
+
     result: TurnResult
 
 

@@ -16,6 +16,8 @@ from desktop_app import APP_ID
 
 @dataclass(frozen=True, slots=True)
 class AppPaths:
+    """The per-user folders, from platformdirs (or all under ROUTECHAT_HOME)."""
+
     config_dir: Path
     data_dir: Path
     cache_dir: Path

@@ -76,6 +76,8 @@ def _check_base_url(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The user's preferences, as saved in settings.json (never the API key)."""
+
     # appearance
     theme: Theme = "system"
     font_scale: float = field(default=1.0, metadata=_range(0.5, 3.0))

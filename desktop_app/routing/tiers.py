@@ -20,6 +20,8 @@ WARN_CANDIDATES = 20
 
 @dataclass(frozen=True, slots=True)
 class Tier:
+    """A named pool: what the tier selector offers and what a turn is sent with."""
+
     id: str
     label: str
     description: str

@@ -89,6 +89,8 @@ class TurnResultLike(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Conversation:
+    """A conversation's row: what the tabs and the history panel show."""
+
     id: int
     title: str  # "" until the first prompt names it (see `display_title`)
     created_at: float  # Unix seconds (UTC)
@@ -138,6 +140,8 @@ class ReplyInfo:
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
+    """One message as saved; a reply also carries its routing and cost (`reply`)."""
+
     id: int
     conversation_id: int
     position: int  # order inside the conversation, unique per conversation
@@ -171,6 +175,8 @@ class InterruptedReply:
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
+    """A history search match, with a snippet around it."""
+
     conversation_id: int
     message_id: int
     conversation_title: str
@@ -182,6 +188,8 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
+    """What a conversation (or all of them) cost, without loading its messages."""
+
     turns: int  # finished replies (any final status)
     cost_usd: float  # sum of known costs
     priced_turns: int  # replies with a cost (reported or estimated)
@@ -192,11 +200,15 @@ class Totals:
 
 @dataclass(frozen=True, slots=True)
 class OpenTab:
+    """A tab to reopen at the next start."""
+
     conversation_id: int | None  # None: a new tab with nothing sent yet
     tier_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TabsState:
+    """The tabs open at the last save, and which one was on screen."""
+
     tabs: tuple[OpenTab, ...] = ()
     selected: int | None = None  # index into tabs

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Migration:
+    """One step of the schema; applied in order, each in its own transaction."""
+
     version: int
     description: str
     script: str = ""  # SQL statements, run one by one inside the migration's transaction

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # imported at first use: together ~50 ms the window does not 
 
 @dataclass
 class RenderedMarkdown:
+    """HTML for the view, and the code blocks its copy links refer to."""
+
     html: str
     code_blocks: list[str] = field(default_factory=list)
 
