@@ -27,7 +27,7 @@ from desktop_app.api.events import CostSource, TurnStatus
 from desktop_app.ui import format as fmt
 from desktop_app.ui.enum_props import set_enum_property
 from desktop_app.ui.markdown import MarkdownRenderer
-from desktop_app.ui.message_view import MessageView
+from desktop_app.ui.message_view import MessageView, settle_layouts
 from desktop_app.ui.theme import CHAT_STYLE, ERROR_COLOUR, JUMP_BUTTON_STYLE, set_text_colour
 
 
@@ -245,6 +245,9 @@ class ChatView(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         set_enum_property(self, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
+        # Always there: the text keeps its width when a conversation outgrows the view (no
+        # reflow of every message, mid-reply, when the bar would appear).
+        set_enum_property(self, "verticalScrollBarPolicy", "ScrollBarAlwaysOn")
         inner = QWidget(self)
         inner.setObjectName("chat_inner")
         self._layout = QVBoxLayout(inner)
@@ -296,6 +299,25 @@ class ChatView(QScrollArea):
         """Put a message at `index` among the messages (0: the top)."""
         self._layout.insertWidget(index + 1, widget)  # after the "earlier" button
         self._grew_above = True
+
+    def lay_out_now(self, widget: MessageWidget) -> None:
+        """Give a message just added its real width now, so that its text, set next, is laid
+        out once: at the placeholder width first and again at the real one cost as much as
+        the rest of a restored tab's first screen."""
+        if not self.isVisible():
+            return  # no real geometry yet: the width comes with the first resize
+        self._layout.activate()
+        widget.show()
+
+    def settle(self) -> None:
+        """Finish the layout now (see `lay_out_now`): messages that got their width early
+        and their text after would otherwise be painted once at their earlier height."""
+        if self.isVisible():
+            settle_layouts()
+
+    def visible_height(self) -> int:
+        """How tall a list of messages fills the view: 0 while it is not on screen."""
+        return self.maximumViewportSize().height() if self.isVisible() else 0
 
     def set_earlier(self, count: int) -> None:
         self.earlier_button.setText(f"Show {count} earlier message{'s' if count != 1 else ''}")

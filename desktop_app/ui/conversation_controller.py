@@ -62,7 +62,7 @@ class Entry:
 
 
 PAGE = 40  # messages built when a stored conversation opens, and per "Show earlier"
-FIRST_SCREEN = 6  # of those, built before the tab is shown; the rest follow in chunks
+FIRST_SCREEN = 6  # at most, of those, built before the tab is shown (those that fill the view)
 CHUNK = 2  # messages built per event-loop turn after it (a turn stays short)
 
 
@@ -196,11 +196,13 @@ class ConversationController(QObject):
         self.totals_changed.emit()
 
     # --- building the view -------------------------------------------------------------------
-    def _build_widget(self, entry: Entry) -> MessageWidget:
+    def _build_widget(self, entry: Entry, fill: bool = True) -> MessageWidget:
+        """`fill=False`: the caller sets the text once the widget has its width."""
         w = MessageWidget(entry.role, self._renderer, self.page.chat)
         w.view.assume_width(self._text_width(entry.role))
         if entry.role == "user":
-            w.view.set_plain(entry.content)
+            if fill:
+                w.view.set_plain(entry.content)
             w.edit_requested.connect(lambda: self.edit_last_prompt(entry))
         else:
             w.regenerate_requested.connect(lambda: self.regenerate(entry))
@@ -296,16 +298,33 @@ class ConversationController(QObject):
             if entry.widget is not None and entry.role == "assistant":
                 entry.widget.view.set_renderer(self._renderer)
 
-    def show_earlier(self, count: int = PAGE) -> None:
-        """Build the widgets of up to `count` earlier messages (a long history opens fast)."""
+    def show_earlier(self, count: int = PAGE, fill: int = 0) -> int:
+        """Build the widgets of up to `count` earlier messages, latest first (a long history
+        opens fast); `fill`: stop once they are that many pixels tall. Returns how many.
+
+        Each message gets its width before its text (the first of its role here is laid out
+        for it), so its text is laid out once.
+        """
         unbuilt = [e for e in self.entries if e.widget is None]  # always a prefix
-        batch = unbuilt[-count:]
-        for i, entry in enumerate(batch):
-            w = self._build_widget(entry)
-            if entry.role == "assistant" and entry.result is not None:
+        built = height = 0
+        for entry in reversed(unbuilt[-count:]):
+            known = self._text_width(entry.role) > 0  # from the messages below it
+            w = self._build_widget(entry, fill=False)
+            self.page.chat.insert(0, w)
+            if not known:
+                self.page.chat.lay_out_now(w)
+            if entry.role == "user":
+                w.view.set_plain(entry.content)
+            elif entry.result is not None:
                 self._render_reply(entry)
-            self.page.chat.insert(i, w)
-        self.page.chat.set_earlier(len(unbuilt) - len(batch))
+            built += 1
+            height += w.sizeHint().height()
+            if fill and height >= fill:
+                break
+        self.page.chat.set_earlier(len(unbuilt) - built)
+        if built:
+            self.page.chat.settle()
+        return built
 
     def load(self, messages: list[StoredMessage]) -> None:
         """Show a stored conversation (restored tab or opened from history).
@@ -329,8 +348,8 @@ class ConversationController(QObject):
                 entry.badge.fallback = info.fallback_used
                 self.entries.append(entry)
                 self.show_finished_reply(entry, result_from_reply(m), refresh=False)
-        self.show_earlier(FIRST_SCREEN)
-        self._build_in_background(PAGE - FIRST_SCREEN)
+        built = self.show_earlier(FIRST_SCREEN, fill=self.page.chat.visible_height())
+        self._build_in_background(PAGE - built)
         self._refresh_actions()
         self._update_total()
 
