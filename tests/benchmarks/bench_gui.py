@@ -2,7 +2,7 @@
 
     python tests/benchmarks/bench_gui.py [--tokens 20000] [--repeat 5] [--starts 7]
                                          [--tabs 10] [--turns 200] [--only stream,start,tabs]
-                                         [--profile] [--xvfb]
+                                         [--profile] [--instructions] [--xvfb]
 
 Runs offscreen (QT_QPA_PLATFORM=offscreen) unless --xvfb is given: then it uses $DISPLAY, or
 starts its own Xvfb when DISPLAY is unset. ROUTECHAT_HOME points to a temporary folder, the
@@ -27,7 +27,10 @@ the emulator runs in its own process, so its CPU time is not charged to the app.
    `desktop_app.app.run_gui` in two cases: a first run (no key: the welcome page; a second
    launch, the warm-up made the database) and a returning user (a key from a fixed test
    keyring backend, three open tabs of twenty turns restored). It quits through the window's
-   Quit signal. Bytecode is cached under the temporary folder, as installed.
+   Quit signal. Bytecode is cached under the temporary folder, as installed. Wall time on a
+   shared machine swings by a third between runs, so each start's CPU time is reported too,
+   and --instructions counts each kind's instructions until interactive under callgrind
+   (the same count whatever else the machine does).
 3. Ten tabs of 200 turns (Markdown replies with code blocks, tables and filled badges) built
    with ConversationController.add_user_entry / add_reply_entry / show_finished_reply (no
    network; that is the restore time), then tab switches timed until the page is painted
@@ -618,6 +621,8 @@ if _PROFILE:
     _prof.enable()
 def _stage(name):
     print("@@STAGE %s %.6f %.6f" % (name, time.time() - _T0, time.process_time()), flush=True)
+    if name == "interactive" and os.environ.get("BENCH_EXIT_AT_INTERACTIVE"):
+        os._exit(0)  # instruction counts stop here (--instructions)
     if name == "interactive" and _PROFILE:
         _prof.disable()
         _prof.dump_stats(_PROFILE)
@@ -790,6 +795,37 @@ def cold_start_once(kind: str, profile: str | None = None) -> dict[str, float]:
     return stages
 
 
+def instructions_once(kind: str) -> float | None:
+    """Instructions executed from the spawn until interactive, under callgrind: the same count
+    for the same code whatever else the machine is doing (~15 s a start). None: no valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    code = BARE_CHILD if kind == "bare" else APP_CHILD
+    env = returning_env() if kind == "returning" else start_env()
+    env["BENCH_EXIT_AT_INTERACTIVE"] = "1"
+    env["BENCH_SPAWN_TIME"] = repr(time.time())
+    proc = subprocess.run(
+        [
+            valgrind,
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            code,
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    for line in proc.stderr.splitlines():
+        if "Collected :" in line:
+            return float(line.rsplit(":", 1)[1]) / 1e6
+    raise RuntimeError(f"callgrind gave no count for {kind}: {proc.stderr[-2000:]}")
+
+
 def start_part(opts: argparse.Namespace) -> dict[str, Any]:
     print(f"\n[start] cold start, {opts.starts} runs each, rotating (after 1 warm-up each)")
     kinds = ("bare", "app", "returning")
@@ -825,6 +861,9 @@ def start_part(opts: argparse.Namespace) -> dict[str, Any]:
     res["ratio_ready"] = res["app_ready_ms"] / res["bare_interactive_ms"]
     res["returning_ratio"] = res["returning_interactive_ms"] / res["bare_interactive_ms"]
     res["returning_ratio_ready"] = res["returning_ready_ms"] / res["bare_interactive_ms"]
+    if opts.instructions:
+        for kind in kinds:
+            res[f"{kind}_minstr"] = instructions_once(kind)
     if opts.profile:
         import pstats
 
@@ -894,6 +933,14 @@ def print_start(r: dict[str, Any]) -> None:
             f" key read and page final {r[kind + 'ratio_ready']:.2f}x;"
             f" CPU until interactive {r[kind + 'cpu_ratio']:.2f}x"
         )
+    if r.get("bare_minstr"):
+        b, a, t = (r[f"{k}_minstr"] for k in ("bare", "app", "returning"))
+        print(
+            f"  instructions until interactive (callgrind, repeatable): bare {b:.0f} M,"
+            f" first run {a:.0f} M = {a / b:.2f}x, returning {t:.0f} M = {t / b:.2f}x"
+        )
+    elif "bare_minstr" in r:
+        print("  instructions: valgrind is not installed")
     print(
         "  CPU until interactive (process time), ms: bare "
         + " / ".join(f"{r[k + '_cpu_interactive_ms']:.0f}" for k in ("bare", "app", "returning"))
@@ -1383,6 +1430,16 @@ def print_summary(results: dict[str, dict[str, Any]], errors: dict[str, str]) ->
                     "info",
                 )
             )
+            if st.get("bare_minstr"):
+                ratio = st[kind + "_minstr"] / st["bare_minstr"]
+                rows.append(
+                    (
+                        f"  ... instructions ({label}) / bare",
+                        f"{st[kind + '_minstr']:.0f} / {st['bare_minstr']:.0f} M = {ratio:.2f}x",
+                        f"<= {START_RATIO_TARGET}x",
+                        mark(ratio <= START_RATIO_TARGET),
+                    )
+                )
     t = results.get("tabs")
     if t:
         rows.append(
@@ -1455,6 +1512,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of tab switches")
     parser.add_argument("--only", default="stream,start,tabs", help="parts to run, comma-separated")
     parser.add_argument("--profile", action="store_true", help="cProfile / importtime hotspots")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each start's instructions under callgrind (repeatable; ~1 min)",
+    )
     parser.add_argument(
         "--live",
         dest="restore",
