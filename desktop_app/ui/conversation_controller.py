@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from shiboken6 import isValid
 
 from desktop_app.api.errors import ApiError, ErrorKind
 from desktop_app.api.events import (
@@ -300,7 +301,8 @@ class ConversationController(QObject):
 
     def show_earlier(self, count: int = PAGE, fill: int = 0) -> int:
         """Build the widgets of up to `count` earlier messages, latest first (a long history
-        opens fast); `fill`: stop once they are that many pixels tall. Returns how many.
+        opens fast); `fill`: stop once they are that many pixels tall and the last prompt and
+        reply (which carry the actions) are built. Returns how many.
 
         Each message gets its width before its text (the first of its role here is laid out
         for it), so its text is laid out once.
@@ -319,12 +321,20 @@ class ConversationController(QObject):
                 self._render_reply(entry)
             built += 1
             height += w.sizeHint().height()
-            if fill and height >= fill:
+            if fill and height >= fill and self._last_turn_built():
                 break
         self.page.chat.set_earlier(len(unbuilt) - built)
         if built:
             self.page.chat.settle()
+            self._refresh_actions()  # the last prompt or reply may be among them
         return built
+
+    def _last_turn_built(self) -> bool:
+        for role in ("user", "assistant"):
+            last = next((e for e in reversed(self.entries) if e.role == role), None)
+            if last is not None and last.widget is None:
+                return False
+        return True
 
     def load(self, messages: list[StoredMessage]) -> None:
         """Show a stored conversation (restored tab or opened from history).
@@ -350,7 +360,6 @@ class ConversationController(QObject):
                 self.show_finished_reply(entry, result_from_reply(m), refresh=False)
         built = self.show_earlier(FIRST_SCREEN, fill=self.page.chat.visible_height())
         self._build_in_background(PAGE - built)
-        self._refresh_actions()
         self._update_total()
 
     def _build_in_background(self, remaining: int, first: bool = True) -> None:
@@ -371,7 +380,12 @@ class ConversationController(QObject):
 
         if first:  # a restored tab's: messages above the first screen wait for the first frame
             page = self.page
-            self._after_first_frame(lambda: QTimer.singleShot(0, page, step))
+
+            def start() -> None:
+                if isValid(page):  # the tab may have been closed meanwhile
+                    QTimer.singleShot(0, page, step)
+
+            self._after_first_frame(start)
         else:
             QTimer.singleShot(0, self.page, step)  # the page as context: a closed tab stops it
 
@@ -391,8 +405,13 @@ class ConversationController(QObject):
         last_user = next((e for e in reversed(self.entries) if e.role == "user"), None)
         busy = self.streaming
         for e in self._with_actions:
-            if e is not last_reply and e is not last_user:
-                e.ui.hide_actions()
+            if e is not last_reply and e is not last_user and e.widget is not None:
+                e.widget.hide_actions()
+        # Not built yet (only just above what is built): its actions come when it is.
+        if last_reply is not None and last_reply.widget is None:
+            last_reply = None
+        if last_user is not None and last_user.widget is None:
+            last_user = None
         if last_reply is not None:
             w = last_reply.ui
             if w.regen_button.menu() is None:

@@ -234,8 +234,9 @@ async def test_a_long_conversation_opens_with_its_latest_messages_built(
     assert len(ctrl.entries) == 1000
     assert len(ctrl.history()) == 1000  # the whole conversation goes with the next turn
     built = ctrl.page.chat.findChildren(MessageWidget)
-    assert len(built) == FIRST_SCREEN  # what fills the screen; the rest of the page follows
+    assert 2 <= len(built) <= FIRST_SCREEN  # what fills the view; the rest of the page follows
     assert ctrl.entries[-1].widget is not None
+    assert ctrl.entries[-2].widget is not None
     await wait_until(lambda: len(ctrl.page.chat.findChildren(MessageWidget)) == PAGE)
     bar = ctrl.page.chat.verticalScrollBar()
     assert bar.value() == bar.maximum()  # still at the latest message
@@ -247,3 +248,66 @@ async def test_a_long_conversation_opens_with_its_latest_messages_built(
     assert len(ctrl.page.chat.findChildren(MessageWidget)) == 2 * PAGE
     assert "$0.5" in ctrl.page.total_label.text()  # totals count every turn, built or not
     print(f"\n1,000-message conversation opened in the window in {opened_ms:.0f} ms")
+
+
+async def test_a_conversation_whose_last_reply_is_taller_than_the_view_opens_whole(
+    make_app: Callable[..., Composition], paths: AppPaths
+) -> None:
+    """The reply alone fills the view, but its prompt is built too: it carries Edit, and
+    building stopped at the reply once left the prompt without a widget (a crash)."""
+    from desktop_app.api.events import TurnResult
+    from desktop_app.ui.chat_widgets import MessageWidget
+
+    long_reply = "\n\n".join(f"Paragraph {n}: " + "words that wrap " * 30 for n in range(40))
+    store = HistoryStore.open(paths.database_file)
+    cid = store.create_conversation(tier_id="balanced")
+    for n in range(3):
+        uid = store.add_user_message(cid, f"question {n}")
+        rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
+        store.finish_reply(rid, TurnResult(text=long_reply, model="openai/gpt-4o"))
+    store.close()
+    parts = make_app()
+    start(parts)
+    ctrl = parts.controller.open_conversation(cid)
+    assert ctrl is not None
+    last_prompt, last_reply = ctrl.entries[-2], ctrl.entries[-1]
+    assert last_reply.widget is not None and last_prompt.widget is not None
+    assert last_reply.widget.height() > ctrl.page.chat.visible_height() > 0
+    assert len(ctrl.page.chat.findChildren(MessageWidget)) == 2  # the view needs no more yet
+    assert not last_prompt.widget.edit_button.isHidden()
+    assert not last_reply.widget.regen_button.isHidden()
+    await wait_until(lambda: len(ctrl.page.chat.findChildren(MessageWidget)) == 6)
+    assert all(e.widget is not None for e in ctrl.entries)
+    bar = ctrl.page.chat.verticalScrollBar()
+    assert bar.value() == bar.maximum()  # still at the latest message
+    await quit_app(parts)
+
+
+async def test_a_tab_closed_before_its_earlier_messages_are_built_is_left_alone(
+    make_app: Callable[..., Composition], paths: AppPaths
+) -> None:
+    """Messages above the first screen are built after the first frame; a tab closed (and
+    its page deleted) before then must not make that work touch the deleted page."""
+    import shiboken6
+
+    from desktop_app.api.events import TurnResult
+
+    store = HistoryStore.open(paths.database_file)
+    cid = store.create_conversation(tier_id="balanced")
+    for n in range(20):
+        uid = store.add_user_message(cid, f"question {n}")
+        rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
+        store.finish_reply(rid, TurnResult(text=f"answer {n}", model="openai/gpt-4o"))
+    store.close()
+    parts = make_app()
+    start(parts)
+    later: list[Callable[[], None]] = []
+    parts.window.after_first_frame = later.append  # type: ignore[method-assign]
+    ctrl = parts.controller.open_conversation(cid)
+    assert ctrl is not None
+    assert later, "the earlier messages wait for after the first frame"
+    parts.controller.close_conversation(ctrl)
+    shiboken6.delete(ctrl.page)
+    for work in later:
+        work()  # must not raise (RuntimeError: Internal C++ object already deleted)
+    await quit_app(parts)
