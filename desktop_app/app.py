@@ -114,15 +114,12 @@ def _app_icon() -> QIcon:
 
 
 def _preload_on_main_thread(window: MainWindow) -> None:
-    """Modules the app would otherwise import lazily on a worker thread (DNS's IDNA codec) or
-    in the middle of a reply (the price table) are imported on the main thread once the
-    window is up: PySide6's import hook is not safe on worker threads (a segfault was seen).
-    The enums of the `Qt` namespace, left out of the first frame (see ui/enum_props), are
-    built right after it."""
+    """Modules the app would otherwise import in the middle of a reply (the price table) are
+    imported once the window is up, on the main thread: PySide6's import hook is not safe on
+    worker threads (a segfault was seen; DNS's IDNA codec comes with the client module for
+    that reason). The enums of the `Qt` namespace, left out of the first frame (see
+    ui/enum_props), are built right after it."""
     from PySide6.QtCore import QTimer
-
-    def preload_idna() -> None:
-        import encodings.idna  # noqa: F401  (getaddrinfo runs in the executor and needs it)
 
     def preload_prices() -> None:
         from desktop_app.api.cost import preload_price_table
@@ -134,7 +131,6 @@ def _preload_on_main_thread(window: MainWindow) -> None:
 
         del Qt
 
-    window.after_first_frame(preload_idna)
     window.after_first_frame(warm_up_qt_enums)
     window.first_painted.connect(lambda: QTimer.singleShot(500, preload_prices))
 

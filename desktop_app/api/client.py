@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import encodings.idna  # noqa: F401  (DNS needs it: loaded here, not in the resolver's thread)
 import ipaddress
 import json
 import logging
