@@ -302,8 +302,8 @@ class ChatView(QScrollArea):
 
     def lay_out_now(self, widget: MessageWidget) -> None:
         """Give a message just added its real width now, so that its text, set next, is laid
-        out once: at the placeholder width first and again at the real one cost as much as
-        the rest of a restored tab's first screen."""
+        out once (laying it out at a placeholder width and again at the real one cost as much
+        as the rest of a restored tab's first screen)."""
         if not self.isVisible():
             return  # no real geometry yet: the width comes with the first resize
         self._layout.activate()
