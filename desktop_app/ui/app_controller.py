@@ -130,12 +130,10 @@ class AppController(QObject):
                 self.window.show_welcome()
             self._update_status()
             self.window.after_first_frame(self._read_keyring)
-            QTimer.singleShot(1000, self._read_keyring)  # no paint (a minimised start)
             return
         # Not before the first frame: a turn would import the HTTP client and build the `Qt`
         # namespace (qasync's timer) on the way there.
         self.window.after_first_frame(self._send_pending_prompt)
-        QTimer.singleShot(1000, self._send_pending_prompt)  # no paint (a minimised start)
 
     def _saved_tabs(self) -> TabsState | None:
         try:
@@ -368,7 +366,7 @@ class AppController(QObject):
             lambda: self.demo,
             tier_id or self.settings.default_tier,
             self,
-            self.window.after_first_frame,
+            after_first_frame=self.window.after_first_frame,
         )
         ctrl.max_tokens = self.settings.max_tokens
         self.controllers.append(ctrl)

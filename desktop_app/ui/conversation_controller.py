@@ -86,11 +86,11 @@ class ConversationController(QObject):
         is_demo: Callable[[], bool],
         tier_id: str,
         parent: QObject | None = None,
-        after_first_frame: Callable[[Callable[[], None]], None] | None = None,
+        *,
+        after_first_frame: Callable[[Callable[[], None]], None],
     ) -> None:
         super().__init__(parent)
-        # Background work starts after the window's first frame (MainWindow.after_first_frame).
-        self._after_first_frame = after_first_frame or (lambda work: QTimer.singleShot(0, work))
+        self._after_first_frame = after_first_frame  # MainWindow's: work for after start-up
         self.conversation_id = conversation_id
         self._store = store
         self._tab_key = conversation_id if conversation_id is not None else id(self)

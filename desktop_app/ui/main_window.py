@@ -93,6 +93,9 @@ class _EscapeFilter(QObject):
         return False
 
 
+NO_PAINT_MS = 1000  # after_first_frame's work runs by then even if the window never paints
+
+
 class _FirstPaint(QObject):
     """Calls back once, from the event loop, after the window's first paint: start-up work
     that need not delay the first frame (the keyring lookup) runs then."""
@@ -152,16 +155,22 @@ class MainWindow(QMainWindow):
         self._first_frame_shown = False
         self.first_painted.connect(self._first_frame)
         _FirstPaint(self, self.first_painted.emit)
+        # A window that never paints (a minimised start) goes on anyway, a second after its
+        # event loop starts: the keyring is read and a `--prompt` is sent all the same.
+        QTimer.singleShot(0, self, lambda: QTimer.singleShot(NO_PAINT_MS, self, self._first_frame))
 
     def after_first_frame(self, work: Callable[[], None]) -> None:
-        """Run `work` once the first frame is on screen, each piece in an event-loop turn of
-        its own: start-up work left for then (the keyring, the `Qt` enums, the icon) does not
-        add up to one long pause, and input is handled between the pieces."""
+        """Run `work` once the first frame is on screen (or NO_PAINT_MS after the event loop
+        starts, if the window does not paint), each piece in an event-loop turn of its own:
+        start-up work left for then (the keyring, the `Qt` enums, the icon) does not add up to
+        one long pause, and input is handled between the pieces."""
         self._after_first.append(work)
         if self._first_frame_shown and len(self._after_first) == 1:
             QTimer.singleShot(0, self, self._next_after_first)
 
     def _first_frame(self) -> None:
+        if self._first_frame_shown:
+            return
         self._first_frame_shown = True
         if self._after_first:
             QTimer.singleShot(0, self, self._next_after_first)

@@ -7,6 +7,7 @@ refreshed at most once per frame.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSize, QTimer, Signal
@@ -18,13 +19,22 @@ from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer, needs_shapi
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QUrl
-    from PySide6.QtGui import QResizeEvent, QTextCharFormat
+    from PySide6.QtGui import QResizeEvent, QTextCharFormat, QTextCursor
 
 FRAME_MS = 33  # ~30 redraws a second while streaming
 INITIAL_WIDTH = 600  # pixels, until the first resize or an assumed width
 REMEMBER_DELAY_MS = 1500  # a finished reply goes to the render cache once the window is idle
 REMEMBER_LIMIT = 40_000  # characters; longer replies (a one-off ~40 ms render) are not kept
 _SETTLE_PASSES = 6  # view -> message -> list -> scroll area (-> its scroll bar, on first show)
+
+
+@functools.cache
+def _streaming_classes() -> tuple[type[QTextCharFormat], type[QTextCursor]]:
+    """Imported when the first reply streams: these classes' enums (~3 ms to build) stay out of
+    a restored start, and the import runs once, not at every streamed frame."""
+    from PySide6.QtGui import QTextCharFormat, QTextCursor
+
+    return QTextCharFormat, QTextCursor
 
 
 def settle_layouts() -> None:
@@ -183,9 +193,7 @@ class MessageView(QTextBrowser):
         if boundary <= self._rendered_upto and len(text) <= self._shown_upto:
             return
         self._fit_font(text[self._shown_upto :], whole=False)
-        # Streaming only: these classes' enums (~3 ms to build) stay out of a restored start.
-        from PySide6.QtGui import QTextCharFormat, QTextCursor
-
+        QTextCharFormat, QTextCursor = _streaming_classes()  # noqa: N806  (imported once)
         if self._plain is None:
             self._plain = QTextCharFormat()
         cursor = QTextCursor(self.document())

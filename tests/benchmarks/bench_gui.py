@@ -768,12 +768,17 @@ def returning_env() -> dict[str, str]:
     return env
 
 
-def cold_start_once(kind: str, profile: str | None = None) -> dict[str, float]:
+def start_child(kind: str, **extra_env: str) -> tuple[str, dict[str, str]]:
+    """The script and environment of one cold start of `kind`, timed from now."""
     code = BARE_CHILD if kind == "bare" else APP_CHILD
     env = returning_env() if kind == "returning" else start_env()
-    if profile:
-        env["BENCH_PROFILE"] = profile
+    env.update(extra_env)
     env["BENCH_SPAWN_TIME"] = repr(time.time())
+    return code, env
+
+
+def cold_start_once(kind: str, profile: str | None = None) -> dict[str, float]:
+    code, env = start_child(kind, **({"BENCH_PROFILE": profile} if profile else {}))
     proc = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
@@ -801,10 +806,7 @@ def instructions_once(kind: str) -> float | None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return None
-    code = BARE_CHILD if kind == "bare" else APP_CHILD
-    env = returning_env() if kind == "returning" else start_env()
-    env["BENCH_EXIT_AT_INTERACTIVE"] = "1"
-    env["BENCH_SPAWN_TIME"] = repr(time.time())
+    code, env = start_child(kind, BENCH_EXIT_AT_INTERACTIVE="1")
     proc = subprocess.run(
         [
             valgrind,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
@@ -25,6 +26,24 @@ async def quit_app(parts: Composition) -> None:
 
 def start(parts: Composition) -> None:
     parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+
+
+def stored_conversation(
+    paths: AppPaths, turns: int, reply: Callable[[int], str], **result: Any
+) -> int:
+    """A conversation of `turns` finished turns in the history ("question n", `reply(n)`)."""
+    from desktop_app.api.events import TurnResult
+
+    store = HistoryStore.open(paths.database_file)
+    try:
+        cid = store.create_conversation(tier_id="balanced")
+        for n in range(turns):
+            uid = store.add_user_message(cid, f"question {n}")
+            rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
+            store.finish_reply(rid, TurnResult(text=reply(n), model="openai/gpt-4o", **result))
+    finally:
+        store.close()
+    return cid
 
 
 async def test_tabs_order_selection_and_tiers_come_back(
@@ -208,23 +227,17 @@ async def test_a_long_conversation_opens_with_its_latest_messages_built(
 ) -> None:
     import time
 
-    from desktop_app.api.events import CostSource, TurnResult
+    from desktop_app.api.events import CostSource
     from desktop_app.ui.chat_widgets import MessageWidget
     from desktop_app.ui.conversation_controller import FIRST_SCREEN, PAGE
 
-    store = HistoryStore.open(paths.database_file)
-    cid = store.create_conversation(tier_id="balanced")
-    for n in range(500):  # 1,000 messages
-        uid = store.add_user_message(cid, f"question {n}")
-        rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
-        result = TurnResult(
-            text=f"answer {n} with `code` and **bold**",
-            model="openai/gpt-4o",
-            cost_usd=0.001,
-            cost_source=CostSource.REPORTED,
-        )
-        store.finish_reply(rid, result)
-    store.close()
+    cid = stored_conversation(  # 1,000 messages
+        paths,
+        500,
+        lambda n: f"answer {n} with `code` and **bold**",
+        cost_usd=0.001,
+        cost_source=CostSource.REPORTED,
+    )
     parts = make_app()
     start(parts)
     started = time.perf_counter()
@@ -255,17 +268,10 @@ async def test_a_conversation_whose_last_reply_is_taller_than_the_view_opens_who
 ) -> None:
     """The reply alone fills the view, but its prompt is built too: it carries Edit, and
     building stopped at the reply once left the prompt without a widget (a crash)."""
-    from desktop_app.api.events import TurnResult
     from desktop_app.ui.chat_widgets import MessageWidget
 
     long_reply = "\n\n".join(f"Paragraph {n}: " + "words that wrap " * 30 for n in range(40))
-    store = HistoryStore.open(paths.database_file)
-    cid = store.create_conversation(tier_id="balanced")
-    for n in range(3):
-        uid = store.add_user_message(cid, f"question {n}")
-        rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
-        store.finish_reply(rid, TurnResult(text=long_reply, model="openai/gpt-4o"))
-    store.close()
+    cid = stored_conversation(paths, 3, lambda _n: long_reply)
     parts = make_app()
     start(parts)
     ctrl = parts.controller.open_conversation(cid)
@@ -290,15 +296,7 @@ async def test_a_tab_closed_before_its_earlier_messages_are_built_is_left_alone(
     its page deleted) before then must not make that work touch the deleted page."""
     import shiboken6
 
-    from desktop_app.api.events import TurnResult
-
-    store = HistoryStore.open(paths.database_file)
-    cid = store.create_conversation(tier_id="balanced")
-    for n in range(20):
-        uid = store.add_user_message(cid, f"question {n}")
-        rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
-        store.finish_reply(rid, TurnResult(text=f"answer {n}", model="openai/gpt-4o"))
-    store.close()
+    cid = stored_conversation(paths, 20, lambda n: f"answer {n}")
     parts = make_app()
     start(parts)
     later: list[Callable[[], None]] = []

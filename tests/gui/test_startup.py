@@ -157,3 +157,18 @@ async def test_work_after_the_first_frame_runs_later_in_turns_of_its_own(
 
     parts.window.after_first_frame(lambda: ran.append("late"))  # after the first frame: soon
     await wait_until(lambda: "late" in ran)
+
+
+async def test_work_after_the_first_frame_runs_even_if_the_window_never_paints(
+    qapp: object,
+) -> None:
+    """A minimised start paints nothing; the keyring is read (and a `--prompt` sent) anyway,
+    NO_PAINT_MS after the event loop starts."""
+    from desktop_app.ui.main_window import NO_PAINT_MS, MainWindow
+
+    window = MainWindow()  # never shown: no paint will come
+    ran: list[str] = []
+    window.after_first_frame(lambda: ran.append("keyring"))
+    await wait_until(lambda: ran == ["keyring"], timeout=NO_PAINT_MS / 1000 + 5)
+    assert not window.isVisible()
+    window.deleteLater()
