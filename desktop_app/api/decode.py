@@ -426,6 +426,10 @@ class TurnDecoder:
             delta = choice.get("delta")
             if delta is None:
                 delta = choice.get("message")
+            reason = choice.get("finish_reason")
+            if reason is not None and type(reason) is not str:
+                raise DecodeError("`finish_reason` is not a string")
+            text = ""
             if delta:
                 if type(delta) is not dict:
                     raise DecodeError("`delta` is not an object")
@@ -433,10 +437,8 @@ class TurnDecoder:
                 if content:
                     if type(content) is not str:
                         raise DecodeError("`content` is not a string")
-                    self.text_parts.append(content)
+                    text = content
                     events.append(TextDelta(content))
-                    if self.first_content_at is None:
-                        self.first_content_at = time.perf_counter()
                 if content is None or len(delta) > 1:  # not a plain text delta
                     tool_calls = delta.get("tool_calls")
                     if tool_calls:
@@ -444,15 +446,15 @@ class TurnDecoder:
                     elif delta.get("function_call"):
                         function = delta["function_call"]
                         self._tool_calls([{"index": 0, "function": function}], events)
-            reason = choice.get("finish_reason")
-            if reason is not None:
-                if type(reason) is not str:
-                    raise DecodeError("`finish_reason` is not a string")
-                if reason == "error":
-                    self.error = error_from_frame(choice.get("error"), self.secret)
-                    return events
-                if reason:
-                    self.finish_reason = reason
+            if text:  # only once the frame has decoded: a frame that fails adds no text
+                self.text_parts.append(text)
+                if self.first_content_at is None:
+                    self.first_content_at = time.perf_counter()
+            if reason == "error":
+                self.error = error_from_frame(choice.get("error"), self.secret)
+                return events
+            if reason:
+                self.finish_reason = reason
         usage = obj.get("usage")
         if usage is not None:
             parsed = parse_usage(usage)
