@@ -13,7 +13,8 @@
   with letters and digits, or runs that split into short "words" (a word: a capitalised or
   lower-case letter run, an upper-case run, or a digit run; random text averages under 3
   characters a word, names and paths 4 or more; a run with one letter case and no separators
-  must average 6). Words, snake_case and CamelCase names, model ids, URLs, file paths, long
+  must average 6). Words, snake_case and CamelCase names, model ids, URLs, file paths (also
+  under a temporary folder with a random name: each folder name is judged alone), long
   numbers and UUIDs are kept. The heuristic is a safety net (a random key escapes it about
   once in a few hundred): the key itself is registered and always removed exactly.
 * `asyncio_exception_handler` for `loop.set_exception_handler`, `install_excepthook` for
@@ -142,8 +143,24 @@ def _header(match: re.Match[str]) -> str:
     return match.group(1) + (f"{scheme} " if scheme else "") + REDACTED
 
 
+def _wordy(part: str) -> bool:
+    """A name made of words (`tests`, `test_logs`, `site-packages`): 3+ characters a word."""
+    n = sum(c.isalnum() for c in part)
+    return n >= 3 and n >= 3 * len(_WORDS.findall(part))
+
+
+def _looks_like_a_path(run: str) -> bool:
+    """Folder names joined by `/`, at most one of them not words (a temporary folder's random
+    name); a base64 value split at its slashes has no such run of words."""
+    parts = [p for p in run.split("/") if p]
+    wordy = sum(_wordy(p) for p in parts)
+    return wordy >= 2 and len(parts) - wordy <= 1
+
+
 def _run(match: re.Match[str]) -> str:
     text = match.group(0)
+    if "/" in text and _looks_like_a_path(text):
+        return "/".join(REDACTED if _looks_random(p) else p for p in text.split("/"))
     return REDACTED if _looks_random(text) else text
 
 

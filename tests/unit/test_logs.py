@@ -145,6 +145,26 @@ def test_random_keys_of_common_shapes_are_redacted() -> None:
             assert key not in out and REDACTED in out, key
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tmp/tmp.K1qJjYDeOL/tests/unit/test_logs.py",  # mktemp -d: one random folder name
+        'File "/tmp/tmp.Xy9QzR2mPk/desktop_app/ui/conversation_controller.py", line 3',
+        "/home/ana/.venv/lib/python3.11/site-packages/PySide6/__init__.py",
+    ],
+)
+def test_file_paths_under_a_random_temporary_folder_are_kept(path: str) -> None:
+    assert redact(path) == path
+
+
+def test_standard_base64_keys_with_slashes_are_still_redacted() -> None:
+    """Paths are judged folder by folder; a key split at its slashes is not a path."""
+    rng = random.Random(20261126)
+    keys = [base64.b64encode(rng.randbytes(rng.randint(24, 48))).decode() for _ in range(2000)]
+    escaped = [k for k in keys if k in redact(f"using {k} now")]
+    assert len(escaped) <= 10, escaped  # the heuristic's usual rate, about 1 in 500
+
+
 def test_a_registered_secret_is_redacted_exactly_whatever_its_shape() -> None:
     odd = "correct horse battery staple"  # words: no heuristic would catch it
     assert redact(f"key={odd}!") == f"key={odd}!"
