@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from desktop_app.config.paths import AppPaths
     from desktop_app.config.settings import Settings
     from desktop_app.store import HistoryStore
-    from desktop_app.ui.app_controller import AppController
-    from desktop_app.ui.history_controller import HistoryController
-    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.history.history_controller import HistoryController
+    from desktop_app.ui.shell.app_controller import AppController
+    from desktop_app.ui.shell.main_window import MainWindow
 
 DEMO_ROUTING_DELAY = 0.35  # seconds: inside the 100-500 ms the real router adds
 DEMO_TOKEN_DELAY = 0.015
@@ -75,10 +75,10 @@ def compose(
 ) -> Composition:
     """Build the window and its controller; tests call this with their own paths and URL."""
     from desktop_app.routing.tiers import TierCatalogue
-    from desktop_app.ui.app_controller import AppController
-    from desktop_app.ui.history_controller import HistoryController
-    from desktop_app.ui.main_window import MainWindow
-    from desktop_app.ui.theme import apply_theme
+    from desktop_app.ui.history.history_controller import HistoryController
+    from desktop_app.ui.shell.app_controller import AppController
+    from desktop_app.ui.shell.main_window import MainWindow
+    from desktop_app.ui.widgets.theme import apply_theme
 
     # The controller decides when the app ends (after streams are stopped and saved); Qt's
     # "quit on last window closed" would stop the qasync loop under the shutdown coroutine.
@@ -164,8 +164,13 @@ QT_FREE_CORE = (
     "desktop_app.routing.tiers",
     "desktop_app.secrets",
     "desktop_app.store",
-    "desktop_app.ui.format",
-    "desktop_app.ui.tasks",
+    "desktop_app.services.format",
+    "desktop_app.services.tasks",
+    # The window's packages (their __init__ modules are Qt-free docstrings).
+    "desktop_app.ui.shell",
+    "desktop_app.ui.widgets",
+    "desktop_app.ui.chat",
+    "desktop_app.ui.history",
 )
 
 
@@ -193,10 +198,10 @@ def run_gui(
     from desktop_app import logs
     from desktop_app.config.paths import default_paths
     from desktop_app.config.settings import load_settings
-    from desktop_app.ui.crash_reporter import CrashReporter
-    from desktop_app.ui.event_loop import new_event_loop
-    from desktop_app.ui.gc_guard import MainThreadGarbageCollector
-    from desktop_app.ui.theme import application_arguments
+    from desktop_app.ui.shell.crash_reporter import CrashReporter
+    from desktop_app.ui.shell.event_loop import new_event_loop
+    from desktop_app.ui.shell.gc_guard import MainThreadGarbageCollector
+    from desktop_app.ui.widgets.theme import application_arguments
 
     app = QApplication.instance() or QApplication(application_arguments(sys.argv))
     assert isinstance(app, QApplication)

@@ -83,8 +83,8 @@ def main() -> int:
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.ui.event_loop import AppEventLoop
-    from desktop_app.ui.theme import application_arguments
+    from desktop_app.ui.shell.event_loop import AppEventLoop
+    from desktop_app.ui.widgets.theme import application_arguments
 
     app = QApplication(application_arguments(sys.argv[:1]))
     themes = sys.argv[1:] or ["light", "dark"]

@@ -308,7 +308,7 @@ def qt_helpers() -> dict[str, Any]:
 def run_on_qasync(main: Callable[[Any], Any]) -> Any:
     """Build a QApplication and the app's qasync loop and run `main(app)` on it.
 
-    The app's own loop factory (`desktop_app.ui.event_loop.new_event_loop`) and garbage
+    The app's own loop factory (`desktop_app.ui.shell.event_loop.new_event_loop`) and garbage
     collector; and, as the app does once its window is up, the modules that would otherwise
     be imported on a worker thread.
     """
@@ -316,12 +316,12 @@ def run_on_qasync(main: Callable[[Any], Any]) -> Any:
 
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.ui.theme import application_arguments
+    from desktop_app.ui.widgets.theme import application_arguments
 
     app = QApplication.instance() or QApplication(application_arguments(sys.argv[:1]))
     assert isinstance(app, QApplication)
-    from desktop_app.ui.event_loop import new_event_loop
-    from desktop_app.ui.gc_guard import MainThreadGarbageCollector
+    from desktop_app.ui.shell.event_loop import new_event_loop
+    from desktop_app.ui.shell.gc_guard import MainThreadGarbageCollector
 
     collector = MainThreadGarbageCollector(app)  # as the app does
     loop = new_event_loop(app)
@@ -885,14 +885,14 @@ def importtime_report() -> None:
         "desktop_app.logs",
         "desktop_app.config.paths",
         "desktop_app.config.settings",
-        "desktop_app.ui.crash_dialog",
+        "desktop_app.ui.shell.crash_dialog",
         "desktop_app.emulator.server",
         "desktop_app.routing.tiers",
-        "desktop_app.ui.app_controller",
-        "desktop_app.ui.history_controller",
-        "desktop_app.ui.history_panel",
-        "desktop_app.ui.main_window",
-        "desktop_app.ui.theme",
+        "desktop_app.ui.shell.app_controller",
+        "desktop_app.ui.history.history_controller",
+        "desktop_app.ui.history.history_panel",
+        "desktop_app.ui.shell.main_window",
+        "desktop_app.ui.widgets.theme",
     ]
     code = "import importlib\n" + "".join(
         f"try:\n    importlib.import_module({m!r})\nexcept ImportError:\n    pass\n"

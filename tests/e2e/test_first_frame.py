@@ -14,7 +14,7 @@ from typing import Any
 from desktop_app.api.events import TurnResult, TurnStatus, Usage
 from desktop_app.config.paths import AppPaths
 from desktop_app.store import HistoryStore, OpenTab
-from desktop_app.ui.conversation_controller import FIRST_SCREEN
+from desktop_app.ui.chat.conversation_controller import FIRST_SCREEN
 from tests.e2e.conftest import at_first_frame
 
 REPLY = """Here is how:
@@ -32,8 +32,9 @@ It returns the greeting; **print** it to see it.
 RESTORE_ONLY = {
     "desktop_app.api.events",
     "desktop_app.routing.plan",
-    "desktop_app.ui.markdown",
-    "desktop_app.ui.render_cache",
+    "desktop_app.render",
+    "desktop_app.render.markdown",
+    "desktop_app.render.cache",
     "hashlib",
 }
 

@@ -15,9 +15,9 @@ from desktop_app.app import Composition, compose
 from desktop_app.config.paths import AppPaths
 from desktop_app.config.settings import Settings
 from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
-from desktop_app.ui.event_loop import AppEventLoop
-from desktop_app.ui.gc_guard import MainThreadGarbageCollector
-from desktop_app.ui.theme import application_arguments
+from desktop_app.ui.shell.event_loop import AppEventLoop
+from desktop_app.ui.shell.gc_guard import MainThreadGarbageCollector
+from desktop_app.ui.widgets.theme import application_arguments
 
 APP_ARGUMENTS = application_arguments(["routechat-tests"])  # as the app: Fusion, chosen at creation
 

@@ -16,10 +16,11 @@ from PySide6.QtWidgets import QApplication, QLabel, QTabWidget
 from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource
-from desktop_app.ui import app_controller, theme
-from desktop_app.ui.conversation_controller import ConversationController
-from desktop_app.ui.crash_reporter import CrashReporter
-from desktop_app.ui.enum_props import set_enum_property
+from desktop_app.ui.chat.conversation_controller import ConversationController
+from desktop_app.ui.shell import app_controller
+from desktop_app.ui.shell.crash_reporter import CrashReporter
+from desktop_app.ui.widgets import theme
+from desktop_app.ui.widgets.enum_props import set_enum_property
 from tests.gui.conftest import wait_until
 
 ROLES = [r for r in QPalette.ColorRole if r is not QPalette.ColorRole.NColorRoles]
@@ -220,8 +221,8 @@ def test_message_text_skips_shaping_only_while_it_does_not_need_it(qapp: QApplic
     letters do not join; a streamed reply switches when such text arrives."""
     from PySide6.QtGui import QFont
 
-    from desktop_app.ui.markdown import MarkdownRenderer
-    from desktop_app.ui.message_view import MessageView
+    from desktop_app.render.markdown import MarkdownRenderer
+    from desktop_app.ui.chat.message_view import MessageView
 
     no_shaping = QFont.StyleStrategy.PreferNoShaping
     view = MessageView(MarkdownRenderer())

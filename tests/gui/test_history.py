@@ -127,7 +127,7 @@ async def test_sidebar_search_highlights_and_opens(
     send(ctrl, qtbot, "Tell me about the aurora borealis")
     await wait_until(lambda: not ctrl.streaming)
     parts.controller.close_conversation(ctrl)
-    from desktop_app.ui.history_panel import HistoryPanel
+    from desktop_app.ui.history.history_panel import HistoryPanel
 
     assert parts.window.findChild(HistoryPanel) is None  # built at first use, not at start-up
     qtbot.keyClick(parts.window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)  # type: ignore[attr-defined]
@@ -228,8 +228,8 @@ async def test_a_long_conversation_opens_with_its_latest_messages_built(
     import time
 
     from desktop_app.api.events import CostSource
-    from desktop_app.ui.chat_widgets import MessageWidget
-    from desktop_app.ui.conversation_controller import FIRST_SCREEN, PAGE
+    from desktop_app.ui.chat.chat_widgets import MessageWidget
+    from desktop_app.ui.chat.conversation_controller import FIRST_SCREEN, PAGE
 
     cid = stored_conversation(  # 1,000 messages
         paths,
@@ -268,7 +268,7 @@ async def test_a_conversation_whose_last_reply_is_taller_than_the_view_opens_who
 ) -> None:
     """The reply alone fills the view, but its prompt is built too: it carries Edit, and
     building stopped at the reply once left the prompt without a widget (a crash)."""
-    from desktop_app.ui.chat_widgets import MessageWidget
+    from desktop_app.ui.chat.chat_widgets import MessageWidget
 
     long_reply = "\n\n".join(f"Paragraph {n}: " + "words that wrap " * 30 for n in range(40))
     cid = stored_conversation(paths, 3, lambda _n: long_reply)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 from desktop_app.app import Composition
 from desktop_app.config.settings import load_settings
 from desktop_app.secrets import KeySource
-from desktop_app.ui.preferences import PreferencesDialog
+from desktop_app.ui.settings.preferences import PreferencesDialog
 from tests.gui.conftest import wait_until
 
 

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
+from desktop_app.render.markdown import MarkdownRenderer, RenderedMarkdown
 from desktop_app.secrets import KeySource, store_key
-from desktop_app.ui.conversation_controller import ConversationController
-from desktop_app.ui.markdown import MarkdownRenderer, RenderedMarkdown
+from desktop_app.ui.chat.conversation_controller import ConversationController
 from tests.gui.conftest import wait_until
 
 
@@ -164,7 +164,7 @@ async def test_work_after_the_first_frame_runs_even_if_the_window_never_paints(
 ) -> None:
     """A minimised start paints nothing; the keyring is read (and a `--prompt` sent) anyway,
     NO_PAINT_MS after the event loop starts."""
-    from desktop_app.ui.main_window import NO_PAINT_MS, MainWindow
+    from desktop_app.ui.shell.main_window import NO_PAINT_MS, MainWindow
 
     window = MainWindow()  # never shown: no paint will come
     ran: list[str] = []

@@ -12,8 +12,8 @@ from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource
-from desktop_app.ui.chat_widgets import TurnBadge
-from desktop_app.ui.conversation_controller import ConversationController, Entry
+from desktop_app.ui.chat.chat_widgets import TurnBadge
+from desktop_app.ui.chat.conversation_controller import ConversationController, Entry
 from tests.gui.conftest import wait_until
 
 

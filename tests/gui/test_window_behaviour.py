@@ -22,9 +22,9 @@ from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource, load_key, store_key
-from desktop_app.ui.account_dialog import AccountDialog
-from desktop_app.ui.chat_widgets import TurnBadge
-from desktop_app.ui.conversation_controller import ConversationController
+from desktop_app.ui.chat.chat_widgets import TurnBadge
+from desktop_app.ui.chat.conversation_controller import ConversationController
+from desktop_app.ui.settings.account_dialog import AccountDialog
 from tests.gui.conftest import wait_until
 from tests.gui.test_window import replies, send, start_with_key
 

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer, needs_shaping
+from desktop_app.render.markdown import BlockSplitter, MarkdownRenderer, needs_shaping
 
 
 def test_code_blocks_are_highlighted_with_copy_links() -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from desktop_app import __version__
-from desktop_app.ui import render_cache
-from desktop_app.ui.markdown import MarkdownRenderer, RenderedMarkdown
-from desktop_app.ui.render_cache import RenderCache
+from desktop_app.render import cache as render_cache
+from desktop_app.render.cache import RenderCache
+from desktop_app.render.markdown import MarkdownRenderer, RenderedMarkdown
 
 OpenCache = Callable[..., RenderCache]
 
@@ -309,7 +309,7 @@ def fill(cache: RenderCache, count: int, monkeypatch: pytest.MonkeyPatch) -> lis
     texts = [f"message {i}" for i in range(count)]
     with monkeypatch.context() as m:
         for i, text in enumerate(texts):
-            m.setattr("desktop_app.ui.render_cache.time.time", lambda i=i: 1000.0 + i)
+            m.setattr("desktop_app.render.cache.time.time", lambda i=i: 1000.0 + i)
             cache.put(text, False, RenderedMarkdown(f"<p>{i}</p>"))
     return texts
 
@@ -332,7 +332,7 @@ def test_prune_keeps_the_newest_even_when_inserted_out_of_order(
 ) -> None:
     with monkeypatch.context() as m:
         for created, text in [(5.0, "e"), (1.0, "a"), (4.0, "d"), (2.0, "b"), (3.0, "c")]:
-            m.setattr("desktop_app.ui.render_cache.time.time", lambda created=created: created)
+            m.setattr("desktop_app.render.cache.time.time", lambda created=created: created)
             cache.put(text, False, RenderedMarkdown(text))
 
     assert cache.prune(keep=2) == 3

@@ -28,14 +28,14 @@ from desktop_app.api.events import (
     Usage,
     UsageReport,
 )
+from desktop_app.render.markdown import MarkdownRenderer
 from desktop_app.routing.plan import TurnPlan, plan_for
 from desktop_app.routing.tiers import Tier, TierCatalogue
+from desktop_app.services import format as fmt
+from desktop_app.services.tasks import TaskRunner
 from desktop_app.store import HistoryStore, StoredMessage, StoreError
-from desktop_app.ui import format as fmt
-from desktop_app.ui.chat_widgets import BadgeState, MessageWidget
-from desktop_app.ui.conversation_page import ConversationPage
-from desktop_app.ui.markdown import MarkdownRenderer
-from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.chat.chat_widgets import BadgeState, MessageWidget
+from desktop_app.ui.chat.conversation_page import ConversationPage
 
 if TYPE_CHECKING:
     from desktop_app.services.chat import ChatService

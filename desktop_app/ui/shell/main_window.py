@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import APP_NAME
-from desktop_app.ui.enum_props import set_enum_property
+from desktop_app.ui.widgets.enum_props import set_enum_property
 
 if TYPE_CHECKING:
-    from desktop_app.ui.welcome import WelcomePage
+    from desktop_app.ui.shell.welcome import WelcomePage
 
 
 class ConversationTabs(QTabWidget):
@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
         """The first-run page, built at first use: a returning user's start never needs it
         (~12 ms before the first frame)."""
         if self._welcome is None:
-            from desktop_app.ui.welcome import WelcomePage
+            from desktop_app.ui.shell.welcome import WelcomePage
 
             page = WelcomePage(self.stack)
             page.try_demo.connect(self.try_demo)

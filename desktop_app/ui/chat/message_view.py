@@ -14,8 +14,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSize, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QTextEdit, QWidget
 
-from desktop_app.ui.enum_props import set_enum_property
-from desktop_app.ui.markdown import BlockSplitter, MarkdownRenderer, needs_shaping
+from desktop_app.render.markdown import BlockSplitter, MarkdownRenderer, needs_shaping
+from desktop_app.ui.widgets.enum_props import set_enum_property
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QUrl

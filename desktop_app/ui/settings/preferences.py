@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from desktop_app.config.settings import RetrySettings, Settings, TimeoutSettings, settings_from_dict
 from desktop_app.config.settings import settings_to_dict as to_dict
 from desktop_app.routing.tiers import Tier
-from desktop_app.ui.theme import ERROR_COLOUR, set_text_colour
+from desktop_app.ui.widgets.theme import ERROR_COLOUR, set_text_colour
 
 
 def _seconds(value: float, lo: float, hi: float) -> QDoubleSpinBox:

@@ -17,18 +17,18 @@ from desktop_app.config.settings import Settings, SettingsSaveError, save_settin
 from desktop_app.logs import register_secret
 from desktop_app.routing.tiers import TierCatalogue
 from desktop_app.secrets import KeyLookup, KeySource, env_key, mask
+from desktop_app.services import format as fmt
+from desktop_app.services.tasks import TaskRunner
 from desktop_app.store import HistoryStore, OpenTab, StoredMessage, StoreError, TabsState
-from desktop_app.ui import format as fmt
-from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.tasks import TaskRunner
-from desktop_app.ui.theme import ERROR_COLOUR, apply_theme, set_text_colour, system_is_dark
+from desktop_app.ui.shell.main_window import MainWindow
+from desktop_app.ui.widgets.theme import ERROR_COLOUR, apply_theme, set_text_colour, system_is_dark
 
 if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
+    from desktop_app.render.cache import RenderCache
+    from desktop_app.render.markdown import MarkdownRenderer
     from desktop_app.services.chat import ChatService
-    from desktop_app.ui.conversation_controller import ConversationController
-    from desktop_app.ui.markdown import MarkdownRenderer
-    from desktop_app.ui.render_cache import RenderCache
+    from desktop_app.ui.chat.conversation_controller import ConversationController
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class AppController(QObject):
     @property
     def renderer(self) -> MarkdownRenderer:
         if self._renderer is None:
-            from desktop_app.ui.markdown import MarkdownRenderer
+            from desktop_app.render.markdown import MarkdownRenderer
 
             self._renderer = MarkdownRenderer(dark=self._dark, cache=self.render_cache)
         return self._renderer
@@ -192,7 +192,7 @@ class AppController(QObject):
     def render_cache(self) -> RenderCache:
         """HTML of messages from earlier sessions (see render_cache), opened with the first tab."""
         if self._render_cache is None:
-            from desktop_app.ui.render_cache import RenderCache
+            from desktop_app.render.cache import RenderCache
 
             self._render_cache = RenderCache.open(self.paths.cache_dir / RENDER_CACHE_FILE)
         return self._render_cache
@@ -351,8 +351,8 @@ class AppController(QObject):
         focus: bool = True,
     ) -> ConversationController:
         """A new tab (`focus`: and switch to it; restored tabs are switched to once, at the end)."""
-        from desktop_app.ui.conversation_controller import ConversationController
-        from desktop_app.ui.conversation_page import ConversationPage
+        from desktop_app.ui.chat.conversation_controller import ConversationController
+        from desktop_app.ui.chat.conversation_page import ConversationPage
 
         page = ConversationPage(self.tiers, self.window.tabs)
         ctrl = ConversationController(
@@ -589,7 +589,7 @@ class AppController(QObject):
         w.session_label.setText(f"{label}: {fmt.money(total)}")
 
     def show_account(self) -> None:
-        from desktop_app.ui.account_dialog import AccountDialog
+        from desktop_app.ui.settings.account_dialog import AccountDialog
 
         dialog = AccountDialog(self._key_source, self._key, self.window)
         dialog.key_saved.connect(lambda key, remember: self._save_key(key, remember))
@@ -597,7 +597,7 @@ class AppController(QObject):
         dialog.open()
 
     def show_preferences(self) -> None:
-        from desktop_app.ui.preferences import PreferencesDialog
+        from desktop_app.ui.settings.preferences import PreferencesDialog
 
         stored = self._key_source in (KeySource.KEYRING, KeySource.ENVIRONMENT)
         dialog = PreferencesDialog(self.settings, list(self.tiers), stored, self.window)

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.ui.enum_props import set_enum_property
-from desktop_app.ui.theme import ERROR_COLOUR, SUCCESS_COLOUR, set_text_colour
+from desktop_app.ui.widgets.enum_props import set_enum_property
+from desktop_app.ui.widgets.theme import ERROR_COLOUR, SUCCESS_COLOUR, set_text_colour
 
 KEY_URL = "https://app.edenai.run/admin/iam/api-keys"
 

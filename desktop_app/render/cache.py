@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from desktop_app import __version__
-from desktop_app.ui.markdown import RenderedMarkdown
+from desktop_app.render.markdown import RenderedMarkdown
 
 log = logging.getLogger(__name__)
 

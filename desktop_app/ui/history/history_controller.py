@@ -10,12 +10,12 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QPushButton
 
 from desktop_app.store import HistoryStore, StoreError
-from desktop_app.ui.app_controller import AppController
+from desktop_app.ui.shell.app_controller import AppController
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QFileDialog
 
-    from desktop_app.ui.history_panel import HistoryPanel
+    from desktop_app.ui.history.history_panel import HistoryPanel
 
 UNDO_SECONDS = 10
 LIST_LIMIT = 500  # the sidebar pages; older conversations are reached by search
@@ -51,7 +51,7 @@ class HistoryController(QObject):
         if panel is None:
             from PySide6.QtCore import Qt  # not at import: see enum_props
 
-            from desktop_app.ui.history_panel import HistoryPanel
+            from desktop_app.ui.history.history_panel import HistoryPanel
 
             panel = self._panel = HistoryPanel(self.app.window)
             self.app.window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, panel)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported at first use: together ~50 ms the window does not need to start
     from pygments.formatters import HtmlFormatter
 
-    from desktop_app.ui.render_cache import RenderCache
+    from desktop_app.render.cache import RenderCache
 
 
 @dataclass

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.routing.tiers import Tier
-from desktop_app.ui.chat_widgets import ChatView, Composer
-from desktop_app.ui.theme import set_text_colour
+from desktop_app.ui.chat.chat_widgets import ChatView, Composer
+from desktop_app.ui.widgets.theme import set_text_colour
 
 SEED_MODELS = (
     "openai/gpt-4o",

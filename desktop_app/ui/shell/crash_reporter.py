@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
-    from desktop_app.ui.crash_dialog import CrashDialog
+    from desktop_app.ui.shell.crash_dialog import CrashDialog
 
 
 class CrashReporter(QObject):
@@ -33,7 +33,7 @@ class CrashReporter(QObject):
         QTimer.singleShot(0, self, lambda: self._show(text))
 
     def _show(self, text: str) -> None:
-        from desktop_app.ui.crash_dialog import CrashDialog
+        from desktop_app.ui.shell.crash_dialog import CrashDialog
 
         dialog = CrashDialog(text, self._window)
         self.dialogs.append(dialog)

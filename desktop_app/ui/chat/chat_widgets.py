@@ -24,11 +24,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.api.events import CostSource, TurnStatus
-from desktop_app.ui import format as fmt
-from desktop_app.ui.enum_props import set_enum_property
-from desktop_app.ui.markdown import MarkdownRenderer
-from desktop_app.ui.message_view import MessageView, settle_layouts
-from desktop_app.ui.theme import CHAT_STYLE, ERROR_COLOUR, JUMP_BUTTON_STYLE, set_text_colour
+from desktop_app.render.markdown import MarkdownRenderer
+from desktop_app.services import format as fmt
+from desktop_app.ui.chat.message_view import MessageView, settle_layouts
+from desktop_app.ui.widgets.enum_props import set_enum_property
+from desktop_app.ui.widgets.theme import (
+    CHAT_STYLE,
+    ERROR_COLOUR,
+    JUMP_BUTTON_STYLE,
+    set_text_colour,
+)
 
 
 @dataclass

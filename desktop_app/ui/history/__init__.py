@@ -1,0 +1,1 @@
+"""The history sidebar: list, search, rename, pin, delete, export and import."""

@@ -1,0 +1,1 @@
+"""Widgets and helpers with no knowledge of the app: theme, enum properties, selectors."""
