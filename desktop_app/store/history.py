@@ -47,7 +47,7 @@ Clock = Callable[[], float]
 
 _CONVERSATION_COLUMNS = (
     "c.id, c.title, c.created_at, c.updated_at, c.tier_id, c.pinned, c.archived, c.deleted_at, "
-    "c.draft"
+    "c.draft, c.kind, c.view"
 )
 _MESSAGE_COLUMNS = (
     "m.id, m.conversation_id, m.position, m.role, m.content, m.tool_calls, m.tool_call_id, "
@@ -56,7 +56,7 @@ _MESSAGE_COLUMNS = (
     "r.routed_model, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.cached_tokens, "
     "r.cost_usd, r.cost_source, r.ttft_ms, r.total_ms, r.finish_reason, r.error_kind, "
     "r.error_message, r.error_status, r.retry_count, r.fallback_used, r.started_at, "
-    "r.finished_at"
+    "r.finished_at, r.column_index, r.demo, r.routing, r.quality_cost, r.requests, m.meta"
 )
 _MESSAGE_FROM = "FROM messages AS m LEFT JOIN replies AS r ON r.message_id = m.id"
 
@@ -76,7 +76,19 @@ def _conversation(row: Sequence[Any]) -> Conversation:
         archived=bool(row[6]),
         deleted_at=row[7],
         draft=row[8],
+        kind=row[9],
+        view=_json_object(row[10]),
     )
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _json_list(text: str | None) -> list[Any] | None:
@@ -115,6 +127,11 @@ def _message(row: Sequence[Any]) -> StoredMessage:
             fallback_used=bool(row[29]),
             started_at=row[30],
             finished_at=row[31],
+            column=row[32],
+            demo=bool(row[33]),
+            routing=_json_object(row[34]),
+            quality_cost=row[35],
+            requests=row[36] or 1,
         )
     tool_calls = _json_list(row[5])
     return StoredMessage(
@@ -129,7 +146,18 @@ def _message(row: Sequence[Any]) -> StoredMessage:
         parent_id=row[8],
         is_chosen=bool(row[9]),
         reply=reply,
+        meta=_json_object(row[37]),
     )
+
+
+_SELECTIONS = frozenset({"ranked", "single", "default"})
+
+
+def _selection(routing: Mapping[str, Any] | None) -> str | None:
+    """How the router chose (`auto.selection`), when the server said so in a known word."""
+    auto = routing.get("auto") if routing else None
+    value = auto.get("selection") if isinstance(auto, Mapping) else None
+    return value if value in _SELECTIONS else None
 
 
 def _finite(value: float | None) -> float | None:
@@ -272,13 +300,29 @@ class HistoryStore:
 
     # --- conversations --------------------------------------------------------------------
 
-    def create_conversation(self, title: str = "", tier_id: str | None = None) -> int:
+    def create_conversation(
+        self,
+        title: str = "",
+        tier_id: str | None = None,
+        *,
+        kind: str = "chat",
+        view: Mapping[str, Any] | None = None,
+    ) -> int:
+        """A new conversation; `kind` comparison or workload for those views (`view` holds
+        their columns), cli for the command line's."""
         now = self._clock()
         with self._tx() as conn:
             cur = conn.execute(
-                "INSERT INTO conversations (title, created_at, updated_at, tier_id) "
-                "VALUES (?, ?, ?, ?)",
-                (" ".join(title.split()), now, now, tier_id),
+                "INSERT INTO conversations (title, created_at, updated_at, tier_id, kind, view) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    " ".join(title.split()),
+                    now,
+                    now,
+                    tier_id,
+                    kind,
+                    json.dumps(dict(view), ensure_ascii=False) if view is not None else None,
+                ),
             )
         assert cur.lastrowid is not None
         return cur.lastrowid
@@ -344,6 +388,12 @@ class HistoryStore:
     def set_conversation_tier(self, conversation_id: int, tier_id: str | None) -> None:
         self._update_conversation(conversation_id, "tier_id = ?", (tier_id,))
 
+    def set_view(self, conversation_id: int, view: Mapping[str, Any]) -> None:
+        """A comparison's columns and options (not a change of `updated_at`)."""
+        self._update_conversation(
+            conversation_id, "view = ?", (json.dumps(dict(view), ensure_ascii=False),)
+        )
+
     def save_draft(self, conversation_id: int, text: str) -> None:
         """Keep what the user typed but did not send (not a change of `updated_at`)."""
         self._update_conversation(conversation_id, "draft = ?", (text,))
@@ -390,15 +440,16 @@ class HistoryStore:
         tool_call_id: str | None = None,
         parent_id: int | None = None,
         chosen: bool = True,
+        meta: Mapping[str, Any] | None = None,
     ) -> int:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         self._touch(conn, conversation_id, now)
         cur = conn.execute(
             "INSERT INTO messages (conversation_id, position, role, content, tool_calls, "
-            "tool_call_id, created_at, parent_id, is_chosen) VALUES (?, "
+            "tool_call_id, created_at, parent_id, is_chosen, meta) VALUES (?, "
             "(SELECT COALESCE(MAX(position), -1) + 1 FROM messages WHERE conversation_id = ?), "
-            "?, ?, ?, ?, ?, ?, ?)",
+            "?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 conversation_id,
                 conversation_id,
@@ -409,6 +460,7 @@ class HistoryStore:
                 now,
                 parent_id,
                 int(chosen),
+                json.dumps(dict(meta), ensure_ascii=False) if meta is not None else None,
             ),
         )
         assert cur.lastrowid is not None
@@ -439,8 +491,9 @@ class HistoryStore:
         tool_calls: Sequence[Mapping[str, Any]] | None = None,
         tool_call_id: str | None = None,
         parent_id: int | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> int:
-        """Any other message: a system prompt, a tool result (`tool_call_id`), ..."""
+        """Any other message: a system prompt, a tool result (`tool_call_id`, `meta`), ..."""
         now = self._clock()
         with self._tx() as conn:
             return self._insert_message(
@@ -452,6 +505,7 @@ class HistoryStore:
                 tool_calls=tool_calls,
                 tool_call_id=tool_call_id,
                 parent_id=parent_id,
+                meta=meta,
             )
 
     def edit_message(self, message_id: int, content: str) -> None:
@@ -513,25 +567,31 @@ class HistoryStore:
         candidates: Sequence[str] | None = None,
         requested_model: str | None = None,
         chosen: bool = True,
+        column: int | None = None,
+        demo: bool = False,
+        quality_cost: int | None = None,
     ) -> int:
         """Insert an empty assistant reply with status 'streaming'; returns its id.
 
-        `parent_id` is the prompt it answers. A comparison starts one reply per column, the
-        extra ones with `chosen=False`; `choose_reply` later makes one of them the answer.
+        `parent_id` is the prompt it answers. A comparison starts one reply per `column`, all
+        chosen (each column is its own thread); a regenerated reply makes its siblings in the
+        same column alternatives. `demo`: answered by the demo server (never counted as spend).
         """
         now = self._clock()
         with self._tx() as conn:
-            if chosen and parent_id is not None:  # exactly one chosen reply per prompt
+            if chosen and parent_id is not None:  # one chosen reply per prompt and column
                 conn.execute(
-                    "UPDATE messages SET is_chosen = 0 WHERE parent_id = ? AND role = 'assistant'",
-                    (parent_id,),
+                    "UPDATE messages SET is_chosen = 0 WHERE parent_id = ? AND role = 'assistant' "
+                    "AND id IN (SELECT message_id FROM replies WHERE column_index IS ?)",
+                    (parent_id, column),
                 )
             reply_id = self._insert_message(
                 conn, conversation_id, "assistant", "", now, parent_id=parent_id, chosen=chosen
             )
             conn.execute(
                 "INSERT INTO replies (message_id, conversation_id, status, requested_tier_id, "
-                "candidates, requested_model, started_at) VALUES (?, ?, 'streaming', ?, ?, ?, ?)",
+                "candidates, requested_model, started_at, column_index, demo, quality_cost) "
+                "VALUES (?, ?, 'streaming', ?, ?, ?, ?, ?, ?, ?)",
                 (
                     reply_id,
                     conversation_id,
@@ -539,6 +599,9 @@ class HistoryStore:
                     json.dumps(list(candidates)) if candidates is not None else None,
                     requested_model,
                     now,
+                    column,
+                    int(demo),
+                    quality_cost,
                 ),
             )
         return reply_id
@@ -577,8 +640,12 @@ class HistoryStore:
         *,
         retry_count: int = 0,
         fallback_used: bool = False,
+        routing: Mapping[str, Any] | None = None,
+        requests: int = 1,
     ) -> None:
-        """Save the final text and everything known about the turn (`api.events.TurnResult`)."""
+        """Save the final text and everything known about the turn (`api.events.TurnResult`);
+        `routing` is the server's routing decision (its `selection` is kept apart for
+        statistics), `requests` how many requests the turn made."""
         status = str(result.status)
         if status not in FINAL_STATUSES:
             raise ValueError(f"a finished reply's status must be one of {sorted(FINAL_STATUSES)}")
@@ -606,8 +673,8 @@ class HistoryStore:
                 "prompt_tokens = ?, completion_tokens = ?, total_tokens = ?, cached_tokens = ?, "
                 "cost_usd = ?, cost_source = ?, ttft_ms = ?, total_ms = ?, finish_reason = ?, "
                 "error_kind = ?, error_message = ?, error_status = ?, retry_count = ?, "
-                "fallback_used = ?, finished_at = ? WHERE message_id = ? "
-                "RETURNING conversation_id",
+                "fallback_used = ?, finished_at = ?, routing = ?, selection = ?, requests = ? "
+                "WHERE message_id = ? RETURNING conversation_id",
                 (
                     status,
                     result.model,
@@ -626,6 +693,9 @@ class HistoryStore:
                     int(retry_count),
                     int(fallback_used),
                     now,
+                    json.dumps(dict(routing), ensure_ascii=False) if routing else None,
+                    _selection(routing),
+                    max(1, int(requests)),
                     reply_id,
                 ),
             )
@@ -811,20 +881,34 @@ class HistoryStore:
 
     # --- totals ---------------------------------------------------------------------------
 
-    def totals(self, conversation_id: int | None = None, *, since: float | None = None) -> Totals:
+    def totals(
+        self,
+        conversation_id: int | None = None,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        demo: bool | None = None,
+    ) -> Totals:
         """Spend and finished turns of one conversation, or of everything stored.
 
-        `since` (Unix seconds) limits it to replies started since then: a session total.
-        Replies of conversations in the trash still count; purged ones are gone.
+        `since`/`until` (Unix seconds) limit it to replies started in that span (today, this
+        month); `demo` to demo replies (True) or billed ones (False). Replies of conversations
+        in the trash still count: they were paid for. Purged ones are gone.
         """
         where = ["status != 'streaming'"]
         params: list[Any] = []
+        if demo is not None:
+            where.append("demo = ?")
+            params.append(int(demo))
         if conversation_id is not None:
             where.append("conversation_id = ?")
             params.append(conversation_id)
         if since is not None:
             where.append("started_at >= ?")
             params.append(since)
+        if until is not None:
+            where.append("started_at < ?")
+            params.append(until)
         row = self._one(
             "SELECT COUNT(*), COALESCE(SUM(cost_usd), 0), COUNT(cost_usd), "
             "COALESCE(MAX(cost_source = 'estimated' AND cost_usd IS NOT NULL), 0), "

@@ -79,7 +79,7 @@ class TurnResultLike(Protocol):
     @property
     def ttft_ms(self) -> float | None: ...
     @property
-    def total_ms(self) -> float: ...
+    def total_ms(self) -> float | None: ...
     @property
     def status(self) -> str: ...
 
@@ -100,6 +100,8 @@ class Conversation:
     archived: bool
     deleted_at: float | None  # set: in the trash, restorable until purged
     draft: str  # the composer text not sent yet
+    kind: str = "chat"  # chat | comparison | workload | cli (the command line's, one a day)
+    view: dict[str, Any] | None = None  # a comparison's columns and options
 
     @property
     def display_title(self) -> str:
@@ -136,6 +138,11 @@ class ReplyInfo:
     fallback_used: bool
     started_at: float
     finished_at: float | None
+    column: int | None = None  # a comparison's column (None in a conversation)
+    demo: bool = False  # answered by the demo server: never billed
+    routing: dict[str, Any] | None = None  # the server's routing decision (edenai_metadata)
+    quality_cost: int | None = None  # the router's cost knob the request carried
+    requests: int = 1  # requests the turn made (a tool loop makes several)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +160,7 @@ class StoredMessage:
     parent_id: int | None  # a reply's user message; sibling replies share it
     is_chosen: bool  # False: an alternative reply kept beside the chosen one
     reply: ReplyInfo | None  # set for assistant replies
+    meta: dict[str, Any] | None = None  # a tool result's duration, approval and server
 
     def to_api(self) -> dict[str, Any]:
         """The OpenAI-shaped message for the next request's history."""
@@ -196,6 +204,11 @@ class Totals:
     includes_estimates: bool  # some of the sum is an estimate: show it as "≈"
     prompt_tokens: int
     completion_tokens: int
+
+    @property
+    def unknown_cost_turns(self) -> int:
+        """Replies whose cost nobody knows: never counted as $0."""
+        return self.turns - self.priced_turns
 
 
 @dataclass(frozen=True, slots=True)

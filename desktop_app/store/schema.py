@@ -15,6 +15,13 @@ History:
   draft, richer turn data (candidates, requested model, cached tokens, retries, fallback),
   full-text search (FTS5 external-content table kept in sync by triggers) and the indexes that
   statistics over all turns need.
+- v3: what comparisons, statistics, budgets and tool turns need: a conversation's `kind`
+  (chat, comparison, workload, the command line's) and its view state (`view`, JSON: a
+  comparison's columns); per reply the comparison `column`, `demo` (never billed, never
+  counted in spend), the routing decision the server reported (`routing`, JSON, and its
+  `selection` for statistics), the `quality_cost` the request carried, and how many
+  `requests` a tool loop made; per message `meta` (JSON: a tool call's duration, approval,
+  server); blind-comparison `votes`.
 """
 
 from __future__ import annotations
@@ -161,15 +168,48 @@ END;
 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 """
 
+V3 = """
+ALTER TABLE conversations ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat'
+    CHECK (kind IN ('chat', 'comparison', 'workload', 'cli'));
+ALTER TABLE conversations ADD COLUMN view TEXT;
+
+ALTER TABLE messages ADD COLUMN meta TEXT;
+
+ALTER TABLE replies ADD COLUMN column_index INTEGER;
+ALTER TABLE replies ADD COLUMN demo INTEGER NOT NULL DEFAULT 0 CHECK (demo IN (0, 1));
+ALTER TABLE replies ADD COLUMN routing TEXT;
+ALTER TABLE replies ADD COLUMN selection TEXT;
+ALTER TABLE replies ADD COLUMN quality_cost INTEGER;
+ALTER TABLE replies ADD COLUMN requests INTEGER NOT NULL DEFAULT 1;
+
+-- Spend and statistics read billed replies by time: one index serves both.
+CREATE INDEX replies_billed ON replies (demo, started_at);
+
+CREATE TABLE votes (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    prompt_id       INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    choice          TEXT    NOT NULL,
+    winner_column   INTEGER,
+    columns         TEXT    NOT NULL,
+    created_at      REAL    NOT NULL,
+    UNIQUE (prompt_id)
+);
+CREATE INDEX votes_created ON votes (created_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "conversations, messages, replies, app state", V1),
     Migration(2, "alternatives, drafts, richer turn data, full-text search, statistics", V2),
+    Migration(3, "comparisons, routing decisions, demo turns, tool loops, votes", V3),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Tables this application creates; a version-0 file holding anything else is not ours.
-OWN_TABLES = frozenset({"conversations", "messages", "replies", "app_state", "messages_fts"})
+OWN_TABLES = frozenset(
+    {"conversations", "messages", "replies", "app_state", "messages_fts", "votes"}
+)
 
 
 def check_migrations(migrations: tuple[Migration, ...] = MIGRATIONS) -> None:

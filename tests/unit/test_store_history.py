@@ -18,6 +18,7 @@ from desktop_app.api.events import CostSource, ToolCall, TurnResult, TurnStatus,
 from desktop_app.store import (
     HIT_END,
     HIT_START,
+    SCHEMA_VERSION,
     HistoryStore,
     NotFoundError,
     OpenTab,
@@ -106,7 +107,7 @@ def test_open_creates_schema_with_pragmas(store: HistoryStore, db_path: Path) ->
     assert store.report.moved_aside is None
     assert store.report.backup_path is None
     assert store.report.notices() == []
-    assert store.schema_version == 2
+    assert store.schema_version == SCHEMA_VERSION
     conn = store._conn_or_raise()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL

@@ -102,7 +102,7 @@ def shape(path: Path) -> dict[str, Any]:
 
 def test_migrations_are_numbered_in_order() -> None:
     check_migrations()
-    assert MIGRATIONS[-1].version == SCHEMA_VERSION == 2
+    assert MIGRATIONS[-1].version == SCHEMA_VERSION == 3
     with pytest.raises(AssertionError):
         check_migrations((Migration(1, "a"), Migration(3, "b")))
 
@@ -120,12 +120,12 @@ def test_migration_from_v1_preserves_data_and_keeps_a_backup(tmp_path: Path) -> 
     with HistoryStore.open(db) as s:
         report = s.report
         assert report.migrated_from == 1
-        assert report.schema_version == 2
+        assert report.schema_version == SCHEMA_VERSION
         assert not report.created
         assert report.backup_path is not None
         assert report.backup_path.name.startswith("routechat.sqlite3.bak-v1-")
         assert any("upgraded from schema 1" in n for n in report.notices())
-        assert s.schema_version == 2
+        assert s.schema_version == SCHEMA_VERSION
 
         convs = s.list_conversations()
         assert [(c.id, c.title, c.tier_id, c.pinned) for c in convs] == [
@@ -206,7 +206,7 @@ def test_failed_migration_rolls_back_and_keeps_the_backup(tmp_path: Path) -> Non
     assert after["user_version"] == 1
     assert "x" not in [c[0] for c in after["conversations"]]
     with HistoryStore.open(db) as s:  # the real migrations still work afterwards
-        assert s.schema_version == 2
+        assert s.schema_version == SCHEMA_VERSION
         assert len(s.load_messages(1)) == 5
 
 
