@@ -17,10 +17,17 @@ if TYPE_CHECKING:
 
     from desktop_app.config.paths import AppPaths
     from desktop_app.config.settings import Settings
+    from desktop_app.services.chat import ChatService
+    from desktop_app.services.connection import Connection
+    from desktop_app.services.messages import MessageBridge
+    from desktop_app.services.preferences import SettingsHolder
+    from desktop_app.services.session import KeySession
     from desktop_app.store import HistoryStore
     from desktop_app.ui.history.history_controller import HistoryController
     from desktop_app.ui.shell.app_controller import AppController
     from desktop_app.ui.shell.main_window import MainWindow
+    from desktop_app.ui.shell.status import StatusPresenter
+    from desktop_app.ui.shell.tab_manager import TabManager
 
 DEMO_ROUTING_DELAY = 0.35  # seconds: inside the 100-500 ms the real router adds
 DEMO_TOKEN_DELAY = 0.015
@@ -32,7 +39,14 @@ class Composition:
 
     window: MainWindow
     controller: AppController
+    tabs: TabManager
     history: HistoryController
+    session: KeySession
+    connection: Connection
+    status: StatusPresenter
+    messages: MessageBridge
+    settings: SettingsHolder
+    store: HistoryStore
 
 
 def open_history(paths: AppPaths) -> tuple[HistoryStore, list[str]]:
@@ -57,15 +71,6 @@ def open_history(paths: AppPaths) -> tuple[HistoryStore, list[str]]:
     return store, store.report.notices()
 
 
-def _demo_server() -> object:
-    """The bundled emulator, imported only when demo mode starts (aiohttp costs ~0.2 s)."""
-    from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
-
-    return EmulatorThread(
-        EmulatorConfig(routing_delay=DEMO_ROUTING_DELAY, token_delay=DEMO_TOKEN_DELAY)
-    )
-
-
 def compose(
     app: QApplication,
     paths: AppPaths,
@@ -73,34 +78,102 @@ def compose(
     base_url: str | None = None,
     settings_warnings: tuple[str, ...] = (),
 ) -> Composition:
-    """Build the window and its controller; tests call this with their own paths and URL."""
+    """Build every long-lived object once and wire them; tests call this with their own paths
+    and URL. Objects that start-up must not pay for (the chat service and its HTTP client, the
+    Markdown renderer) are made at first use by factories created here."""
     from desktop_app.routing.tiers import TierCatalogue
+    from desktop_app.services.connection import Connection, demo_server_factory
+    from desktop_app.services.messages import MessageBridge
+    from desktop_app.services.preferences import SettingsHolder
+    from desktop_app.services.session import KeySession
+    from desktop_app.services.tasks import TaskRunner
+    from desktop_app.ui.chat.context import ChatContext
     from desktop_app.ui.history.history_controller import HistoryController
+    from desktop_app.ui.settings.appearance import Appearance
     from desktop_app.ui.shell.app_controller import AppController
     from desktop_app.ui.shell.main_window import MainWindow
+    from desktop_app.ui.shell.status import StatusPresenter
+    from desktop_app.ui.shell.tab_manager import TabManager
     from desktop_app.ui.widgets.theme import apply_theme
 
     # The controller decides when the app ends (after streams are stopped and saved); Qt's
     # "quit on last window closed" would stop the qasync loop under the shutdown coroutine.
     app.setQuitOnLastWindowClosed(False)
-    dark = apply_theme(app, settings.theme, first_frame=True)
+    holder = SettingsHolder(paths, settings)
+    messages = MessageBridge()
+    for warning in settings_warnings:
+        messages.warning(warning)
+    appearance = Appearance(
+        app, holder, apply_theme(app, settings.theme, first_frame=True), paths.cache_dir
+    )
     store, notices = open_history(paths)
-    notices = [*settings_warnings, *notices]
+    for notice in notices:
+        messages.warning(notice)
     window = MainWindow()
+    appearance.setParent(window)
+    tiers = TierCatalogue()
+    session = KeySession()
+    runner = TaskRunner(
+        on_error=lambda name, exc: messages.error(f"Something went wrong ({name}): {exc}")
+    )
+    connection = Connection(
+        settings,
+        session.current_key,
+        runner,
+        base_url_override=base_url,
+        emulator_factory=demo_server_factory(
+            routing_delay=DEMO_ROUTING_DELAY, token_delay=DEMO_TOKEN_DELAY
+        ),
+    )
+    service: list[ChatService] = []
+
+    def chat_service() -> ChatService:
+        """Built at the first turn: a restored tab only shows its history."""
+        if not service:
+            from desktop_app.services.chat import ChatService
+            from desktop_app.services.recorder import StoreRecorder
+
+            service.append(
+                ChatService(
+                    connection.client,
+                    StoreRecorder(store, on_error=messages.error),
+                    policy=lambda: holder.current.retries,
+                    credentials=session.ready,
+                )
+            )
+        return service[0]
+
+    ctx = ChatContext(
+        store=store,
+        tiers=tiers,
+        service=chat_service,
+        runner=runner,
+        renderer=appearance.renderer,
+        session=session,
+        messages=messages,
+        settings=holder,
+        after_first_frame=lambda work: window.after_first_frame(work),
+    )
+    tabs = TabManager(window, ctx, holder, messages)
+    status = StatusPresenter(window, session, connection, store, messages)
     controller = AppController(
         window,
-        paths,
-        TierCatalogue(),
-        store,
-        settings,
-        dark,
-        emulator_factory=_demo_server,
-        base_url_override=base_url,
+        session=session,
+        connection=connection,
+        tabs=tabs,
+        status=status,
+        settings=holder,
+        messages=messages,
+        runner=runner,
+        appearance=appearance,
+        store=store,
+        tiers=tiers,
     )
-    history = HistoryController(controller, store)
-    if notices:
-        controller.show_problem(" ".join(notices))
-    return Composition(window, controller, history)
+    history = HistoryController(window, tabs, store, messages)
+    status.update()
+    return Composition(
+        window, controller, tabs, history, session, connection, status, messages, holder, store
+    )
 
 
 def _app_icon() -> QIcon:
@@ -164,13 +237,19 @@ QT_FREE_CORE = (
     "desktop_app.routing.tiers",
     "desktop_app.secrets",
     "desktop_app.store",
+    "desktop_app.services.connection",
     "desktop_app.services.format",
+    "desktop_app.services.messages",
+    "desktop_app.services.preferences",
+    "desktop_app.services.session",
     "desktop_app.services.tasks",
     # The window's packages (their __init__ modules are Qt-free docstrings).
     "desktop_app.ui.shell",
     "desktop_app.ui.widgets",
     "desktop_app.ui.chat",
+    "desktop_app.ui.chat.context",
     "desktop_app.ui.history",
+    "desktop_app.ui.settings",
 )
 
 

@@ -164,8 +164,12 @@ def _run(match: re.Match[str]) -> str:
     return REDACTED if _looks_random(text) else text
 
 
-def redact(text: str) -> str:
-    """`text` without registered secrets, authorization values and credential-shaped tokens."""
+def redact(text: str, secret: str | None = None) -> str:
+    """`text` without `secret` (the key a request was sent with), registered secrets,
+    authorization values and credential-shaped tokens: the one redaction of the app, for log
+    lines, crash reports and anything quoted back from a server."""
+    if secret and len(secret) >= MIN_SECRET and secret in text:
+        text = text.replace(secret, REDACTED)
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)

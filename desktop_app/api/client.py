@@ -37,18 +37,13 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import httpx
 
-from desktop_app.api.config import DEFAULT_BASE_URL, ClientConfig, Timeouts
+from desktop_app.api.config import DEFAULT_BASE_URL, ClientConfig, Timeouts, normalize_base_url
 from desktop_app.api.cost import resolve_cost
-from desktop_app.api.decode import (
-    DecodeError,
-    TurnDecoder,
-    error_from_response,
-    redact,
-)
+from desktop_app.api.decode import DecodeError, TurnDecoder, error_from_response
 from desktop_app.api.errors import ApiError, ErrorKind, TimeoutPhase
 from desktop_app.api.events import (
     Completed,
@@ -64,6 +59,7 @@ from desktop_app.api.events import (
 from desktop_app.api.models import ModelInfo, parse_model_list
 from desktop_app.api.request import SMART_ROUTER, ChatRequest
 from desktop_app.api.sse import SSEParser
+from desktop_app.logs import redact
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -77,39 +73,19 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_ENDPOINT_SUFFIXES: Final = ("/chat/completions", "/models")
+Clock = Callable[[], float]
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+CallLater = Callable[[float, Callable[[], None]], Cancellable]
+
 _ERROR_BODY_CAP: Final = 64 * 1024
 _JSON_BODY_CAP: Final = 32 * 1024 * 1024
 _DRAIN_GRACE: Final = 0.5  # after [DONE], wait this long for the end of the body (keep-alive)
 _RECHECK: Final = 0.05  # the watchdog's poll while the consumer holds an event
-
-
-def normalize_base_url(url: str) -> str:
-    """The API base URL the client appends paths to.
-
-    Accepts both documented forms, `https://api.edenai.run/v3` and the older
-    `https://api.edenai.run/v3/llm`, keeps the path as given, strips spaces and trailing
-    slashes, and strips a pasted endpoint (`.../chat/completions`, `.../models`).
-    Raises `ValueError` (with a sentence for the user) when it is not an http(s) URL.
-    """
-    text = url.strip()
-    if not text:
-        raise ValueError("The server address is empty.")
-    try:
-        parsed = httpx.URL(text)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise ValueError(f"The server address {text!r} is not a valid URL.") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(
-            f"The server address {text!r} must start with https:// (or http:// for this computer)."
-        )
-    if parsed.query or parsed.fragment:
-        raise ValueError(f"The server address {text!r} must not contain '?' or '#'.")
-    text = text.rstrip("/")
-    for suffix in _ENDPOINT_SUFFIXES:
-        if text.endswith(suffix):
-            text = text[: -len(suffix)].rstrip("/")
-    return text
 
 
 def is_loopback_host(host: str) -> bool:
@@ -138,25 +114,34 @@ class _Watchdog:
 
     __slots__ = (
         "active",
+        "call_later",
+        "clock",
         "decoder",
         "draining",
         "expired",
         "fired",
         "handle",
         "last",
-        "loop",
         "sent",
         "task",
         "timeouts",
         "total_deadline",
     )
 
-    def __init__(self, timeouts: Timeouts, decoder: TurnDecoder, task: asyncio.Task[Any]) -> None:
+    def __init__(
+        self,
+        timeouts: Timeouts,
+        decoder: TurnDecoder,
+        task: asyncio.Task[Any],
+        clock: Clock,
+        call_later: CallLater,
+    ) -> None:
         self.timeouts = timeouts
         self.decoder = decoder
         self.task = task
-        self.loop = asyncio.get_running_loop()
-        now = time.monotonic()
+        self.clock = clock
+        self.call_later = call_later
+        now = clock()
         self.last = now
         self.total_deadline = now + timeouts.total
         self.active = True
@@ -164,7 +149,7 @@ class _Watchdog:
         self.draining = False
         self.expired: TimeoutPhase | None = None  # None with `fired`: the drain grace ran out
         self.fired = False
-        self.handle: asyncio.TimerHandle | None = None
+        self.handle: Cancellable | None = None
         self._schedule(now)
 
     def _limit(self) -> tuple[float, TimeoutPhase | None]:
@@ -178,7 +163,7 @@ class _Watchdog:
         return t.connect + t.first_byte, TimeoutPhase.FIRST_BYTE
 
     def _arm(self, when: float) -> None:
-        self.handle = self.loop.call_later(max(0.0, when - time.monotonic()), self._fire)
+        self.handle = self.call_later(max(0.0, when - self.clock()), self._fire)
 
     def _schedule(self, now: float) -> None:
         """Arm the timer for the earliest moment a deadline could pass."""
@@ -194,11 +179,11 @@ class _Watchdog:
         if self.handle is not None:
             self.handle.cancel()
         if not self.fired:
-            self._schedule(time.monotonic())
+            self._schedule(self.clock())
 
     def _fire(self) -> None:
         self.handle = None
-        now = time.monotonic()
+        now = self.clock()
         limit, phase = self._limit()
         if now >= self.total_deadline and not self.draining:
             phase = TimeoutPhase.TOTAL
@@ -216,12 +201,12 @@ class _Watchdog:
         """httpcore's `trace` extension: the first-byte clock starts once the request is sent."""
         if name.endswith("send_request_body.complete"):
             self.sent = True
-            self.last = time.monotonic()
+            self.last = self.clock()
             self._rearm()
 
     def drain(self) -> None:
         self.draining = True
-        self.last = time.monotonic()
+        self.last = self.clock()
         self._rearm()
 
     def stop(self) -> None:
@@ -242,8 +227,14 @@ class EdenClient:
         api_key: str | Callable[[], str | None] | None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = time.monotonic,
+        call_later: CallLater | None = None,
     ) -> None:
+        """`clock` times turns and timeouts; `call_later(delay, callback)` arms the timeout
+        watchdog (default: the running loop's). Tests pass fake ones to drive time."""
         self._config = config
+        self._clock = clock
+        self._call_later = call_later
         self._api_key = api_key
         self._url_error: str | None = None
         try:
@@ -389,7 +380,7 @@ class EdenClient:
 
         An async generator (so an `AsyncIterator[StreamEvent]` with `aclose()`).
         """
-        return self._stream(request, TurnDecoder())
+        return self._stream(request, TurnDecoder(clock=self._clock))
 
     async def complete(
         self,
@@ -401,7 +392,7 @@ class EdenClient:
         On cancellation `on_event` receives a `Completed` with status STOPPED (partial text
         kept), the stream is closed, and `CancelledError` propagates.
         """
-        decoder = TurnDecoder()
+        decoder = TurnDecoder(clock=self._clock)
         events = self._stream(request, decoder)
         result: TurnResult | None = None
         try:
@@ -425,7 +416,7 @@ class EdenClient:
     async def _stream(
         self, request: ChatRequest, decoder: TurnDecoder
     ) -> AsyncGenerator[StreamEvent, None]:
-        decoder.started = time.perf_counter()
+        decoder.started = self._clock()
         error: ApiError | None = None
         streamed = False
         try:
@@ -457,7 +448,8 @@ class EdenClient:
             task = asyncio.current_task()
             assert task is not None, "stream_chat must be consumed inside an asyncio task"
             cancelling = task.cancelling()
-            watchdog = _Watchdog(self._config.timeouts, decoder, task)
+            call_later = self._call_later or asyncio.get_running_loop().call_later
+            watchdog = _Watchdog(self._config.timeouts, decoder, task, self._clock, call_later)
             in_body = False
             log.debug("POST %s model=%s", url, request.model)
             try:
@@ -478,7 +470,7 @@ class EdenClient:
                         )
                     elif mime == "text/event-stream":
                         streamed = True
-                        mono = time.monotonic
+                        mono = self._clock
                         feed_frame = decoder.feed_frame
                         batches = _frame_batches(response)
                         async with contextlib.aclosing(batches):
@@ -567,7 +559,7 @@ class EdenClient:
                     ErrorKind.INTERRUPTED,
                     "The connection closed before the reply was complete.",
                 )
-        decoder.ended = time.perf_counter()
+        decoder.ended = self._clock()
 
         # The connection is closed (or back in the pool): the tail of the turn.
         result = decoder.result(error)
@@ -685,7 +677,7 @@ async def _read_body(response: httpx.Response, watchdog: _Watchdog, cap: int) ->
     parts: list[bytes] = []
     size = 0
     async for piece in response.aiter_bytes():
-        watchdog.last = time.monotonic()
+        watchdog.last = watchdog.clock()
         parts.append(piece)
         size += len(piece)
         if size >= cap:

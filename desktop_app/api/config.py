@@ -6,24 +6,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from desktop_app import __version__
+from desktop_app.config.settings import Timeouts, normalize_base_url
 
 DEFAULT_BASE_URL: Final = "https://api.edenai.run/v3"
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds; none infinite. Routing adds 100–500 ms before the first token."""
-
-    connect: float = 10.0
-    first_byte: float = 30.0
-    idle: float = 30.0
-    total: float = 600.0
-
-    def __post_init__(self) -> None:
-        for name in ("connect", "first_byte", "idle", "total"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not 0 < value < float("inf"):
-                raise ValueError(f"timeout {name} must be a positive finite number of seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,4 +20,4 @@ class ClientConfig:
     user_agent: str = f"RouteChat/{__version__}"
 
 
-__all__ = ["DEFAULT_BASE_URL", "ClientConfig", "Timeouts"]
+__all__ = ["DEFAULT_BASE_URL", "ClientConfig", "Timeouts", "normalize_base_url"]

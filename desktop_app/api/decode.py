@@ -1,4 +1,5 @@
-"""Pure decoding of Eden (OpenAI-compatible) responses: no I/O, no clock, no asyncio.
+"""Pure decoding of Eden (OpenAI-compatible) responses: no I/O, no asyncio; the only outside
+state it reads is the clock it is given, to time the first chunk and the first content.
 
 `TurnDecoder` turns parsed chunks (streamed `chat.completion.chunk` objects, or one
 non-streamed `chat.completion`) into typed events and keeps everything needed for the final
@@ -14,7 +15,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from desktop_app.api.cost import parse_cost
@@ -29,6 +30,7 @@ from desktop_app.api.events import (
     TurnStatus,
     Usage,
 )
+from desktop_app.logs import redact
 
 __all__ = [
     "DecodeError",
@@ -38,11 +40,9 @@ __all__ = [
     "kind_for_status",
     "parse_retry_after",
     "parse_usage",
-    "redact",
 ]
 
 _MAX_DETAIL = 300
-_MIN_SECRET = 8
 _SPACES = re.compile(r"\s+")
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
@@ -117,13 +117,6 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
         return None
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
-
-
-def redact(text: str, secret: str | None) -> str:
-    """`text` without the API key (a key too short to be real is not worth garbling text for)."""
-    if secret and len(secret) >= _MIN_SECRET:
-        return text.replace(secret, "[redacted]")
-    return text
 
 
 def _clean(text: str, secret: str | None = None) -> str:
@@ -316,6 +309,7 @@ class TurnDecoder:
     """
 
     __slots__ = (
+        "clock",
         "done",
         "ended",
         "error",
@@ -332,7 +326,10 @@ class TurnDecoder:
         "usage_cost",
     )
 
-    def __init__(self, secret: str | None = None) -> None:
+    def __init__(
+        self, secret: str | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.clock = clock
         self.text_parts: list[str] = []
         self.model: str | None = None
         self.tool_calls: dict[int, ToolCall] = {}
@@ -342,10 +339,10 @@ class TurnDecoder:
         self.finish_reason: str | None = None
         self.error: ApiError | None = None
         self.done = False  # `data: [DONE]` seen
-        self.first_chunk_at: float | None = None  # perf_counter, set by feed
+        self.first_chunk_at: float | None = None  # by `clock`, set by feed
         self.first_content_at: float | None = None
         self.secret = secret
-        self.started = time.perf_counter()  # reset by the client when the request really starts
+        self.started = clock()  # reset by the client when the request really starts
         self.ended: float | None = None
 
     @property
@@ -400,14 +397,14 @@ class TurnDecoder:
                         return _NO_EVENTS
                     self.text_parts.append(content)
                     if self.first_content_at is None:
-                        self.first_content_at = time.perf_counter()
+                        self.first_content_at = self.clock()
                     return [TextDelta(content)]
         return self._feed_general(obj)
 
     def _feed_general(self, obj: dict[str, Any]) -> list[StreamEvent]:
         events: list[StreamEvent] = []
         if self.first_chunk_at is None:
-            self.first_chunk_at = time.perf_counter()
+            self.first_chunk_at = self.clock()
         if self.model is None:
             self._routed_model(obj, events)
         error = obj.get("error")
@@ -449,7 +446,7 @@ class TurnDecoder:
             if text:  # only once the frame has decoded: a frame that fails adds no text
                 self.text_parts.append(text)
                 if self.first_content_at is None:
-                    self.first_content_at = time.perf_counter()
+                    self.first_content_at = self.clock()
             if reason == "error":
                 self.error = error_from_frame(choice.get("error"), self.secret)
                 return events
@@ -520,7 +517,7 @@ class TurnDecoder:
             call.arguments += arguments
             events.append(ToolCallDelta(index=index, id=call_id, name=name, arguments=arguments))
             if self.first_content_at is None:
-                self.first_content_at = time.perf_counter()
+                self.first_content_at = self.clock()
 
     def _index_for(self, call_id: str | None) -> int:
         calls = self.tool_calls
@@ -552,7 +549,7 @@ class TurnDecoder:
         else:
             status = TurnStatus.INTERRUPTED if self.has_content else TurnStatus.FAILED
         started = self.started
-        ended = self.ended if self.ended is not None else time.perf_counter()
+        ended = self.ended if self.ended is not None else self.clock()
         first = self.first_content_at if self.first_content_at is not None else self.first_chunk_at
         return TurnResult(
             text="".join(self.text_parts),

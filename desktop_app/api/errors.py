@@ -48,15 +48,5 @@ class ApiError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    @property
-    def retryable(self) -> bool:
-        """Worth sending again unchanged (before any text was shown)."""
-        return self.kind in {
-            ErrorKind.RATE_LIMITED,
-            ErrorKind.SERVER,
-            ErrorKind.CONNECT,
-            ErrorKind.TIMEOUT,
-        }
-
     def to_json(self) -> dict[str, object]:
         return {"kind": self.kind.value, "message": self.message, "status": self.status}

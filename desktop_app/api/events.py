@@ -108,6 +108,28 @@ class Failed:
     error: ApiError
 
 
+@dataclass(frozen=True, slots=True)
+class RoutingInfo:
+    """How the router chose the model of a turn, as the server reported it
+    (`edenai_metadata`, sent when the request asks with `x-edenai-metadata: enabled`).
+
+    `selection`: ranked | single | default (None when the request named its own model);
+    `dropped`: candidates the router could not rank; `attempt`: the provider attempt that
+    answered (>1: the provider was retried); `raw`: the block as sent, for the history.
+    """
+
+    selection: str | None = None
+    chosen: str | None = None
+    dropped: tuple[str, ...] = ()
+    strategy: str | None = None
+    attempt: int | None = None
+    attempts: tuple[dict[str, Any], ...] = ()
+    region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    quality_cost: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class TurnResult:
     """Everything known about one turn; what the store saves and the badge shows."""
@@ -121,8 +143,9 @@ class TurnResult:
     finish_reason: str | None = None
     error: ApiError | None = None
     ttft_ms: float | None = None
-    total_ms: float = 0.0
+    total_ms: float | None = None
     status: TurnStatus = TurnStatus.COMPLETE
+    routing: RoutingInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)

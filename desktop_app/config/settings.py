@@ -24,8 +24,10 @@ import errno
 import json
 import math
 import os
+import random
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, get_args, get_origin, get_type_hints
@@ -39,62 +41,205 @@ Theme = Literal["system", "light", "dark"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
-def _range(lo: float, hi: float) -> dict[str, float]:
-    return {"min": lo, "max": hi}
+_ENDPOINT_SUFFIXES = ("/chat/completions", "/models")
 
 
-@dataclass(frozen=True, slots=True)
-class TimeoutSettings:
-    """Seconds. `first_byte`: until the first chunk; `idle`: between chunks."""
+def normalize_base_url(url: str) -> str:
+    """The API base URL requests are appended to, or ValueError with a sentence for the user.
 
-    connect: float = field(default=10.0, metadata=_range(0.5, 300))
-    first_byte: float = field(default=30.0, metadata=_range(1, 1800))
-    idle: float = field(default=30.0, metadata=_range(1, 1800))
-    total: float = field(default=600.0, metadata=_range(1, 7200))
-
-
-@dataclass(frozen=True, slots=True)
-class RetrySettings:
-    """Retries of a request that failed before any text arrived (429, 5xx, connect, timeout)."""
-
-    max_retries: int = field(default=2, metadata=_range(0, 10))
-    max_total_seconds: float = field(default=30.0, metadata=_range(0, 600))
-
-
-def _check_base_url(value: str) -> str:
-    """The normalised URL, or raise ValueError with the reason."""
-    text = value.strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("expected an http:// or https:// address")
+    Accepts both documented forms (`https://api.edenai.run/v3` and the older `.../v3/llm`),
+    keeps the path as given, strips spaces, trailing slashes and a pasted endpoint
+    (`.../chat/completions`, `.../models`). The one check of an address: settings, the
+    Preferences dialog and the client all use it.
+    """
+    text = url.strip()
+    if not text:
+        raise ValueError("The server address is empty.")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise ValueError(f"The server address {text!r} is not a valid URL.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"The server address {text!r} must start with https:// (or http:// for this computer)."
+        )
     if parts.username or parts.password:
-        raise ValueError("credentials do not belong in the address")
-    if parts.query or parts.fragment:
-        raise ValueError("expected an address without ? or #")
+        raise ValueError(f"The server address {text!r} must not contain a user name or password.")
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise ValueError(f"The server address {text!r} must not contain '?' or '#'.")
+    text = text.rstrip("/")
+    for suffix in _ENDPOINT_SUFFIXES:
+        if text.endswith(suffix):
+            text = text[: -len(suffix)].rstrip("/")
     return text
+
+
+def setting(
+    default: Any = dataclasses.MISSING,
+    *,
+    label: str | None = None,
+    section: str = "General",
+    lo: float | None = None,
+    hi: float | None = None,
+    unit: str = "",
+    help: str = "",
+    choices: str | dict[str, str] | None = None,
+    none_label: str | None = None,
+    check: Any = None,
+    factory: Any = dataclasses.MISSING,
+) -> Any:
+    """A settings field declared once: its default, range and check, and how Preferences shows
+    it (`label`, `section`, `unit`, `help`, `choices` labels or a named list such as "tiers",
+    `none_label` for the value None). A field without a label is not shown in Preferences."""
+    meta: dict[str, Any] = {"section": section}
+    for key, value in (
+        ("label", label),
+        ("min", lo),
+        ("max", hi),
+        ("unit", unit),
+        ("help", help),
+        ("choices", choices),
+        ("none_label", none_label),
+        ("check", check),
+    ):
+        if value is not None and value != "":
+            meta[key] = value
+    if factory is not dataclasses.MISSING:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+_CONNECTION = "Connection"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds; none infinite. Routing adds 100–500 ms before the first token."""
+
+    connect: float = setting(
+        10.0, label="Connect timeout", section=_CONNECTION, lo=0.5, hi=300, unit="s"
+    )
+    first_byte: float = setting(
+        30.0,
+        label="Routing timeout (first token)",
+        section=_CONNECTION,
+        lo=1,
+        hi=1800,
+        unit="s",
+        help="How long to wait for the router and the model to start answering",
+    )
+    idle: float = setting(
+        30.0, label="Idle timeout between chunks", section=_CONNECTION, lo=1, hi=1800, unit="s"
+    )
+    total: float = setting(
+        600.0, label="Total timeout", section=_CONNECTION, lo=1, hi=7200, unit="s"
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "first_byte", "idle", "total"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0 < value < float("inf"):
+                raise ValueError(f"timeout {name} must be a positive finite number of seconds")
+
+
+_MAX_EXPONENT = 60  # 2**60 * base_delay is far beyond any max_delay; avoids float overflow
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to retry a turn that failed before any text was shown (429,
+    5xx, connection failures, timeouts); the rules are in `services.resilience`.
+
+    `jitter` is the fraction of the backoff that is randomised.
+    """
+
+    max_retries: int = setting(2, label="Automatic retries", section=_CONNECTION, lo=0, hi=10)
+    max_total_seconds: float = setting(
+        30.0,
+        label="Retry time budget",
+        section=_CONNECTION,
+        lo=0,
+        hi=600,
+        unit="s",
+        help="No retry starts once this much time has passed since the message was sent",
+    )
+    base_delay: float = setting(0.5, lo=0, hi=60)
+    max_delay: float = setting(8.0, lo=0, hi=600)
+    jitter: float = setting(0.5, lo=0, hi=1)
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must not be negative")
+        for name in ("max_total_seconds", "base_delay", "max_delay"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number of seconds, not {value!r}")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError("jitter must be between 0 and 1")
+
+    def backoff_ceiling(self, attempt: int) -> float:
+        """The largest backoff (before Retry-After) for retry number `attempt` (1-based)."""
+        exponent = min(max(attempt, 1) - 1, _MAX_EXPONENT)
+        return min(self.max_delay, self.base_delay * 2.0**exponent)
+
+    def delay_for(
+        self, attempt: int, retry_after: float | None, rng: random.Random | None
+    ) -> float:
+        """Seconds to wait before retry number `attempt` (1-based).
+
+        Exponential backoff with jitter (in `[ceiling * (1 - jitter), ceiling]`, never above
+        `max_delay`), raised to the server's `retry_after` when it gives one. `rng=None` draws
+        no jitter (the ceiling itself): deterministic, for previews and tests.
+        """
+        ceiling = self.backoff_ceiling(attempt)
+        if rng is None or self.jitter == 0.0:
+            delay = ceiling
+        else:
+            delay = ceiling * (1.0 - self.jitter * rng.random())
+        if retry_after is not None and math.isfinite(retry_after) and retry_after > delay:
+            delay = retry_after
+        return max(0.0, delay)
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The user's preferences, as saved in settings.json (never the API key)."""
 
-    # appearance
-    theme: Theme = "system"
-    font_scale: float = field(default=1.0, metadata=_range(0.5, 3.0))
-    show_reply_details: bool = True  # the badge line: model, cost, tokens, timings
-    # chat
-    default_tier: str = "balanced"  # a tier id; = routing.tiers.DEFAULT_TIER_ID (a test checks)
-    enter_sends: bool = True  # False: Ctrl+Enter sends, Enter makes a new line
-    confirm_close_streaming: bool = True  # ask before closing a tab or quitting mid-reply
-    restore_tabs: bool = True  # reopen last session's tabs at startup
-    max_tokens: int | None = field(default=None, metadata=_range(1, 1_000_000))
+    # appearance and chat
+    theme: Theme = setting(
+        "system",
+        label="Appearance",
+        choices={"system": "Follow the system", "light": "Light", "dark": "Dark"},
+    )
+    default_tier: str = setting(  # = routing.tiers.DEFAULT_TIER_ID (a test checks)
+        "balanced", label="Default tier for new tabs", choices="tiers"
+    )
+    enter_sends: bool = setting(True, label="Enter sends (Shift+Enter for a new line)")
+    confirm_close_streaming: bool = setting(
+        True, label="Ask before closing a conversation while a reply is arriving"
+    )
+    restore_tabs: bool = setting(True, label="Reopen my tabs at start")
+    max_tokens: int | None = setting(
+        None,
+        label="Max tokens per answer",
+        lo=1,
+        hi=1_000_000,
+        none_label="No limit",
+        help="Caps every answer's length (and cost)",
+    )
     # connection
-    base_url: str = field(default="https://api.edenai.run/v3", metadata={"check": _check_base_url})
-    timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
-    retries: RetrySettings = field(default_factory=RetrySettings)
+    base_url: str = setting(
+        "https://api.edenai.run/v3",
+        label="API base URL",
+        section=_CONNECTION,
+        check=normalize_base_url,
+    )
+    timeouts: Timeouts = setting(factory=Timeouts, section=_CONNECTION)
+    retries: RetryPolicy = setting(factory=RetryPolicy, section=_CONNECTION)
     demo_mode: bool = False  # talk to the bundled local emulator instead of Eden AI
     # diagnostics
-    log_level: LogLevel = "INFO"
+    log_level: LogLevel = setting("INFO", label="Log level", section="Diagnostics")
 
 
 class LoadResult(NamedTuple):
@@ -193,6 +338,38 @@ def _coerce(hint: Any, raw: Any, meta: Any) -> Any:
             raise ValueError("expected non-empty text")
         return raw.strip()
     raise TypeError(f"unsupported settings type {hint!r}")  # a programming error
+
+
+class SettingField(NamedTuple):
+    """One setting as Preferences shows it: `path` ("timeouts.connect"), its type hint, the
+    field's metadata (label, section, range, unit, help, choices, none_label)."""
+
+    path: str
+    hint: Any
+    meta: Mapping[str, Any]
+
+    @property
+    def label(self) -> str:
+        return str(self.meta.get("label", self.path))
+
+    def check(self, raw: Any) -> Any:
+        """`raw` as this setting's value, or ValueError with what was expected."""
+        return _coerce(self.hint, raw, self.meta)
+
+
+def labelled_fields(cls: Any = None, prefix: str = "") -> list[SettingField]:
+    """Every setting with a label, in declaration order, nested sections flattened: what the
+    Preferences dialog is generated from (so labels, ranges and units are declared once)."""
+    cls = Settings if cls is None else cls
+    hints = get_type_hints(cls)
+    out: list[SettingField] = []
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            out.extend(labelled_fields(hint, f"{prefix}{f.name}."))
+        elif "label" in f.metadata:
+            out.append(SettingField(prefix + f.name, hint, f.metadata))
+    return out
 
 
 def _load(cls: Any, data: Any, where: str, warnings: list[str]) -> Any:

@@ -20,8 +20,10 @@ class TurnPlan:
     model: str
     candidates: tuple[str, ...] | None
     fallback_model: str | None = None  # where a failed smart-routing turn goes once more
+    demo: bool = False  # sent to the demo server: recorded, never billed
+    quality_cost: int | None = None  # the router's cost knob (`routing.quality_cost`)
 
 
-def plan_for(tier: Tier) -> TurnPlan:
+def plan_for(tier: Tier, *, demo: bool = False) -> TurnPlan:
     fallback = None if tier.fixed_model else tier.effective_fallback
-    return TurnPlan(tier.id, tier.label, tier.model, tier.candidates, fallback)
+    return TurnPlan(tier.id, tier.label, tier.model, tier.candidates, fallback, demo)

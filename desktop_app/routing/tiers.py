@@ -122,6 +122,12 @@ def fixed_model_tier(model: str) -> Tier:
     return Tier(f"model:{model}", model, f"Always {model}", None, fixed_model=model, kind="fixed")
 
 
+def custom_tier(candidates: tuple[str, ...]) -> Tier:
+    """A pool given on the command line (`--candidates`): its first candidate is the fallback,
+    as the server's own."""
+    return Tier("custom", "Custom pool", "Your own candidates", candidates, kind="custom")
+
+
 class TierCatalogue:
     """Lookup over presets plus any user-defined pools (a later settings screen adds them)."""
 
@@ -141,10 +147,3 @@ class TierCatalogue:
         if tier_id.startswith("model:") and "/" in tier_id:
             return fixed_model_tier(tier_id.removeprefix("model:"))
         raise KeyError(tier_id)
-
-    def by_candidates(self, candidates: tuple[str, ...]) -> Tier:
-        """A custom pool given on the command line or in a comparison column."""
-        for tier in self._tiers.values():
-            if tier.candidates == candidates:
-                return tier
-        return Tier("custom", "Custom pool", "Your own candidates", candidates, kind="custom")

@@ -1,13 +1,17 @@
-"""Running one chat turn: build the request from the tier, stream it, record every step.
+"""One chat turn, owned here from the user's send to its stored row: the window and the CLI
+both run turns through `ChatService`, so retries, fallback, timings and the stored result are
+decided in one place.
 
-Qt-free. The caller (a UI controller or a test) passes `on_event` to see events as they come;
-the service owns what must survive a crash: the user's message is recorded before the request
-goes out, the reply while it streams (throttled) and at the end, also when cancelled.
+Qt-free. The caller passes `on_event` to see the client's events as they come and reads
+`Turn.result` when `run` returns (or raises `CancelledError`): every outcome (complete, failed,
+interrupted, stopped) is built here once, with the whole turn's timings, and stored once.
+The user's message is recorded before the request goes out and the reply while it streams.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,68 +22,129 @@ from desktop_app.api.events import (
     RoutedModel,
     StreamEvent,
     TextDelta,
+    ToolCallDelta,
     TurnResult,
     TurnStatus,
 )
 from desktop_app.api.request import SMART_ROUTER, ChatRequest
 from desktop_app.routing.plan import TurnPlan
-from desktop_app.services.resilience import ResilientResult, RetryNotice, RetryPolicy, run_resilient
+from desktop_app.services.resilience import RetryNotice, RetryPolicy, run_resilient
 
 if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
+
+log = logging.getLogger(__name__)
 
 SAVE_INTERVAL_S = 0.5  # the reply on disk is never more than this behind the screen
 
 
 class TurnRecorder(Protocol):
-    """Where a turn's durable state goes (the SQLite store in the app)."""
+    """Where a turn's durable state goes, and where the next request's history comes from."""
 
     def record_user_message(self, conversation_id: int, content: str) -> int: ...
-    def begin_reply(self, conversation_id: int, parent_id: int, plan: TurnPlan) -> int: ...
+    def begin_reply(
+        self, conversation_id: int, parent_id: int, plan: TurnPlan, column: int | None = None
+    ) -> int: ...
     def update_reply(self, reply_id: int, text: str, model: str | None) -> None: ...
     def finish_reply(
-        self, reply_id: int, result: TurnResult, retries: int = 0, fallback: bool = False
+        self,
+        reply_id: int,
+        result: TurnResult,
+        retries: int = 0,
+        fallback: bool = False,
+        requests: int = 1,
     ) -> None: ...
     def remove_messages(self, message_ids: Sequence[int]) -> None: ...
+    def history(
+        self, conversation_id: int, upto_message_id: int, column: int | None = None
+    ) -> list[dict[str, Any]]: ...
 
 
-class NullRecorder:
-    """Records nothing (the headless CLI, some tests)."""
+@dataclass
+class _Kept:
+    role: str
+    content: str
+    status: TurnStatus | None = None
+    column: int | None = None
 
-    _next = 0
 
-    def _id(self) -> int:
+class MemoryRecorder:
+    """Keeps a turn's conversation in memory only: `routechat ask --no-history`, benchmarks and
+    tests. `system` starts every conversation with a system message."""
+
+    def __init__(self, system: str | None = None) -> None:
+        self._system = system
+        self._messages: dict[int, _Kept] = {}
+        self._order: dict[int, list[int]] = {}
+        self._next = 0
+
+    def _add(self, conversation_id: int, kept: _Kept) -> int:
         self._next += 1
+        self._messages[self._next] = kept
+        self._order.setdefault(conversation_id, []).append(self._next)
         return self._next
 
     def record_user_message(self, conversation_id: int, content: str) -> int:
-        return self._id()
+        return self._add(conversation_id, _Kept("user", content))
 
-    def begin_reply(self, conversation_id: int, parent_id: int, plan: TurnPlan) -> int:
-        return self._id()
+    def begin_reply(
+        self, conversation_id: int, parent_id: int, plan: TurnPlan, column: int | None = None
+    ) -> int:
+        return self._add(conversation_id, _Kept("assistant", "", column=column))
 
     def update_reply(self, reply_id: int, text: str, model: str | None) -> None:
-        return None
+        self._messages[reply_id].content = text
 
     def finish_reply(
-        self, reply_id: int, result: TurnResult, retries: int = 0, fallback: bool = False
+        self,
+        reply_id: int,
+        result: TurnResult,
+        retries: int = 0,
+        fallback: bool = False,
+        requests: int = 1,
     ) -> None:
-        return None
+        kept = self._messages[reply_id]
+        kept.content, kept.status = result.text, result.status
 
     def remove_messages(self, message_ids: Sequence[int]) -> None:
-        return None
+        for mid in message_ids:
+            self._messages.pop(mid, None)
+
+    def history(
+        self, conversation_id: int, upto_message_id: int, column: int | None = None
+    ) -> list[dict[str, Any]]:
+        out = [{"role": "system", "content": self._system}] if self._system else []
+        for mid in self._order.get(conversation_id, []):
+            kept = self._messages.get(mid)
+            if kept is None or (kept.role == "assistant" and kept.column != column):
+                continue
+            if kept.role == "user" or (kept.content and kept.status is not TurnStatus.FAILED):
+                out.append({"role": kept.role, "content": kept.content})
+            if mid == upto_message_id:
+                break
+        return out
 
 
 @dataclass
 class Turn:
-    """One turn in flight."""
+    """One turn in flight; `result` is set once it has ended, whatever the outcome.
+
+    Timings run from the user's send (`started`), across retries and the fallback: the time to
+    first token the user waited, and the whole turn.
+    """
 
     conversation_id: int
     plan: TurnPlan
     user_message_id: int
     reply_id: int
+    started: float
+    column: int | None = None  # a comparison's column: its own thread
     model: str | None = None
-    started: float = field(default_factory=time.perf_counter)
+    first_content_at: float | None = None
+    retries: int = 0
+    fallback_used: bool = False
+    requests: int = 1
+    result: TurnResult | None = None
     pieces: list[str] = field(default_factory=list)  # joined on demand: += per token is quadratic
 
     @property
@@ -88,12 +153,26 @@ class Turn:
             self.pieces[:] = ["".join(self.pieces)]
         return self.pieces[0] if self.pieces else ""
 
+    @property
+    def ttft_ms(self) -> float | None:
+        if self.first_content_at is None:
+            return None
+        return (self.first_content_at - self.started) * 1000.0
+
 
 def build_request(
-    history: Sequence[dict[str, Any]], plan: TurnPlan, *, max_tokens: int | None = None
+    history: Sequence[dict[str, Any]],
+    plan: TurnPlan,
+    *,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
 ) -> ChatRequest:
     return ChatRequest(
-        tuple(history), model=plan.model, candidates=plan.candidates, max_tokens=max_tokens
+        tuple(history),
+        model=plan.model,
+        candidates=plan.candidates,
+        max_tokens=max_tokens,
+        temperature=temperature,
     )
 
 
@@ -102,13 +181,15 @@ class ChatService:
         self,
         client: Callable[[], EdenClient],
         recorder: TurnRecorder,
+        *,
         policy: Callable[[], RetryPolicy] = RetryPolicy,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         credentials: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """`credentials` is awaited before each request: at start-up the key may still be on its
-        way from the system keyring (the window does not wait for it)."""
+        way from the system keyring (the window does not wait for it). `clock` and `sleep`
+        time the turn and its retry waits (tests pass fake ones)."""
         self._client = client
         self._credentials = credentials
         self._recorder = recorder
@@ -121,70 +202,135 @@ class ChatService:
         return self._recorder
 
     def start_turn(
-        self, conversation_id: int, prompt: str | None, plan: TurnPlan, parent_id: int | None = None
+        self,
+        conversation_id: int,
+        prompt: str | None,
+        plan: TurnPlan,
+        parent_id: int | None = None,
+        *,
+        column: int | None = None,
     ) -> Turn:
-        """Commit the user's message (unless resending an existing one) and open the reply."""
+        """Commit the user's message (unless resending an existing one: `parent_id`) and open
+        the reply (in a comparison's `column`).
+
+        Raises the recorder's error when the prompt cannot be saved: nothing goes out unsaved.
+        """
+        started = self._clock()
         if prompt is not None:
             parent_id = self._recorder.record_user_message(conversation_id, prompt)
         assert parent_id is not None, "a resend names the user message it answers"
-        reply_id = self._recorder.begin_reply(conversation_id, parent_id, plan)
-        return Turn(conversation_id, plan, parent_id, reply_id)
+        reply_id = self._recorder.begin_reply(conversation_id, parent_id, plan, column)
+        return Turn(conversation_id, plan, parent_id, reply_id, started, column)
 
     async def run(
         self,
         turn: Turn,
-        history: Sequence[dict[str, Any]],
         on_event: Callable[[StreamEvent], None],
         *,
         max_tokens: int | None = None,
+        temperature: float | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
-    ) -> ResilientResult:
-        """Stream the turn with retries and fallback (see `resilience`), recording as it goes."""
-        request = build_request(history, turn.plan, max_tokens=max_tokens)
-        last_save = self._clock()
+    ) -> TurnResult:
+        """Stream the turn with retries and fallback (see `resilience`), recording as it goes.
 
-        def attempt(model: str | None) -> AsyncIterator[StreamEvent]:
-            if model is None:
-                return client.stream_chat(request)
-            return client.stream_chat(replace(request, model=model, candidates=None))
+        Returns `turn.result`; on cancellation `turn.result` holds the STOPPED result (partial
+        text, timings) and `CancelledError` propagates.
+        """
+        clock = self._clock
+        last_save = clock()
 
         def forward(event: StreamEvent) -> None:
             nonlocal last_save
-            if isinstance(event, TextDelta):
-                turn.pieces.append(event.text)
-                now = self._clock()
-                if now - last_save >= SAVE_INTERVAL_S:
-                    self._recorder.update_reply(turn.reply_id, turn.text, turn.model)
-                    last_save = now
+            if isinstance(event, TextDelta | ToolCallDelta):
+                if turn.first_content_at is None:
+                    turn.first_content_at = clock()
+                if isinstance(event, TextDelta):
+                    turn.pieces.append(event.text)
+                    now = clock()
+                    if now - last_save >= SAVE_INTERVAL_S:
+                        self._recorder.update_reply(turn.reply_id, turn.text, turn.model)
+                        last_save = now
             elif isinstance(event, RoutedModel):
                 turn.model = event.model
                 self._recorder.update_reply(turn.reply_id, turn.text, turn.model)
             on_event(event)
 
+        def retried(notice: RetryNotice) -> None:
+            # A resend starts the reply again: the text of a failed attempt is not kept.
+            turn.pieces.clear()
+            turn.model = None
+            if notice.fallback_model is not None:
+                turn.fallback_used = True
+            else:
+                turn.retries += 1
+            if on_retry is not None:
+                on_retry(notice)
+
         try:
             if self._credentials is not None:
                 await self._credentials()
+            history = self._recorder.history(
+                turn.conversation_id, turn.user_message_id, turn.column
+            )
+            request = build_request(
+                history, turn.plan, max_tokens=max_tokens, temperature=temperature
+            )
             client = self._client()
+
+            def attempt(model: str | None) -> AsyncIterator[StreamEvent]:
+                if model is None:
+                    return client.stream_chat(request)
+                return client.stream_chat(replace(request, model=model, candidates=None))
+
             outcome = await run_resilient(
                 attempt,
                 routed=request.model == SMART_ROUTER,
                 fallback_model=turn.plan.fallback_model,
                 policy=self._policy(),
                 on_event=forward,
-                on_retry=on_retry or (lambda _notice: None),
+                on_retry=retried,
                 sleep=self._sleep,
+                clock=clock,
             )
+            result = outcome.result
         except asyncio.CancelledError:
-            stopped = TurnResult(
+            self._finish(
+                turn,
+                TurnResult(
+                    text=turn.text,
+                    model=turn.model,
+                    status=TurnStatus.STOPPED,
+                    error=ApiError(ErrorKind.CANCELLED, "Stopped."),
+                ),
+            )
+            raise
+        except Exception as exc:  # a bug here must still end the turn, on screen and on disk
+            log.exception("chat turn failed unexpectedly")
+            result = TurnResult(
                 text=turn.text,
                 model=turn.model,
-                status=TurnStatus.STOPPED,
-                error=ApiError(ErrorKind.CANCELLED, "Stopped."),
-                total_ms=(time.perf_counter() - turn.started) * 1000,
+                status=TurnStatus.INTERRUPTED if turn.text else TurnStatus.FAILED,
+                error=ApiError(
+                    ErrorKind.PROTOCOL, f"RouteChat failed while running this turn ({exc})."
+                ),
             )
-            self._recorder.finish_reply(turn.reply_id, stopped)
-            raise
+        return self._finish(turn, result)
+
+    def _finish(self, turn: Turn, result: TurnResult) -> TurnResult:
+        """Time the whole turn from the user's send, store it once, keep it on the turn."""
+        result.ttft_ms = turn.ttft_ms
+        result.total_ms = (self._clock() - turn.started) * 1000.0
+        turn.result = result
         self._recorder.finish_reply(
-            turn.reply_id, outcome.result, outcome.retries, outcome.fallback_used
+            turn.reply_id, result, turn.retries, turn.fallback_used, turn.requests
         )
-        return outcome
+        return result
+
+
+__all__ = [
+    "ChatService",
+    "MemoryRecorder",
+    "Turn",
+    "TurnRecorder",
+    "build_request",
+]

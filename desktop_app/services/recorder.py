@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from desktop_app.api.events import TurnResult
 from desktop_app.routing.plan import TurnPlan
+from desktop_app.services.history import history_from_store
 from desktop_app.store import HistoryStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -34,13 +36,18 @@ class StoreRecorder:
         # the text stays in the composer and the error is shown).
         return self.store.add_user_message(conversation_id, content)
 
-    def begin_reply(self, conversation_id: int, parent_id: int, plan: TurnPlan) -> int:
+    def begin_reply(
+        self, conversation_id: int, parent_id: int, plan: TurnPlan, column: int | None = None
+    ) -> int:
         return self.store.begin_reply(
             conversation_id,
             parent_id=parent_id,
             requested_tier_id=plan.tier_id,
             candidates=plan.candidates,
             requested_model=plan.model,
+            column=column,
+            demo=plan.demo,
+            quality_cost=plan.quality_cost,
         )
 
     def update_reply(self, reply_id: int, text: str, model: str | None) -> None:
@@ -50,13 +57,34 @@ class StoreRecorder:
             self._failed("the reply so far", exc)
 
     def finish_reply(
-        self, reply_id: int, result: TurnResult, retries: int = 0, fallback: bool = False
+        self,
+        reply_id: int,
+        result: TurnResult,
+        retries: int = 0,
+        fallback: bool = False,
+        requests: int = 1,
     ) -> None:
         try:
-            self.store.finish_reply(reply_id, result, retry_count=retries, fallback_used=fallback)
+            self.store.finish_reply(
+                reply_id,
+                result,
+                retry_count=retries,
+                fallback_used=fallback,
+                routing=result.routing.raw if result.routing is not None else None,
+                requests=requests,
+            )
             self._last_error = None
         except StoreError as exc:
             self._failed("the reply", exc)
+
+    def history(
+        self, conversation_id: int, upto_message_id: int, column: int | None = None
+    ) -> list[dict[str, Any]]:
+        """What the model is sent: the stored conversation up to this prompt, a comparison
+        column's own thread (raises StoreError, which fails the turn before anything goes
+        out)."""
+        messages = self.store.load_messages(conversation_id)
+        return history_from_store(messages, upto_message_id, column)
 
     def remove_messages(self, message_ids: Sequence[int]) -> None:
         try:

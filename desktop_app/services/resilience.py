@@ -61,7 +61,7 @@ from desktop_app.api.events import (
     TurnStatus,
     UsageReport,
 )
-from desktop_app.config.settings import RetrySettings
+from desktop_app.config.settings import RetryPolicy
 
 __all__ = [
     "Decision",
@@ -75,66 +75,16 @@ __all__ = [
     "is_fallback_trigger",
     "is_transient",
     "run_resilient",
+    "sleep_at_least",
 ]
 
 log = logging.getLogger(__name__)
 
 # Permanent server errors: retrying "not implemented" cannot help.
 _PERMANENT_5XX = frozenset({501, 505})
-_MAX_EXPONENT = 60  # 2**60 * base_delay is far beyond any max_delay; avoids float overflow
 
 
 # --------------------------------------------------------------------------- the policy
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how long to retry a turn that failed before any text was shown.
-
-    `jitter` is the fraction of the backoff that is randomised (see the module doc).
-    """
-
-    max_retries: int = 2
-    max_total_seconds: float = 30.0
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-    jitter: float = 0.5
-
-    def __post_init__(self) -> None:
-        if self.max_retries < 0:
-            raise ValueError("max_retries must not be negative")
-        for name in ("max_total_seconds", "base_delay", "max_delay"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number of seconds, not {value!r}")
-        if not 0.0 <= self.jitter <= 1.0:
-            raise ValueError("jitter must be between 0 and 1")
-
-    @classmethod
-    def from_settings(cls, settings: RetrySettings) -> RetryPolicy:
-        return cls(max_retries=settings.max_retries, max_total_seconds=settings.max_total_seconds)
-
-    def backoff_ceiling(self, attempt: int) -> float:
-        """The largest backoff (before Retry-After) for retry number `attempt` (1-based)."""
-        exponent = min(max(attempt, 1) - 1, _MAX_EXPONENT)
-        return min(self.max_delay, self.base_delay * 2.0**exponent)
-
-    def delay_for(self, attempt: int, error: ApiError, rng: random.Random | None) -> float:
-        """Seconds to wait before retry number `attempt` (1-based) after `error`.
-
-        Exponential backoff with jitter (in `[ceiling * (1 - jitter), ceiling]`, never above
-        `max_delay`), raised to the error's `retry_after` when it gives one. `rng=None` draws
-        no jitter (the ceiling itself): deterministic, for previews and tests.
-        """
-        ceiling = self.backoff_ceiling(attempt)
-        if rng is None or self.jitter == 0.0:
-            delay = ceiling
-        else:
-            delay = ceiling * (1.0 - self.jitter * rng.random())
-        retry_after = error.retry_after
-        if retry_after is not None and math.isfinite(retry_after) and retry_after > delay:
-            delay = retry_after
-        return max(0.0, delay)
 
 
 # --------------------------------------------------------------------------- decisions
@@ -209,7 +159,7 @@ def decide(
         return GiveUp("text was already shown: never resent automatically")
     if not is_transient(error):
         return GiveUp(f"{kind.value} errors are not retried")
-    delay = policy.delay_for(attempt, error, rng)
+    delay = policy.delay_for(attempt, error.retry_after, rng)
     if attempt > policy.max_retries:
         why = f"no retries left ({policy.max_retries} allowed)"
     elif elapsed + delay > policy.max_total_seconds:
@@ -225,6 +175,22 @@ def decide(
 
 
 # --------------------------------------------------------------------------- orchestrator
+
+
+async def sleep_at_least(
+    seconds: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """Wait `seconds` by `clock`, never less: a `Retry-After` is a lower bound.
+
+    Qt's coarse timers (the app's event loop) may fire up to 5 % early, so `sleep(7)` can end
+    after 6.65 s; what is left is slept again until the clock says the time has passed.
+    """
+    deadline = clock() + seconds
+    while (left := deadline - clock()) > 0:
+        await sleep(left)
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +328,7 @@ async def run_resilient(
             "retrying after %s (status %s): %s", error.kind.value, error.status, decision.reason
         )
         on_retry(RetryNotice(resends, decision.delay, error))
-        await sleep(decision.delay)
+        await sleep_at_least(decision.delay, clock=clock, sleep=sleep)
 
 
 @dataclass(slots=True)

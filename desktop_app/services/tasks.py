@@ -1,4 +1,4 @@
-"""Owned, named, cancellable tasks (architecture rule 4).
+"""Owned, named, cancellable tasks (architecture rule 4), and the streams of one view.
 
 `qasync.asyncSlot` returns no handle, so controllers start work here instead: the runner keeps
 a strong reference until the task ends, reports failures, and cancels everything at shutdown.
@@ -65,3 +65,56 @@ class TaskRunner:
             t.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
+
+
+class StreamGroup:
+    """The live streams of one view: a named slot each (a conversation's reply, a comparison's
+    columns, a tool loop's requests), latest-wins per slot, cancellable one by one or all.
+
+    Tasks run on the app's `TaskRunner` (which owns them and cancels all at shutdown) under
+    the name `owner/slot`.
+    """
+
+    def __init__(self, runner: TaskRunner, owner: str) -> None:
+        self._runner = runner
+        self._owner = owner
+        self._slots: dict[str, asyncio.Task[Any]] = {}
+
+    def _name(self, slot: str) -> str:
+        return f"{self._owner}/{slot}"
+
+    def start(self, slot: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `coro` in `slot`; a stream still running there is cancelled first."""
+        task = self._runner.start(self._name(slot), coro, replace=True)
+        self._slots[slot] = task
+        task.add_done_callback(lambda t: self._done(slot, t))
+        return task
+
+    def _done(self, slot: str, task: asyncio.Task[Any]) -> None:
+        if self._slots.get(slot) is task:
+            del self._slots[slot]
+
+    def running(self, slot: str | None = None) -> bool:
+        """Whether `slot` (or, with None, any slot) is streaming."""
+        if slot is None:
+            return any(not t.done() for t in self._slots.values())
+        task = self._slots.get(slot)
+        return task is not None and not task.done()
+
+    def task(self, slot: str) -> asyncio.Task[Any] | None:
+        """The task streaming in `slot` now, if any."""
+        task = self._slots.get(slot)
+        return task if task is not None and not task.done() else None
+
+    def slots(self) -> list[str]:
+        return [s for s, t in self._slots.items() if not t.done()]
+
+    def cancel(self, slot: str) -> None:
+        task = self._slots.get(slot)
+        if task is not None and not task.done():
+            task.cancel()
+
+    def cancel_all(self) -> None:
+        for task in list(self._slots.values()):
+            if not task.done():
+                task.cancel()

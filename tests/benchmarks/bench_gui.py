@@ -1133,8 +1133,8 @@ async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
             for i, (prompt, text) in enumerate(conv):
                 s = time.perf_counter()
                 db_id += 2
-                ctrl.add_user_entry(prompt, db_id - 1)
-                reply = ctrl.add_reply_entry(plan, db_id)
+                ctrl.transcript.add_user(prompt, db_id - 1)
+                reply = ctrl.transcript.add_reply(plan, db_id)
                 prompt_tokens = 40 + 30 * i
                 result = TurnResult(
                     text=text,
@@ -1147,7 +1147,7 @@ async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
                     total_ms=1500.0 + 7 * (i % 300),
                     status=TurnStatus.COMPLETE,
                 )
-                ctrl.show_finished_reply(reply, result)
+                ctrl.transcript.finish_reply(reply, result)
                 per_turn.append(time.perf_counter() - s)
             c._rename(tabs.indexOf(ctrl.page), f"Conversation {t + 1}")
             t1 = time.perf_counter()

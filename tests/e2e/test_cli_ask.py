@@ -78,14 +78,29 @@ def test_fixed_model(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
 
 
 def test_rate_limited_reports_retry_after(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
-    emulator_proc.queue_faults("status:429")
+    # A Retry-After longer than the retry budget (30 s): no retry, the wait is reported.
+    emulator_proc.queue_faults("status:429:retry=45")
     code, s, err = ask(emulator_proc, tmp_path, "Hello")
     assert code == cli.EXIT_RATE_LIMITED
     assert s["error"]["kind"] == "rate_limited"
     assert s["error"]["status"] == 429
-    assert "Retry after 7 s" in s["error"]["message"]
-    assert "Retry after 7 s" in err
+    assert "Retry after 45 s" in s["error"]["message"]
+    assert "Retry after 45 s" in err
     assert s["text"] == ""
+    assert emulator_proc.stats()["chat_requests"] == 1
+
+
+def test_the_command_line_retries_like_the_window(
+    emulator_proc: EmulatorProcess, tmp_path: Path
+) -> None:
+    """The CLI runs turns through the same service: a 429 is retried after its Retry-After,
+    and the turn's total time covers the wait."""
+    emulator_proc.queue_faults("status:429:retry=1")
+    code, s, _err = ask(emulator_proc, tmp_path, "Hello")
+    assert code == cli.EXIT_OK
+    assert s["error"] is None and s["text"]
+    assert emulator_proc.stats()["chat_requests"] == 2
+    assert s["total_ms"] >= 1000 and s["ttft_ms"] >= 1000  # from the send, across the wait
 
 
 def test_dropped_stream_keeps_partial_text(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from desktop_app.api.events import TurnResult, TurnStatus, Usage
 from desktop_app.config.paths import AppPaths
 from desktop_app.store import HistoryStore, OpenTab
-from desktop_app.ui.chat.conversation_controller import FIRST_SCREEN
+from desktop_app.ui.chat.transcript import FIRST_SCREEN
 from tests.e2e.conftest import at_first_frame
 
 REPLY = """Here is how:
@@ -35,6 +35,7 @@ RESTORE_ONLY = {
     "desktop_app.render",
     "desktop_app.render.markdown",
     "desktop_app.render.cache",
+    "desktop_app.services.history",
     "hashlib",
 }
 
@@ -58,9 +59,9 @@ def read_by_pyside(name):
     return not (name.startswith(("PySide6", "shiboken")) or uses_qt(name) or uses_qt(top))
 
 def first_tab(parts):
-    if not parts.controller.controllers:
+    if not parts.tabs.controllers:
         return None
-    chat = parts.controller.controllers[0].page.chat
+    chat = parts.tabs.controllers[0].page.chat
     bar = chat.verticalScrollBar()
     return {
         "fills_the_view": sum(m.height() for m in chat.messages()) >= chat.visible_height(),
@@ -81,7 +82,7 @@ def measure(parts):
         "page": parts.window.stack.currentWidget().objectName(),
         "welcome_built": parts.window.findChild(QtWidgets.QWidget, "welcome_page") is not None,
         "messages_built": [
-            len(c.page.chat.messages()) for c in parts.controller.controllers
+            len(c.page.chat.messages()) for c in parts.tabs.controllers
         ],
         "first_tab": first_tab(parts),
         "tabs": parts.window.tabs.count(),

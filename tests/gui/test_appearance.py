@@ -17,7 +17,7 @@ from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource
 from desktop_app.ui.chat.conversation_controller import ConversationController
-from desktop_app.ui.shell import app_controller
+from desktop_app.ui.settings import appearance
 from desktop_app.ui.shell.crash_reporter import CrashReporter
 from desktop_app.ui.widgets import theme
 from desktop_app.ui.widgets.enum_props import set_enum_property
@@ -32,9 +32,7 @@ CODE_PROMPT = "Write a python function to merge two sorted lists"  # a reply wit
 
 def choose_theme(parts: Composition, theme_name: str) -> None:
     """As Preferences does when the appearance is changed."""
-    parts.controller.save_preferences(
-        dataclasses.replace(parts.controller.settings, theme=theme_name)
-    )
+    parts.controller.save_preferences(dataclasses.replace(parts.settings.current, theme=theme_name))
 
 
 def is_dark(app: QApplication) -> bool:
@@ -68,10 +66,10 @@ async def test_light_and_dark_follow_the_setting(
 ) -> None:
     parts = make_app(theme="dark")
     assert is_dark(qapp)
-    assert parts.controller._dark
+    assert parts.controller.appearance.dark
     choose_theme(parts, "light")
     assert not is_dark(qapp)
-    assert not parts.controller._dark
+    assert not parts.controller.appearance.dark
     assert qapp.palette().color(QPalette.ColorRole.Window) == theme._light_palette().color(
         QPalette.ColorRole.Window
     )
@@ -82,11 +80,11 @@ async def test_the_system_scheme_is_confirmed_after_the_first_frame(
 ) -> None:
     """Start-up guesses 'system' from the platform's (light) palette; the colour scheme, read
     once the window is up, says dark, and the window turns dark."""
-    for module in (theme, app_controller):
+    for module in (theme, appearance):
         monkeypatch.setattr(module, "system_is_dark", lambda _app: True)
     parts = make_app()  # theme "system"
-    assert not parts.controller._dark
-    await wait_until(lambda: parts.controller._dark)
+    assert not parts.controller.appearance.dark
+    await wait_until(lambda: parts.controller.appearance.dark)
     assert is_dark(qapp)
 
 
@@ -149,11 +147,11 @@ async def test_open_tabs_take_the_new_code_colours(
 ) -> None:
     """The tab on screen re-renders at once; a tab behind it when it is next shown."""
     parts = make_app(theme="light")
-    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
-    behind = parts.controller.controllers[0]
+    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    behind = parts.tabs.controllers[0]
     behind.page.tier_selector.select("code")
     await send_and_wait(behind, CODE_PROMPT)
-    on_screen = parts.controller.new_conversation("code")
+    on_screen = parts.tabs.new_conversation("code")
     await send_and_wait(on_screen, CODE_PROMPT)
     views = [c.entries[-1].ui.view for c in (behind, on_screen)]
     assert all("```" in v.text and LIGHT_CODE in v.toHtml() for v in views)
@@ -185,8 +183,8 @@ async def test_a_reply_streaming_through_a_theme_change_ends_in_the_new_colours(
     qapp: QApplication, make_app: Callable[..., Composition], emulator: EmulatorThread
 ) -> None:
     parts = make_app(theme="light")
-    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
-    ctrl = parts.controller.controllers[0]
+    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = parts.tabs.controllers[0]
     ctrl.page.tier_selector.select("code")
     emulator.queue_faults("stall_mid:1@40")  # a pause once the code block has gone by
     ctrl.page.composer.input.setPlainText(CODE_PROMPT)
@@ -204,8 +202,8 @@ async def test_tabs_behind_the_welcome_page_take_a_theme_change_when_shown_again
     qapp: QApplication, make_app: Callable[..., Composition]
 ) -> None:
     parts = make_app(theme="light")
-    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
-    ctrl = parts.controller.controllers[0]
+    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = parts.tabs.controllers[0]
     ctrl.page.tier_selector.select("code")
     await send_and_wait(ctrl, CODE_PROMPT)
     view = ctrl.entries[-1].ui.view

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 
 from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
-from desktop_app.config.settings import RetrySettings, TimeoutSettings
+from desktop_app.config.settings import RetryPolicy, Timeouts
 from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource
 from tests.gui.conftest import wait_until
@@ -63,8 +63,8 @@ CASES: dict[str, Case] = {
 }
 
 FAST = {
-    "retries": RetrySettings(max_retries=2, max_total_seconds=10),
-    "timeouts": TimeoutSettings(connect=2, first_byte=1, idle=1, total=30),
+    "retries": RetryPolicy(max_retries=2, max_total_seconds=10),
+    "timeouts": Timeouts(connect=2, first_byte=1, idle=1, total=30),
 }
 
 
@@ -74,8 +74,8 @@ async def test_fault_through_the_window(
 ) -> None:
     case = CASES[name]
     parts = make_app(**FAST)
-    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
-    ctrl = parts.controller.controllers[0]
+    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = parts.tabs.controllers[0]
     ctrl.page.tier_selector.select("code")
     ctrl.send("Write a python function to add two numbers")  # a good turn first
     await wait_until(lambda: not ctrl.streaming)
@@ -141,8 +141,8 @@ async def test_connection_refused_is_retried_then_explained(
     url = f"http://127.0.0.1:{dead}/v3"
     parts = compose(qapp, paths, Settings(**FAST), base_url=url)  # type: ignore[arg-type]
     parts.window.show()
-    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
-    ctrl = parts.controller.controllers[0]
+    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = parts.tabs.controllers[0]
     ctrl.send("Hello?")
     await wait_until(lambda: not ctrl.streaming, timeout=30)
     reply = replies(ctrl)[0]

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
 from desktop_app.config.paths import AppPaths
+from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource
+from desktop_app.services.history import history_from_store
 from desktop_app.store import HistoryStore
 from tests.gui.conftest import wait_until
 from tests.gui.test_window import replies, send
@@ -25,7 +27,7 @@ async def quit_app(parts: Composition) -> None:
 
 
 def start(parts: Composition) -> None:
-    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
 
 
 def stored_conversation(
@@ -47,17 +49,17 @@ def stored_conversation(
 
 
 async def test_tabs_order_selection_and_tiers_come_back(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
 ) -> None:
     first = make_app()
     start(first)
-    a = first.controller.controllers[0]
+    a = first.tabs.controllers[0]
     a.page.tier_selector.select("premium")
     send(a, qtbot, "Write a short poem about rivers")
-    b = first.controller.new_conversation("fast")
+    b = first.tabs.new_conversation("fast")
     send(b, qtbot, "What is the capital of Japan?")
     await wait_until(lambda: not a.streaming and not b.streaming)
-    first.controller.new_conversation("code")  # an empty tab is restored too
+    first.tabs.new_conversation("code")  # an empty tab is restored too
     first.window.tabs.setCurrentIndex(1)
     first.window.tabs.tabBar().moveTab(0, 2)  # drag the first tab to the end
     await quit_app(first)
@@ -66,14 +68,16 @@ async def test_tabs_order_selection_and_tiers_come_back(
     start(second)
     tabs = second.window.tabs
     assert tabs.count() == 3
-    ctrls = [second.controller.controller_at(i) for i in range(3)]
+    ctrls = [second.tabs.controller_at(i) for i in range(3)]
     assert [c.tier_id for c in ctrls if c] == ["fast", "code", "premium"]
     assert tabs.currentIndex() == 0  # the selected tab moved to index 0 with the drag
     restored = ctrls[2]
     assert restored is not None
     # A tab not on screen loads when first shown; its total comes from the store until then.
     assert not restored.loaded and not restored.entries
-    assert restored.turn_count() == 1 and restored.total_cost() > 0
+    totals = restored.totals()
+    assert totals is not None and totals.turns == 1 and totals.cost_usd > 0
+    assert "1 reply" in restored.page.total_label.text()
     tabs.setCurrentIndex(2)
     assert restored.loaded
     assert restored.entries[0].content == "Write a short poem about rivers"
@@ -86,7 +90,9 @@ async def test_tabs_order_selection_and_tiers_come_back(
     # The restored history is what the next request sends.
     send(restored, qtbot, "Now make it rhyme")
     await wait_until(lambda: not restored.streaming)
-    assert [m["role"] for m in restored.history()] == ["user", "assistant", "user", "assistant"]
+    sent = emulator.server.requests[-1]["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+    assert sent[0]["content"] == "Write a short poem about rivers"
 
 
 async def test_interrupted_reply_is_marked_with_retry(
@@ -102,7 +108,7 @@ async def test_interrupted_reply_is_marked_with_retry(
     store._conn.close()  # simulate a kill: no clean close, nothing finished
     parts = make_app()
     start(parts)
-    ctrl = parts.controller.open_conversation(cid)
+    ctrl = parts.tabs.open_conversation(cid)
     assert ctrl is not None
     reply = replies(ctrl)[0]
     assert reply.status is TurnStatus.INTERRUPTED
@@ -123,10 +129,10 @@ async def test_sidebar_search_highlights_and_opens(
 ) -> None:
     parts = make_app()
     start(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     send(ctrl, qtbot, "Tell me about the aurora borealis")
     await wait_until(lambda: not ctrl.streaming)
-    parts.controller.close_conversation(ctrl)
+    parts.tabs.close(ctrl)
     from desktop_app.ui.history.history_panel import HistoryPanel
 
     assert parts.window.findChild(HistoryPanel) is None  # built at first use, not at start-up
@@ -142,7 +148,7 @@ async def test_sidebar_search_highlights_and_opens(
     assert "<b style=" in label.text()
     assert "aurora" in label.text().lower()
     panel.results.itemClicked.emit(panel.results.item(0))
-    current = parts.controller.current()
+    current = parts.tabs.current()
     assert current is not None
     assert current.entries[0].content == "Tell me about the aurora borealis"
 
@@ -152,7 +158,7 @@ async def test_delete_with_undo_and_rename(
 ) -> None:
     parts = make_app()
     start(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     send(ctrl, qtbot, "Summarise the plot of Hamlet")
     await wait_until(lambda: not ctrl.streaming)
     cid = ctrl.conversation_id
@@ -162,7 +168,7 @@ async def test_delete_with_undo_and_rename(
     store = parts.history.store
     assert store.get_conversation(cid).title == "Hamlet notes"
     parts.history.delete(cid)
-    assert all(c.conversation_id != cid for c in parts.controller.controllers)
+    assert all(c.conversation_id != cid for c in parts.tabs.controllers)
     assert cid not in [c.id for c in store.list_conversations()]
     undo = parts.window.statusBar().findChild(QPushButton, "undo_delete")
     assert undo is not None
@@ -175,7 +181,7 @@ async def test_export_and_import_roundtrip(
 ) -> None:
     parts = make_app()
     start(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     send(ctrl, qtbot, "Write a python function that reverses a string")
     await wait_until(lambda: not ctrl.streaming)
     cid = ctrl.conversation_id
@@ -191,7 +197,7 @@ async def test_export_and_import_roundtrip(
     assert data["messages"]
     new_id = parts.history.read_import(js)
     assert new_id is not None and new_id != cid
-    current = parts.controller.current()
+    current = parts.tabs.current()
     assert current is not None
     assert current.conversation_id == new_id
     assert replies(current)[0].badge.model == "anthropic/claude-sonnet-4-5"
@@ -229,7 +235,7 @@ async def test_a_long_conversation_opens_with_its_latest_messages_built(
 
     from desktop_app.api.events import CostSource
     from desktop_app.ui.chat.chat_widgets import MessageWidget
-    from desktop_app.ui.chat.conversation_controller import FIRST_SCREEN, PAGE
+    from desktop_app.ui.chat.transcript import FIRST_SCREEN, PAGE
 
     cid = stored_conversation(  # 1,000 messages
         paths,
@@ -241,11 +247,12 @@ async def test_a_long_conversation_opens_with_its_latest_messages_built(
     parts = make_app()
     start(parts)
     started = time.perf_counter()
-    ctrl = parts.controller.open_conversation(cid)
+    ctrl = parts.tabs.open_conversation(cid)
     opened_ms = (time.perf_counter() - started) * 1000
     assert ctrl is not None
     assert len(ctrl.entries) == 1000
-    assert len(ctrl.history()) == 1000  # the whole conversation goes with the next turn
+    stored = parts.store.load_messages(cid)  # the whole conversation goes with the next turn
+    assert len(history_from_store(stored, stored[-1].id)) == 1000
     built = ctrl.page.chat.findChildren(MessageWidget)
     assert 2 <= len(built) <= FIRST_SCREEN  # what fills the view; the rest of the page follows
     assert ctrl.entries[-1].widget is not None
@@ -274,7 +281,7 @@ async def test_a_conversation_whose_last_reply_is_taller_than_the_view_opens_who
     cid = stored_conversation(paths, 3, lambda _n: long_reply)
     parts = make_app()
     start(parts)
-    ctrl = parts.controller.open_conversation(cid)
+    ctrl = parts.tabs.open_conversation(cid)
     assert ctrl is not None
     last_prompt, last_reply = ctrl.entries[-2], ctrl.entries[-1]
     assert last_reply.widget is not None and last_prompt.widget is not None
@@ -301,10 +308,10 @@ async def test_a_tab_closed_before_its_earlier_messages_are_built_is_left_alone(
     start(parts)
     later: list[Callable[[], None]] = []
     parts.window.after_first_frame = later.append  # type: ignore[method-assign]
-    ctrl = parts.controller.open_conversation(cid)
+    ctrl = parts.tabs.open_conversation(cid)
     assert ctrl is not None
     assert later, "the earlier messages wait for after the first frame"
-    parts.controller.close_conversation(ctrl)
+    parts.tabs.close(ctrl)
     shiboken6.delete(ctrl.page)
     for work in later:
         work()  # must not raise (RuntimeError: Internal C++ object already deleted)

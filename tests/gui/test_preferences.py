@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QMessageBox, QSpinBox
 
 from desktop_app.app import Composition
 from desktop_app.config.settings import load_settings
@@ -15,22 +15,28 @@ from tests.gui.conftest import wait_until
 
 async def test_preferences_apply_and_persist(make_app: Callable[..., Composition]) -> None:
     parts = make_app()
-    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
     parts.controller.show_preferences()
     dialog = parts.window.findChild(PreferencesDialog, "preferences_dialog")
     assert dialog is not None
-    dialog.tier.setCurrentIndex(dialog.tier.findData("premium"))
-    dialog.enter_sends.setChecked(False)
-    dialog.max_tokens.setValue(300)
+    tier = dialog.field("default_tier")
+    assert isinstance(tier, QComboBox)
+    tier.setCurrentIndex(tier.findData("premium"))
+    enter_sends = dialog.field("enter_sends")
+    assert isinstance(enter_sends, QCheckBox)
+    enter_sends.setChecked(False)
+    max_tokens = dialog.field("max_tokens")
+    assert isinstance(max_tokens, QSpinBox)
+    max_tokens.setValue(300)
     dialog._save()
-    settings, warnings = load_settings(parts.controller.paths)
+    settings, warnings = load_settings(parts.settings.paths)
     assert warnings == ()
     assert settings.default_tier == "premium"
     assert settings.enter_sends is False
     assert settings.max_tokens == 300
-    tab = parts.controller.new_conversation()
+    tab = parts.tabs.new_conversation()
     assert tab.tier_id == "premium"
-    assert tab.max_tokens == 300
+    assert parts.settings.current.max_tokens == 300  # what the next turn is sent with
     assert tab.page.composer.input.enter_sends is False
 
 
@@ -38,23 +44,25 @@ async def test_a_new_host_for_a_stored_key_is_confirmed(
     make_app: Callable[..., Composition],
 ) -> None:
     parts = make_app()
-    parts.controller._use_key("sk-test-key-0001", KeySource.KEYRING)
+    parts.controller.use_key("sk-test-key-0001", KeySource.KEYRING)
     parts.controller.show_preferences()
     dialog = parts.window.findChild(PreferencesDialog, "preferences_dialog")
     assert dialog is not None
-    dialog.base_url.setText("https://llm.example.org/v3")
+    base_url = dialog.field("base_url")
+    assert isinstance(base_url, QLineEdit)
+    base_url.setText("https://llm.example.org/v3")
     dialog._save()
     box = dialog.findChild(QMessageBox, "confirm_host_change")
     assert box is not None
     assert "llm.example.org" in box.text()
     box.button(QMessageBox.StandardButton.Cancel).click()
     await wait_until(lambda: not box.isVisible())
-    assert load_settings(parts.controller.paths).settings.base_url != "https://llm.example.org/v3"
+    assert load_settings(parts.settings.paths).settings.base_url != "https://llm.example.org/v3"
     dialog._save()
     box = dialog.findChild(QMessageBox, "confirm_host_change")
     box.button(QMessageBox.StandardButton.Yes).click()
-    await wait_until(lambda: parts.controller.settings.base_url == "https://llm.example.org/v3")
-    assert load_settings(parts.controller.paths).settings.base_url == "https://llm.example.org/v3"
+    await wait_until(lambda: parts.settings.current.base_url == "https://llm.example.org/v3")
+    assert load_settings(parts.settings.paths).settings.base_url == "https://llm.example.org/v3"
 
 
 async def test_a_bad_base_url_is_explained(make_app: Callable[..., Composition]) -> None:
@@ -62,7 +70,9 @@ async def test_a_bad_base_url_is_explained(make_app: Callable[..., Composition])
     parts.controller.show_preferences()
     dialog = parts.window.findChild(PreferencesDialog, "preferences_dialog")
     assert dialog is not None
-    dialog.base_url.setText("ftp://nowhere")
+    base_url = dialog.field("base_url")
+    assert isinstance(base_url, QLineEdit)
+    base_url.setText("ftp://nowhere")
     dialog._save()
     assert "http" in dialog.message.text()
     assert dialog.isVisible()

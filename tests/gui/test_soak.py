@@ -10,7 +10,7 @@ import pytest
 
 from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
-from desktop_app.config.settings import RetrySettings, TimeoutSettings
+from desktop_app.config.settings import RetryPolicy, Timeouts
 from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
 from desktop_app.secrets import KeySource
 from tests.gui.conftest import wait_until
@@ -34,11 +34,11 @@ async def test_soak_500_turns_5_tabs_10_percent_faults(
 ) -> None:
     parts = make_app(
         max_tokens=24,
-        retries=RetrySettings(max_retries=2, max_total_seconds=4),
-        timeouts=TimeoutSettings(connect=2, first_byte=1.5, idle=1.5, total=30),
+        retries=RetryPolicy(max_retries=2, max_total_seconds=4),
+        timeouts=Timeouts(connect=2, first_byte=1.5, idle=1.5, total=30),
     )
-    app = parts.controller
-    app._use_key("sk-test-key-0001", KeySource.SESSION)
+    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    app = parts.tabs
     tabs = [app.controllers[0]] + [app.new_conversation() for _ in range(TABS - 1)]
     tiers = ["budget", "balanced", "premium", "code", "fast"]
     for tab, tier in zip(tabs, tiers, strict=True):
@@ -57,7 +57,7 @@ async def test_soak_500_turns_5_tabs_10_percent_faults(
     await asyncio.gather(*(drive(i) for i in range(TABS)))
     statuses: Counter[str] = Counter()
     retries = fallbacks = 0
-    store = app.store
+    store = parts.store
     for i, tab in enumerate(tabs):
         assert tab.conversation_id is not None
         stored = store.load_messages(tab.conversation_id)
@@ -73,7 +73,7 @@ async def test_soak_500_turns_5_tabs_10_percent_faults(
     assert "streaming" not in statuses
     assert statuses[TurnStatus.COMPLETE.value] > 0.8 * TABS * TURNS_PER_TAB
     await wait_until(lambda: emulator.server.open_streams == 0)
-    assert app.runner.names() == []
+    assert parts.controller.runner.names() == []
     stats = emulator.server.stats()
     print(
         f"\nsoak: {TABS * TURNS_PER_TAB} turns, statuses {dict(statuses)}, {retries} retries, "

@@ -24,8 +24,8 @@ def send(ctrl: ConversationController, qtbot: object, text: str) -> None:
 async def leave_a_tab_open(make_app: Callable[..., Composition], qtbot: object) -> None:
     """A previous session that sent one message and quit with its tab open."""
     first = make_app()
-    first.controller._use_key("sk-test-key-0001", KeySource.SESSION)
-    ctrl = first.controller.controllers[0]
+    first.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = first.tabs.controllers[0]
     send(ctrl, qtbot, "What is the capital of Japan?")
     await wait_until(lambda: not ctrl.streaming and len(ctrl.entries) == 2)
     first.controller.quit()
@@ -40,9 +40,9 @@ async def test_a_new_user_sees_the_welcome_page_and_a_stored_key_after_the_first
     parts.controller.start()
     w = parts.window
     assert w.stack.currentWidget() is w.welcome  # the window did not wait for the keyring
-    assert parts.controller.key_pending
+    assert parts.session.pending
     assert "Reading the API key" in w.mode_label.text()
-    await wait_until(lambda: not parts.controller.key_pending)
+    await wait_until(lambda: not parts.session.pending)
     assert w.stack.currentWidget() is w.tabs
     assert "from the system keyring" in w.mode_label.text()
     assert "sk-f…01" in w.mode_label.text()
@@ -57,14 +57,14 @@ async def test_a_returning_user_sees_their_tabs_at_once(
     parts.controller.start()
     w = parts.window
     assert w.stack.currentWidget() is w.tabs
-    assert parts.controller.key_pending
-    restored = parts.controller.controllers[0]
+    assert parts.session.pending
+    restored = parts.tabs.controllers[0]
     assert restored.entries[0].content == "What is the capital of Japan?"
     # A message sent before the keyring answered waits for the key, then goes out with it.
     requests_before = len(emulator.server.requests)
     send(restored, qtbot, "And of France?")
     await wait_until(lambda: len(restored.entries) == 4 and not restored.streaming)
-    assert not parts.controller.key_pending
+    assert not parts.session.pending
     reply = restored.entries[-1]
     assert reply.status is TurnStatus.COMPLETE, reply.result
     assert len(emulator.server.requests) == requests_before + 1
@@ -79,7 +79,7 @@ async def test_tabs_give_way_to_the_welcome_page_when_the_key_is_gone(
     parts.controller.start()
     w = parts.window
     assert w.stack.currentWidget() is w.tabs
-    await wait_until(lambda: not parts.controller.key_pending)
+    await wait_until(lambda: not parts.session.pending)
     assert w.stack.currentWidget() is w.welcome
     assert "No API key yet" in w.mode_label.text()
 
@@ -90,9 +90,9 @@ async def test_a_prompt_from_the_command_line_waits_for_the_key(
     store_key("sk-from-the-keyring-0001")
     parts = make_app()
     parts.controller.start(prompt="What is 2 + 2?", tier="fast")
-    assert not parts.controller.controllers  # nothing can be sent before the key is known
-    await wait_until(lambda: bool(parts.controller.controllers))
-    ctrl = parts.controller.controllers[-1]
+    assert not parts.tabs.controllers  # nothing can be sent before the key is known
+    await wait_until(lambda: bool(parts.tabs.controllers))
+    ctrl = parts.tabs.controllers[-1]
     assert ctrl.tier_id == "fast"
     await wait_until(lambda: len(ctrl.entries) == 2 and not ctrl.streaming)
     assert ctrl.entries[0].content == "What is 2 + 2?"
@@ -105,13 +105,13 @@ async def test_a_finished_reply_is_restored_from_the_render_cache(
     """A streamed reply is rendered once more when the window is idle and kept; the next start
     shows it without rendering Markdown (no markdown-it, no Pygments before the first frame)."""
     first = make_app()
-    first.controller._use_key("sk-test-key-0001", KeySource.SESSION)
-    ctrl = first.controller.controllers[0]
+    first.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    ctrl = first.tabs.controllers[0]
     send(ctrl, qtbot, "Show me some Python code")
     await wait_until(lambda: not ctrl.streaming and len(ctrl.entries) == 2)
     reply = ctrl.entries[1].content
-    cache = first.controller.render_cache
-    await wait_until(lambda: cache.get(reply, first.controller._dark) is not None)
+    cache = first.controller.appearance.render_cache
+    await wait_until(lambda: cache.get(reply, first.controller.appearance.dark) is not None)
     first.controller.quit()
     await first.controller.wait_shutdown()
 
@@ -125,7 +125,7 @@ async def test_a_finished_reply_is_restored_from_the_render_cache(
     monkeypatch.setattr(MarkdownRenderer, "render", counting)
     parts = make_app()
     parts.controller.start()
-    restored = parts.controller.controllers[0]
+    restored = parts.tabs.controllers[0]
     view = restored.entries[1].ui.view
     assert view.text == reply
     assert view.toPlainText().strip()  # the cached HTML is on screen

@@ -13,12 +13,13 @@ from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource
 from desktop_app.ui.chat.chat_widgets import TurnBadge
-from desktop_app.ui.chat.conversation_controller import ConversationController, Entry
+from desktop_app.ui.chat.conversation_controller import ConversationController
+from desktop_app.ui.chat.transcript import Entry
 from tests.gui.conftest import wait_until
 
 
 def start_with_key(parts: Composition) -> None:
-    parts.controller._use_key("sk-test-key-0001", KeySource.SESSION)
+    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
 
 
 def send(ctrl: ConversationController, qtbot: object, text: str) -> None:
@@ -39,7 +40,7 @@ async def test_two_tabs_stream_at_once_with_different_tiers(
 ) -> None:
     parts = make_app()
     start_with_key(parts)
-    c = parts.controller
+    c = parts.tabs
     first = c.controllers[0]
     first.page.tier_selector.select("code")
     second = c.new_conversation()
@@ -69,7 +70,7 @@ async def test_stop_midway_keeps_partial_reply(
 ) -> None:
     parts = make_app()
     start_with_key(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     emulator.queue_faults("stall_mid:30@5")
     send(ctrl, qtbot, "Tell me about the history of the printing press")
     await wait_until(
@@ -94,7 +95,7 @@ async def test_closing_a_streaming_tab_asks_then_cancels(
 ) -> None:
     parts = make_app()
     start_with_key(parts)
-    c = parts.controller
+    c = parts.tabs
     ctrl = c.new_conversation()
     emulator.queue_faults("stall_mid:30@3")
     send(ctrl, qtbot, "Write a long story about a lighthouse keeper")
@@ -118,10 +119,10 @@ async def test_first_run_offers_demo_mode(
     w = parts.window
     assert w.stack.currentWidget() is w.welcome
     qtbot.mouseClick(w.welcome.demo_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
-    assert parts.controller.demo
+    assert parts.session.demo
     assert "DEMO" in w.windowTitle()
     assert w.stack.currentWidget() is w.tabs
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     send(ctrl, qtbot, "What is 2 + 2?")
     await wait_until(lambda: bool(replies(ctrl)) and not ctrl.streaming, timeout=15)
     assert "DEMO" in replies(ctrl)[0].widget.badge.text()
@@ -147,7 +148,7 @@ async def test_error_turns_say_what_to_do(
 ) -> None:
     parts = make_app()
     start_with_key(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     emulator.queue_faults(fault)
     send(ctrl, qtbot, "Explain neural networks in detail please")
     await wait_until(lambda: bool(replies(ctrl)) and not ctrl.streaming)
@@ -170,7 +171,7 @@ async def test_messages_wrap_to_the_window_width(
     a message built while its tab is hidden is laid out at its neighbours' width."""
     parts = make_app()
     start_with_key(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     send(ctrl, qtbot, "Tell me about routing in three paragraphs")
     await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
     view = replies(ctrl)[0].ui.view
@@ -186,11 +187,11 @@ async def test_messages_wrap_to_the_window_width(
     assert view.document().textWidth() == view.lineWrapColumnOrWidth()
 
     prompt_width = ctrl.entries[0].ui.view.lineWrapColumnOrWidth()
-    other = parts.controller.new_conversation()  # the first tab is now hidden
+    other = parts.tabs.new_conversation()  # the first tab is now hidden
     assert other.page.isVisible() and not ctrl.page.isVisible()
     # As background building does ("show earlier"): a message built in the hidden tab.
     earlier = Entry("user", "An earlier question, built while the tab was hidden", None)
-    ctrl.page.chat.insert(0, ctrl._build_widget(earlier))
+    ctrl.page.chat.insert(0, ctrl.transcript._build_widget(earlier))
     hidden_view = earlier.ui.view
     assert hidden_view.lineWrapColumnOrWidth() == prompt_width  # its neighbour's
     parts.window.tabs.setCurrentWidget(ctrl.page)
@@ -203,7 +204,7 @@ async def test_regenerate_asks_again_with_the_tab_tier_or_another(
 ) -> None:
     parts = make_app()
     start_with_key(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     ctrl.page.tier_selector.select("budget")
     send(ctrl, qtbot, "What's the capital of France?")
     await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
@@ -237,7 +238,7 @@ async def test_edit_puts_the_last_prompt_back_and_resends_it(
 ) -> None:
     parts = make_app()
     start_with_key(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     send(ctrl, qtbot, "What's the capital of Frnace?")
     await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
     user = ctrl.entries[0]
@@ -264,7 +265,7 @@ async def test_copy_a_message_and_a_code_block(
 
     parts = make_app()
     start_with_key(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     ctrl.page.tier_selector.select("code")
     send(ctrl, qtbot, "Write a python function to merge two sorted lists")
     await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)

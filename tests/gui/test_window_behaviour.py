@@ -50,7 +50,7 @@ async def test_tab_shortcuts_are_the_documented_keys_and_do_what_they_say(
     reliable); the actions' key sequences and their place on the window are checked apart."""
     parts = make_app()
     start_with_key(parts)
-    w, c = parts.window, parts.controller
+    w, c = parts.window, parts.tabs
     assert w.new_tab_action.shortcuts() == [QKeySequence("Ctrl+T")]
     assert w.close_tab_action.shortcuts() == [QKeySequence("Ctrl+W")]
     assert w.next_tab_action.shortcuts()[0] == QKeySequence("Ctrl+Tab")
@@ -90,8 +90,8 @@ async def test_renaming_a_tab_in_place_stores_the_title_and_escape_cancels(
 ) -> None:
     parts = make_app()
     start_with_key(parts)
-    c, tabs = parts.controller, parts.window.tabs
-    conversation_id = c.store.create_conversation(tier_id="balanced")
+    c, tabs = parts.tabs, parts.window.tabs
+    conversation_id = parts.store.create_conversation(tier_id="balanced")
     ctrl = c.open_conversation(conversation_id)  # a saved conversation, as from the history
     assert ctrl is not None
     index = tabs.indexOf(ctrl.page)
@@ -104,7 +104,7 @@ async def test_renaming_a_tab_in_place_stores_the_title_and_escape_cancels(
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # type: ignore[attr-defined]  # editingFinished
     assert tabs.tabText(index) == "Trip to Lisbon"
     assert tabs.tabToolTip(index) == "Trip to Lisbon"
-    assert c.store.get_conversation(conversation_id).title == "Trip to Lisbon"
+    assert parts.store.get_conversation(conversation_id).title == "Trip to Lisbon"
     await wait_until(lambda: tabs.findChild(QLineEdit, "tab_rename_editor") is None)
 
     tabs.start_rename(index)
@@ -114,7 +114,7 @@ async def test_renaming_a_tab_in_place_stores_the_title_and_escape_cancels(
     qtbot.keyClick(editor, Qt.Key.Key_Escape)  # type: ignore[attr-defined]
     await wait_until(lambda: tabs.findChild(QLineEdit, "tab_rename_editor") is None)
     assert tabs.tabText(index) == "Trip to Lisbon"
-    assert c.store.get_conversation(conversation_id).title == "Trip to Lisbon"
+    assert parts.store.get_conversation(conversation_id).title == "Trip to Lisbon"
 
 
 async def test_a_new_tab_renamed_before_its_first_message_keeps_its_title(
@@ -125,7 +125,7 @@ async def test_a_new_tab_renamed_before_its_first_message_keeps_its_title(
     parts = make_app()
     start_with_key(parts)
     tabs = parts.window.tabs
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     tabs.start_rename(0)
     editor = tabs.findChild(QLineEdit, "tab_rename_editor")
     assert editor is not None
@@ -148,7 +148,7 @@ async def test_a_tier_change_applies_from_the_next_turn_and_each_turn_keeps_its_
     parts = make_app()
     start_with_key(parts)
     tiers = parts.controller.tiers
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     ctrl.page.tier_selector.select("fast")
     await finish_turn(ctrl, qtbot, "What's the capital of France?")
     ctrl.page.tier_selector.select("premium")
@@ -181,7 +181,7 @@ async def test_scrolling_up_during_a_reply_keeps_the_place_until_jump_to_latest(
     40 s at this token delay, and 2,000 max_tokens only cuts the natural reply short."""
     parts = make_app()
     start_with_key(parts)
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     chat = ctrl.page.chat
     bar = chat.verticalScrollBar()
     emulator.queue_faults("stall_mid:2@5+stall_mid:30@60")
@@ -222,10 +222,10 @@ async def test_a_key_in_the_environment_is_used_and_named_in_the_status_line(
     parts.controller.start()
     w = parts.window
     assert w.stack.currentWidget() is w.tabs  # no keyring lookup, no welcome page
-    assert not parts.controller.key_pending
+    assert not parts.session.pending
     assert "from EDENAI_API_KEY" in w.mode_label.text()
     assert "sk-f…42" in w.mode_label.text() and ENV_KEY not in w.mode_label.text()
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     await finish_turn(ctrl, qtbot, "What is 2 + 2?")
     assert replies(ctrl)[0].status is TurnStatus.COMPLETE
     assert load_key().key == ENV_KEY and load_key().source is KeySource.ENVIRONMENT
@@ -238,7 +238,7 @@ async def test_the_welcome_page_saves_the_key_in_the_keyring_only_when_asked(
     parts = make_app()
     parts.controller.start()
     w = parts.window
-    await wait_until(lambda: not parts.controller.key_pending)
+    await wait_until(lambda: not parts.session.pending)
     assert w.stack.currentWidget() is w.welcome
     welcome = w.welcome
     assert not welcome.save_button.isEnabled()  # nothing typed yet
@@ -262,9 +262,9 @@ async def test_the_account_dialog_removes_the_stored_key_and_the_welcome_page_re
     parts = make_app()
     parts.controller.start()
     w = parts.window
-    await wait_until(lambda: not parts.controller.key_pending)
+    await wait_until(lambda: not parts.session.pending)
     assert w.stack.currentWidget() is w.tabs
-    parts.controller.show_account()  # Settings → Account and API key…
+    parts.controller.keys.show_account()  # Settings → Account and API key…
     dialog = w.findChild(AccountDialog, "account_dialog")
     assert dialog is not None and dialog.isVisible()
     assert "system keyring" in dialog.status_label.text()
@@ -286,7 +286,7 @@ async def test_stable_object_names_and_accessible_names_of_the_controls(
     parts = make_app()
     start_with_key(parts)
     w = parts.window
-    ctrl = parts.controller.controllers[0]
+    ctrl = parts.tabs.controllers[0]
     await finish_turn(ctrl, qtbot, "What's the capital of France?")
     page = ctrl.page
     assert w.findChild(QTabWidget, "conversation_tabs") is w.tabs

@@ -29,6 +29,7 @@ from desktop_app.api.events import (
     UsageReport,
 )
 from desktop_app.api.request import ChatRequest
+from desktop_app.services.resilience import is_transient
 
 KEY = "sk-test-0123456789abcdef"
 BASE = "https://api.edenai.run/v3"
@@ -758,7 +759,7 @@ async def test_error_codes_are_kept() -> None:
     assert result.error.retry_after == 7.0
     assert result.error.code == "x"
     assert "Rate limit exceeded" in result.error.message
-    assert result.error.retryable
+    assert is_transient(result.error)  # the one rule of what is worth sending again
 
 
 async def test_retry_after_as_http_date() -> None:

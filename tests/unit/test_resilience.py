@@ -29,7 +29,6 @@ from desktop_app.api.events import (
     UsageReport,
 )
 from desktop_app.api.request import SMART_ROUTER, ChatRequest
-from desktop_app.config.settings import RetrySettings
 from desktop_app.emulator.server import EmulatorConfig, EmulatorServer
 from desktop_app.routing.tiers import Tier
 from desktop_app.services.resilience import (
@@ -211,8 +210,8 @@ def test_retry_after_is_a_floor_even_above_max_delay() -> None:
 def test_short_retry_after_does_not_shorten_the_backoff() -> None:
     policy = RetryPolicy(base_delay=2.0, jitter=0.0)
     error = err(ErrorKind.SERVER, 503, retry_after=0.1)
-    assert policy.delay_for(1, error, random.Random(0)) == 2.0
-    assert policy.delay_for(2, error, None) == 4.0
+    assert policy.delay_for(1, error.retry_after, random.Random(0)) == 2.0
+    assert policy.delay_for(2, error.retry_after, None) == 4.0
 
 
 def test_retry_after_beyond_the_budget_gives_up_instead_of_waiting() -> None:
@@ -247,12 +246,20 @@ def test_retry_after_beyond_the_budget_on_the_router_falls_back() -> None:
 def test_backoff_grows_exponentially_up_to_max_delay() -> None:
     policy = RetryPolicy(base_delay=0.5, max_delay=8.0, jitter=0.0)
     e = err(ErrorKind.CONNECT)
-    assert [policy.delay_for(n, e, None) for n in range(1, 8)] == [0.5, 1, 2, 4, 8, 8, 8]
-    assert policy.delay_for(10_000, e, None) == 8.0  # no overflow
+    assert [policy.delay_for(n, e.retry_after, None) for n in range(1, 8)] == [
+        0.5,
+        1,
+        2,
+        4,
+        8,
+        8,
+        8,
+    ]
+    assert policy.delay_for(10_000, e.retry_after, None) == 8.0  # no overflow
 
 
-def test_policy_from_settings_and_validation() -> None:
-    policy = RetryPolicy.from_settings(RetrySettings(max_retries=5, max_total_seconds=12.5))
+def test_policy_is_the_setting_and_is_validated() -> None:
+    policy = RetryPolicy(max_retries=5, max_total_seconds=12.5)
     assert (policy.max_retries, policy.max_total_seconds) == (5, 12.5)
     assert policy.base_delay == RetryPolicy().base_delay
     with pytest.raises(ValueError, match="jitter"):
@@ -281,7 +288,7 @@ def test_delays_stay_within_bounds(
     policy: RetryPolicy, attempt: int, retry_after: float | None, seed: int
 ) -> None:
     error = err(ErrorKind.RATE_LIMITED, 429, retry_after=retry_after)
-    delay = policy.delay_for(attempt, error, random.Random(seed))
+    delay = policy.delay_for(attempt, error.retry_after, random.Random(seed))
     ceiling = policy.backoff_ceiling(attempt)
     assert ceiling <= policy.max_delay
     assert delay >= 0

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from desktop_app.api.client import DEFAULT_BASE_URL, Timeouts
+from desktop_app.api.client import DEFAULT_BASE_URL
 from desktop_app.config.paths import AppPaths, default_paths
 from desktop_app.config.settings import (
     SETTINGS_VERSION,
-    RetrySettings,
+    RetryPolicy,
     Settings,
     SettingsSaveError,
-    TimeoutSettings,
+    Timeouts,
     load_settings,
     save_settings,
     settings_from_dict,
@@ -35,16 +35,14 @@ def path(tmp_path: Path) -> Path:
 def custom() -> Settings:
     return Settings(
         theme="dark",
-        font_scale=1.25,
-        show_reply_details=False,
         default_tier="budget",
         enter_sends=False,
         confirm_close_streaming=False,
         restore_tabs=False,
         max_tokens=2048,
         base_url="http://127.0.0.1:8765/v3",
-        timeouts=TimeoutSettings(connect=3.0, first_byte=20.0, idle=15.0, total=120.0),
-        retries=RetrySettings(max_retries=4, max_total_seconds=12.5),
+        timeouts=Timeouts(connect=3.0, first_byte=20.0, idle=15.0, total=120.0),
+        retries=RetryPolicy(max_retries=4, max_total_seconds=12.5),
         demo_mode=True,
         log_level="DEBUG",
     )
@@ -159,7 +157,6 @@ def test_wrong_types_fall_back_per_field_with_warnings(path: Path) -> None:
     path.parent.mkdir(parents=True)
     data = {
         "theme": "blue",
-        "font_scale": "big",
         "enter_sends": "yes",
         "default_tier": "  ",
         "max_tokens": 1.5,
@@ -172,19 +169,17 @@ def test_wrong_types_fall_back_per_field_with_warnings(path: Path) -> None:
     path.write_text(json.dumps(data))  # json writes NaN, and Python's reader accepts it
     s, warnings = load_settings(path)
     assert s.theme == "system"
-    assert s.font_scale == 1.0
     assert s.enter_sends is True
     assert s.default_tier == DEFAULT_TIER_ID
     assert s.max_tokens is None
     assert s.base_url == DEFAULT_BASE_URL
-    assert s.timeouts == TimeoutSettings(idle=5.0)
-    assert s.retries == RetrySettings(max_total_seconds=20.0)
+    assert s.timeouts == Timeouts(idle=5.0)
+    assert s.retries == RetryPolicy(max_total_seconds=20.0)
     assert s.demo_mode is False
     assert s.log_level == "DEBUG"  # case-insensitive choice
     text = "\n".join(warnings)
     for name in (
         "theme",
-        "font_scale",
         "enter_sends",
         "default_tier",
         "max_tokens",
@@ -196,7 +191,7 @@ def test_wrong_types_fall_back_per_field_with_warnings(path: Path) -> None:
         "demo_mode",
     ):
         assert f"Setting {name}:" in text
-    assert len(warnings) == 11
+    assert len(warnings) == 10
     assert 'expected one of "system", "light", "dark", got "blue"; using the default "system"' in (
         text
     )
@@ -209,7 +204,7 @@ def test_nested_section_of_the_wrong_shape(path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"timeouts": 5, "enter_sends": False}))
     settings, warnings = load_settings(path)
-    assert settings.timeouts == TimeoutSettings()
+    assert settings.timeouts == Timeouts()
     assert settings.enter_sends is False
     assert warnings == ("timeouts: expected an object; using the defaults.",)
 

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QPushButton
 
+from desktop_app.services.messages import Action, MessageBridge
 from desktop_app.store import HistoryStore, StoreError
-from desktop_app.ui.shell.app_controller import AppController
+from desktop_app.ui.shell.main_window import MainWindow
+from desktop_app.ui.shell.tab_manager import TabManager
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QFileDialog
@@ -22,12 +23,16 @@ LIST_LIMIT = 500  # the sidebar pages; older conversations are reached by search
 
 
 class HistoryController(QObject):
-    def __init__(self, app: AppController, store: HistoryStore) -> None:
-        super().__init__(app)
-        self.app = app
+    def __init__(
+        self, window: MainWindow, tabs: TabManager, store: HistoryStore, messages: MessageBridge
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.tabs = tabs
         self.store = store
+        self.messages = messages
         self._panel: HistoryPanel | None = None  # built when first shown (Ctrl+B, Ctrl+K)
-        w = app.window
+        w = window
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(150)
@@ -36,13 +41,12 @@ class HistoryController(QObject):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(120)
         self._search_timer.timeout.connect(self._run_search)
-        self._undo_button: QPushButton | None = None
         self._dialog: QFileDialog | None = None
         w.toggle_history.connect(self.toggle)
         w.search_requested.connect(self.focus_search)
         w.export_requested.connect(self._export_current)
         w.import_requested.connect(self.import_json)
-        app.history_changed.connect(self._refresh_timer.start)
+        tabs.history_changed.connect(self._refresh_timer.start)
 
     @property
     def panel(self) -> HistoryPanel:
@@ -53,10 +57,10 @@ class HistoryController(QObject):
 
             from desktop_app.ui.history.history_panel import HistoryPanel
 
-            panel = self._panel = HistoryPanel(self.app.window)
-            self.app.window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, panel)
+            panel = self._panel = HistoryPanel(self.window)
+            self.window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, panel)
             panel.hide()
-            panel.open_requested.connect(self.app.open_conversation)
+            panel.open_requested.connect(self.tabs.open_conversation)
             panel.rename_requested.connect(self.rename)
             panel.pin_requested.connect(self.pin)
             panel.delete_requested.connect(self.delete)
@@ -89,7 +93,7 @@ class HistoryController(QObject):
         try:
             conversations = self.store.list_conversations(limit=LIST_LIMIT)
         except StoreError as exc:
-            self.app.show_problem(f"Could not read your history: {exc}")
+            self.messages.error(f"Could not read your history: {exc}")
             return
         self.panel.show_conversations(conversations, date.today())
         if self.panel.search.text().strip():
@@ -102,7 +106,7 @@ class HistoryController(QObject):
         try:
             hits = self.store.search(query, limit=50)
         except StoreError as exc:
-            self.app.show_problem(f"Search failed: {exc}")
+            self.messages.error(f"Search failed: {exc}")
             return
         self.panel.show_hits(hits)
 
@@ -110,63 +114,47 @@ class HistoryController(QObject):
         try:
             self.store.rename_conversation(conversation_id, title)
         except StoreError as exc:
-            self.app.show_problem(f"Could not rename: {exc}")
-        self.app.retitle(conversation_id, title)
+            self.messages.error(f"Could not rename: {exc}")
+        self.tabs.retitle(conversation_id, title)
         self._refresh_timer.start()
 
     def pin(self, conversation_id: int, pinned: bool) -> None:
         try:
             self.store.set_pinned(conversation_id, pinned)
         except StoreError as exc:
-            self.app.show_problem(f"Could not pin: {exc}")
+            self.messages.error(f"Could not pin: {exc}")
         self.refresh()
 
     def delete(self, conversation_id: int) -> None:
         """Soft delete (to the trash), close its tab, and offer Undo for a few seconds."""
-        for ctrl in list(self.app.controllers):
-            if ctrl.conversation_id == conversation_id:
-                self.app.close_conversation(ctrl)
+        self.tabs.close_conversation(conversation_id)
         try:
             title = self.store.get_conversation(conversation_id).display_title
             self.store.delete_conversation(conversation_id)
         except StoreError as exc:
-            self.app.show_problem(f"Could not delete: {exc}")
+            self.messages.error(f"Could not delete: {exc}")
             return
         self.refresh()
-        bar = self.app.window.statusBar()
-        if self._undo_button is not None:
-            bar.removeWidget(self._undo_button)
-            self._undo_button.deleteLater()
-        button = QPushButton("Undo", bar)
-        button.setObjectName("undo_delete")
-        button.clicked.connect(lambda: self.undo_delete(conversation_id))
-        bar.addPermanentWidget(button)
-        self._undo_button = button
-        bar.showMessage(f"Deleted “{title}”.", UNDO_SECONDS * 1000)
-        QTimer.singleShot(UNDO_SECONDS * 1000, lambda b=button: self._drop_undo(b))
+        self.messages.info(
+            f"Deleted “{title}”.",
+            Action("Undo", lambda: self.undo_delete(conversation_id), name="undo_delete"),
+            seconds=UNDO_SECONDS,
+        )
 
     def undo_delete(self, conversation_id: int) -> None:
         try:
             self.store.restore_conversation(conversation_id)
         except StoreError as exc:
-            self.app.show_problem(f"Could not restore: {exc}")
+            self.messages.error(f"Could not restore: {exc}")
             return
-        if self._undo_button is not None:
-            self._drop_undo(self._undo_button)
-        self.app.window.statusBar().showMessage("Restored.", 3000)
+        self.messages.info("Restored.", seconds=3)
         self.refresh()
-
-    def _drop_undo(self, button: QPushButton) -> None:
-        if self._undo_button is button:
-            self.app.window.statusBar().removeWidget(button)
-            button.deleteLater()
-            self._undo_button = None
 
     # --- export / import -----------------------------------------------------------------------
     def _export_current(self, fmt: str) -> None:
-        ctrl = self.app.current()
+        ctrl = self.tabs.current()
         if ctrl is None or ctrl.conversation_id is None:
-            self.app.show_problem("Nothing to export yet: send a message first.")
+            self.messages.error("Nothing to export yet: send a message first.")
             return
         self.export(ctrl.conversation_id, fmt)
 
@@ -174,13 +162,13 @@ class HistoryController(QObject):
         try:
             conv = self.store.get_conversation(conversation_id)
         except StoreError as exc:
-            self.app.show_problem(f"Could not export: {exc}")
+            self.messages.error(f"Could not export: {exc}")
             return
         suffix = ".md" if fmt == "markdown" else ".json"
         safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in conv.display_title)
         from PySide6.QtWidgets import QFileDialog  # its enums: built when first needed
 
-        dialog = QFileDialog(self.app.window, "Export conversation")
+        dialog = QFileDialog(self.window, "Export conversation")
         dialog.setObjectName("export_dialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilter("Markdown (*.md)" if fmt == "markdown" else "JSON (*.json)")
@@ -203,15 +191,15 @@ class HistoryController(QObject):
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(path)
         except (StoreError, OSError) as exc:
-            self.app.show_problem(f"Could not export to {path}: {exc}")
+            self.messages.error(f"Could not export to {path}: {exc}")
             return False
-        self.app.window.statusBar().showMessage(f"Exported to {path}", 6000)
+        self.messages.info(f"Exported to {path}")
         return True
 
     def import_json(self) -> None:
         from PySide6.QtWidgets import QFileDialog  # its enums: built when first needed
 
-        dialog = QFileDialog(self.app.window, "Import conversation")
+        dialog = QFileDialog(self.window, "Import conversation")
         dialog.setObjectName("import_dialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter("RouteChat JSON export (*.json)")
@@ -224,8 +212,8 @@ class HistoryController(QObject):
             data = path.read_bytes()
             conversation_id = self.store.import_json(data)
         except (StoreError, ValueError, OSError) as exc:
-            self.app.show_problem(f"Could not import {path.name}: {exc}")
+            self.messages.error(f"Could not import {path.name}: {exc}")
             return None
-        self.app.open_conversation(conversation_id)
+        self.tabs.open_conversation(conversation_id)
         self.refresh()
         return conversation_id

@@ -1,8 +1,11 @@
-"""Settings → Preferences: appearance, chat defaults, connection, retries. Opened with open()."""
+"""Settings → Preferences, generated from the `Settings` fields: each labelled field becomes a
+row (its label, range, unit, help and choices are declared once, in config/settings.py), one
+tab per section. Opened with open(), never exec()."""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Signal
@@ -17,23 +20,104 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.config.settings import RetrySettings, Settings, TimeoutSettings, settings_from_dict
-from desktop_app.config.settings import settings_to_dict as to_dict
+from desktop_app.config.settings import (
+    SettingField,
+    Settings,
+    labelled_fields,
+    settings_from_dict,
+    settings_to_dict,
+)
 from desktop_app.routing.tiers import Tier
 from desktop_app.ui.widgets.theme import ERROR_COLOUR, set_text_colour
 
 
-def _seconds(value: float, lo: float, hi: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(lo, hi)
-    box.setDecimals(1)
-    box.setSuffix(" s")
-    box.setValue(value)
-    return box
+def _value_at(data: dict[str, Any], path: str) -> Any:
+    for part in path.split(".")[:-1]:
+        data = data[part]
+    return data[path.rsplit(".", 1)[-1]]
+
+
+def _set_at(data: dict[str, Any], path: str, value: Any) -> None:
+    for part in path.split(".")[:-1]:
+        data = data[part]
+    data[path.rsplit(".", 1)[-1]] = value
+
+
+def _optional(hint: Any) -> tuple[Any, bool]:
+    """(the inner type, whether None is allowed) of `X | None`."""
+    args = get_args(hint)
+    if args and type(None) in args and get_origin(hint) is not Literal:
+        (inner,) = (a for a in args if a is not type(None))
+        return inner, True
+    return hint, False
+
+
+class Editor:
+    """A row's widget and how to read it back (None: the setting's "none" value)."""
+
+    __slots__ = ("read", "widget")
+
+    def __init__(self, widget: QWidget, read: Callable[[], Any]) -> None:
+        self.widget = widget
+        self.read = read
+
+
+def _choice_box(options: Sequence[tuple[Any, str]], value: Any) -> Editor:
+    box = QComboBox()
+    for data, text in options:
+        box.addItem(text, data)
+    box.setCurrentIndex(max(0, box.findData(value)))
+    return Editor(box, box.currentData)
+
+
+def make_editor(f: SettingField, value: Any, tiers: Sequence[Tier]) -> Editor:
+    hint, nullable = _optional(f.hint)
+    meta = f.meta
+    choices = meta.get("choices")
+    if get_origin(hint) is Literal:
+        labels = choices if isinstance(choices, dict) else {}
+        return _choice_box([(v, labels.get(v, str(v))) for v in get_args(hint)], value)
+    if choices == "tiers":
+        return _choice_box([(t.id, t.label) for t in tiers], value)
+    if hint is bool:
+        box = QCheckBox(f.label)
+        box.setChecked(bool(value))
+        return Editor(box, box.isChecked)
+    if hint is int:
+        spin = QSpinBox()
+        lo, hi = int(meta.get("min", 0)), int(meta.get("max", 1_000_000))
+        if nullable:  # one step below the range means "none"
+            spin.setRange(lo - 1, hi)
+            spin.setSpecialValueText(str(meta.get("none_label", "None")))
+            spin.setValue(lo - 1 if value is None else int(value))
+            return Editor(spin, lambda: None if spin.value() < lo else spin.value())
+        spin.setRange(lo, hi)
+        spin.setValue(int(value))
+        return Editor(spin, spin.value)
+    if hint is float:
+        dspin = QDoubleSpinBox()
+        dspin.setRange(float(meta.get("min", 0.0)), float(meta.get("max", 1e9)))
+        dspin.setDecimals(1 if meta.get("unit") == "s" else 2)
+        if meta.get("unit"):
+            dspin.setSuffix(f" {meta['unit']}")
+        dspin.setValue(float(value))
+        return Editor(dspin, dspin.value)
+    line = QLineEdit(str(value or ""))
+    return Editor(line, lambda: line.text().strip())
+
+
+def _with_mnemonic(label: str, taken: set[str]) -> str:
+    """`label` with an Alt+letter not yet used in its tab (keyboard users jump to the row)."""
+    for i, ch in enumerate(label):
+        if ch.isalpha() and ch.lower() not in taken:
+            taken.add(ch.lower())
+            return f"{label[:i]}&{label[i:]}"
+    return label
 
 
 class PreferencesDialog(QDialog):
@@ -47,54 +131,37 @@ class PreferencesDialog(QDialog):
         self.setWindowTitle("Preferences")
         self._settings = settings
         self._key_stored = key_stored
-        form = QFormLayout()
-        self.theme = QComboBox()
-        for value, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
-            self.theme.addItem(label, value)
-        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
-        form.addRow("&Appearance:", self.theme)
-        self.tier = QComboBox()
-        for tier in tiers:
-            self.tier.addItem(tier.label, tier.id)
-        self.tier.setCurrentIndex(max(0, self.tier.findData(settings.default_tier)))
-        form.addRow("Default &tier for new tabs:", self.tier)
-        self.enter_sends = QCheckBox("Enter sends (Shift+Enter for a new line)")
-        self.enter_sends.setChecked(settings.enter_sends)
-        form.addRow("", self.enter_sends)
-        self.restore = QCheckBox("Reopen my tabs at start")
-        self.restore.setChecked(settings.restore_tabs)
-        form.addRow("", self.restore)
-        self.max_tokens = QSpinBox()
-        self.max_tokens.setRange(0, 1_000_000)
-        self.max_tokens.setSpecialValueText("No limit")
-        self.max_tokens.setValue(settings.max_tokens or 0)
-        self.max_tokens.setToolTip("Caps every answer's length (and cost); the seed advises it")
-        form.addRow("&Max tokens per answer:", self.max_tokens)
-        self.base_url = QLineEdit(settings.base_url)
-        self.base_url.setObjectName("base_url_field")
-        form.addRow("API &base URL:", self.base_url)
-        t = settings.timeouts
-        self.connect_timeout = _seconds(t.connect, 0.5, 300)
-        self.first_byte_timeout = _seconds(t.first_byte, 1, 1800)
-        self.idle_timeout = _seconds(t.idle, 1, 1800)
-        self.total_timeout = _seconds(t.total, 1, 7200)
-        form.addRow("Connect timeout:", self.connect_timeout)
-        form.addRow("Routing timeout (first token):", self.first_byte_timeout)
-        form.addRow("Idle timeout between chunks:", self.idle_timeout)
-        form.addRow("Total timeout:", self.total_timeout)
-        r = settings.retries
-        self.retries = QSpinBox()
-        self.retries.setRange(0, 10)
-        self.retries.setValue(r.max_retries)
-        self.retry_budget = _seconds(r.max_total_seconds, 0, 600)
-        form.addRow("Automatic retries:", self.retries)
-        form.addRow("Retry time budget:", self.retry_budget)
-        self.log_level = QComboBox()
-        for level in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            self.log_level.addItem(level, level)
-        self.log_level.setCurrentIndex(max(0, self.log_level.findData(settings.log_level)))
-        form.addRow("Log level:", self.log_level)
+        self._editors: dict[str, Editor] = {}
+        self._fields: dict[str, SettingField] = {}
+        current = settings_to_dict(settings)
+        forms: dict[str, tuple[QFormLayout, set[str]]] = {}
+        self.sections = QTabWidget(self)
+        self.sections.setObjectName("preference_sections")
+        for f in labelled_fields():
+            section = str(f.meta.get("section", "General"))
+            if section not in forms:
+                page = QWidget()
+                form = QFormLayout(page)
+                self.sections.addTab(page, section)
+                forms[section] = (form, set())
+            form, taken = forms[section]
+            editor = make_editor(f, _value_at(current, f.path), tiers)
+            widget = editor.widget
+            widget.setObjectName("pref_" + f.path.replace(".", "_"))
+            widget.setAccessibleName(f.label)
+            if f.meta.get("help"):
+                widget.setToolTip(str(f.meta["help"]))
+            if isinstance(widget, QCheckBox):
+                widget.setText(_with_mnemonic(f.label, taken))
+                form.addRow("", widget)
+            else:
+                label = QLabel(_with_mnemonic(f.label, taken) + ":")
+                label.setBuddy(widget)
+                form.addRow(label, widget)
+            self._editors[f.path] = editor
+            self._fields[f.path] = f
         self.message = QLabel()
+        self.message.setObjectName("preferences_message")
         self.message.setWordWrap(True)
         set_text_colour(self.message, ERROR_COLOUR)
         buttons = QDialogButtonBox(
@@ -103,36 +170,31 @@ class PreferencesDialog(QDialog):
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        lay.addLayout(form)
+        lay.addWidget(self.sections)
         lay.addWidget(self.message)
         lay.addWidget(buttons)
 
+    def field(self, path: str) -> QWidget:
+        """The editor of the setting at `path` ("default_tier", "timeouts.connect")."""
+        return self._editors[path].widget
+
     def collect(self) -> Settings:
-        """The dialog's values as Settings (validated by the settings module itself)."""
-        data = to_dict(self._settings)
-        data.update(
-            theme=self.theme.currentData(),
-            default_tier=self.tier.currentData(),
-            enter_sends=self.enter_sends.isChecked(),
-            restore_tabs=self.restore.isChecked(),
-            max_tokens=self.max_tokens.value() or None,
-            base_url=self.base_url.text().strip(),
-            log_level=self.log_level.currentData(),
-        )
-        data["timeouts"] = dataclasses.asdict(
-            TimeoutSettings(
-                self.connect_timeout.value(),
-                self.first_byte_timeout.value(),
-                self.idle_timeout.value(),
-                self.total_timeout.value(),
-            )
-        )
-        data["retries"] = dataclasses.asdict(
-            RetrySettings(self.retries.value(), self.retry_budget.value())
-        )
-        settings, problems = settings_from_dict(data)
+        """The dialog's values as Settings; ValueError names each value that is not valid."""
+        data = settings_to_dict(self._settings)
+        problems: list[str] = []
+        for path, editor in self._editors.items():
+            raw = editor.read()
+            try:
+                value = self._fields[path].check(raw)
+            except ValueError as exc:
+                problems.append(f"{self._fields[path].label}: {exc}")
+                continue
+            _set_at(data, path, value)
         if problems:
             raise ValueError(" ".join(problems))
+        settings, warnings = settings_from_dict(data)
+        if warnings:
+            raise ValueError(" ".join(warnings))
         return settings
 
     def _save(self) -> None:

@@ -108,13 +108,23 @@ class WelcomePage(QWidget):
         self.save_button.clicked.connect(self._save)
         self.key_field.returnPressed.connect(self._save)
         self.demo_button.clicked.connect(self.try_demo.emit)
+        self._refused = False
         self._update_enabled()
-        self.key_field.textChanged.connect(self._update_enabled)
+        self.key_field.textChanged.connect(self._key_edited)
 
     def _update_enabled(self) -> None:
         has = bool(self.key_field.text().strip())
         self.test_button.setEnabled(has)
-        self.save_button.setEnabled(has)
+        self.save_button.setEnabled(has and not self._refused)
+
+    def set_key_refused(self, refused: bool) -> None:
+        """The server refused the key just tested: it cannot be saved until it is changed."""
+        self._refused = refused
+        self._update_enabled()
+
+    def _key_edited(self) -> None:
+        self._refused = False
+        self._update_enabled()
 
     def _test(self) -> None:
         self.test_key.emit(self.key_field.text().strip())

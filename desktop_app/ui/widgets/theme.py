@@ -28,6 +28,7 @@ QLabel#turn_badge { color: palette(dark); padding-top: 2px; }
 """
 JUMP_BUTTON_STYLE = "QPushButton { border-radius: 10px; padding: 4px 10px; }"
 ERROR_COLOUR = "#c01c28"
+DEMO_COLOUR = "#8a2be2"  # the status bar's demo-mode line: unmistakable, in both appearances
 SUCCESS_COLOUR = "#26a269"
 
 

@@ -1,0 +1,167 @@
+"""`routechat ask`: one prompt through the same chat service as the window (retries, the
+fallback model, cost and timings of the whole turn), streamed to stdout or summed up as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from desktop_app.cli.common import (
+    EXIT_USAGE,
+    epilog,
+    exit_code_for,
+    missing_key_error,
+    resolve_base_url,
+    say,
+)
+
+if TYPE_CHECKING:
+    from desktop_app.api.errors import ApiError
+    from desktop_app.api.events import TurnResult
+    from desktop_app.routing.plan import TurnPlan
+
+
+def add_parser(sub: Any) -> None:
+    ask = sub.add_parser(
+        "ask",
+        help="send one prompt and stream the answer",
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    route = ask.add_mutually_exclusive_group()
+    route.add_argument("--tier", help="tier or use case (default: balanced); see `routechat tiers`")
+    route.add_argument("--candidates", help="comma-separated provider/model pool for the router")
+    route.add_argument("--model", help="a fixed provider/model (no routing)")
+    ask.add_argument("--base-url", help="API base URL (…/v3 or …/v3/llm)")
+    ask.add_argument("--max-tokens", type=int, help="cap the answer's length")
+    ask.add_argument("--temperature", type=float)
+    ask.add_argument("--system", help="a system message sent before the prompt")
+    ask.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    ask.add_argument("prompt", nargs="+", help="the prompt ('-' reads it from standard input)")
+
+
+def plan_from_args(
+    tier: str | None, candidates: str | None, model: str | None
+) -> tuple[TurnPlan, str | None]:
+    """The plan for `--tier`, `--candidates` or `--model`, and the tier id the summary names
+    (None for a custom pool or a fixed model); UsageError for an unknown tier."""
+    from desktop_app.cli.common import UsageError
+    from desktop_app.routing.plan import plan_for
+    from desktop_app.routing.tiers import (
+        DEFAULT_TIER_ID,
+        TierCatalogue,
+        custom_tier,
+        fixed_model_tier,
+    )
+
+    if model:
+        return plan_for(fixed_model_tier(model)), None
+    if candidates:
+        pool = tuple(c.strip() for c in candidates.split(",") if c.strip())
+        if not pool:
+            raise UsageError("--candidates needs at least one provider/model")
+        return plan_for(custom_tier(pool)), None
+    catalogue = TierCatalogue()
+    tier_id = tier or DEFAULT_TIER_ID
+    try:
+        return plan_for(catalogue.get(tier_id)), tier_id
+    except KeyError:
+        raise UsageError(f"unknown tier {tier_id!r}; known: {', '.join(catalogue.ids())}") from None
+
+
+async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from desktop_app.api.client import EdenClient
+    from desktop_app.api.config import ClientConfig
+    from desktop_app.api.events import RoutedModel, TextDelta
+    from desktop_app.cli.common import UsageError
+    from desktop_app.secrets import load_key
+    from desktop_app.services.chat import ChatService, MemoryRecorder
+
+    try:
+        plan, tier_id = plan_from_args(args.tier, args.candidates, args.model)
+    except UsageError as exc:
+        say(err, str(exc))
+        return EXIT_USAGE
+    prompt = " ".join(args.prompt)
+    if prompt == "-":
+        prompt = sys.stdin.read()
+    lookup = load_key()
+    if not lookup.key:
+        return finish(args, out, err, None, plan, tier_id, missing_key_error(lookup.problem))
+
+    def on_event(event: object) -> None:
+        if args.json:
+            return
+        if isinstance(event, TextDelta):
+            out.write(event.text)
+            out.flush()
+        elif isinstance(event, RoutedModel):
+            err.write(f"[routed to {event.model}]\n")
+            err.flush()
+
+    config = ClientConfig(base_url=resolve_base_url(args.base_url))
+    async with EdenClient(config, lookup.key) as client:
+        service = ChatService(lambda: client, MemoryRecorder(system=args.system))
+        turn = service.start_turn(1, prompt, plan)
+        result = await service.run(
+            turn,
+            on_event,
+            max_tokens=args.max_tokens,
+            temperature=args.temperature,
+            on_retry=lambda notice: None if args.json else say(err, notice.describe() + "…"),
+        )
+    if not args.json and result.text and not result.text.endswith("\n"):
+        out.write("\n")
+    return finish(args, out, err, result, plan, tier_id, result.error)
+
+
+def finish(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    result: TurnResult | None,
+    plan: TurnPlan,
+    tier_id: str | None,
+    error: ApiError | None,
+) -> int:
+    from desktop_app.services import format as fmt
+
+    usage = result.usage if result else None
+    if error is not None and error.retry_after is not None:
+        error = dataclasses.replace(
+            error, message=f"{error.message.rstrip('.')}. Retry after {error.retry_after:g} s."
+        )
+    summary: dict[str, Any] = {
+        "text": result.text if result else "",
+        "model": result.model if result else None,
+        "tier": tier_id,
+        "candidates": list(plan.candidates) if plan.candidates else None,
+        "cost_usd": result.cost_usd if result else None,
+        "cost_source": result.cost_source.value if result else "unknown",
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "completion_tokens": usage.completion_tokens if usage else None,
+        "ttft_ms": result.ttft_ms if result else None,
+        "total_ms": result.total_ms if result else 0.0,
+        "finish_reason": result.finish_reason if result else None,
+        "error": error.to_json() if error else None,
+    }
+    if args.json:
+        out.write(json.dumps(summary, ensure_ascii=False) + "\n")
+        out.flush()
+    else:
+        cost = fmt.money(summary["cost_usd"], summary["cost_source"])
+        parts = [
+            f"model {summary['model'] or 'unknown'}",
+            "cost unknown" if cost == "—" else f"{cost} ({summary['cost_source']})",
+            "tokens " + fmt.tokens(summary["prompt_tokens"], summary["completion_tokens"]),
+        ]
+        if summary["ttft_ms"] is not None:
+            parts.append(f"first token {fmt.duration(summary['ttft_ms'])}")
+        parts.append(f"total {fmt.duration(summary['total_ms'])}")
+        err.write("— " + " · ".join(parts) + "\n")
+    if error is not None:
+        say(err, error.message)
+    return exit_code_for(error)

@@ -1,0 +1,74 @@
+"""What the store holds, as the chat machinery reads it: the next request's history and a stored
+reply's `TurnResult`. Light on purpose: a restored tab needs it before the first frame, without
+the request and retry machinery of `services.chat`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from desktop_app.api.errors import ApiError, ErrorKind
+from desktop_app.api.events import CostSource, TurnResult, TurnStatus, Usage
+from desktop_app.store import StoredMessage
+
+INTERRUPTED_NOTE = "RouteChat closed while this reply was arriving"
+
+
+def history_from_store(
+    messages: Sequence[StoredMessage], upto_message_id: int, column: int | None = None
+) -> list[dict[str, Any]]:
+    """The API history of a stored conversation up to (and with) one of its messages.
+
+    Replies that failed, or that are still empty and streaming, are left out: the model
+    never sees a turn the user saw fail. Tool calls and tool results are kept. In a
+    comparison each column is its own thread: only that `column`'s replies are kept.
+    """
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        reply = m.reply
+        keep = reply is None or (
+            reply.column == column
+            and reply.status.value not in ("failed", "streaming")
+            and bool(m.content or m.tool_calls)
+        )
+        if keep:
+            out.append(m.to_api())
+        if m.id == upto_message_id:
+            break
+    return out
+
+
+def stored_result(message: StoredMessage) -> TurnResult:
+    """A stored reply as the TurnResult the badge and error line understand."""
+    info = message.reply
+    assert info is not None, "only replies carry a result"
+    status = info.status.value
+    error: ApiError | None = None
+    if status == "streaming":  # recovery had not run: treat as interrupted
+        status = TurnStatus.INTERRUPTED.value
+    if info.error_kind:
+        try:
+            kind = ErrorKind(info.error_kind)
+        except ValueError:
+            kind = ErrorKind.PROTOCOL
+        error = ApiError(kind, info.error_message or "The turn failed.", info.error_status)
+    elif status == TurnStatus.INTERRUPTED.value:
+        error = ApiError(ErrorKind.INTERRUPTED, INTERRUPTED_NOTE)
+    try:
+        source = CostSource(info.cost_source)
+    except ValueError:
+        source = CostSource.UNKNOWN
+    return TurnResult(
+        text=message.content,
+        model=info.routed_model,
+        usage=Usage(
+            info.prompt_tokens, info.completion_tokens, info.total_tokens, info.cached_tokens
+        ),
+        cost_usd=info.cost_usd,
+        cost_source=source,
+        finish_reason=info.finish_reason,
+        error=error,
+        ttft_ms=info.ttft_ms,
+        total_ms=info.total_ms,  # None when the app died before the reply ended: unknown
+        status=TurnStatus(status),
+    )
