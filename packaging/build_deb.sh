@@ -9,6 +9,10 @@
 # AppStream metadata (/usr/share/metainfo). Depends: is derived from the bundle: every library that
 # its binaries load from the system is looked up with `dpkg -S`, plus a font; libc6 gets the
 # newest GLIBC symbol version any binary asks for. The build fails if a library resolves nowhere.
+# Recommends: fonts for Chinese, Japanese, Korean and emoji (else they show as empty boxes).
+# /opt itself is not the package's: the archive has no entry for it, so removing the package
+# never deletes the system's (empty) /opt; the preinst creates /opt on the rare system without it.
+# Waits (APT_LOCK_TIMEOUT, 300 s) when another program holds apt's lock.
 # Users' settings, history and keys live in their home folders and keyrings: removing or purging
 # the package leaves them (docs/install.md says how to delete them).
 set -euo pipefail
@@ -77,16 +81,6 @@ License: MIT
 EOF
 
 # --- Depends, from what the binaries load ------------------------------------------------------------
-# dpkg knows a file under the path its package installed it to; with merged /usr, ldd may name
-# the other spelling (/lib/... versus /usr/lib/...).
-package_of() {
-  local path=$1 candidate pkg
-  for candidate in "$path" "$(readlink -f "$path")" "/usr${path}" "${path#/usr}"; do
-    pkg=$(dpkg -S "$candidate" 2>/dev/null | head -n1 | cut -d: -f1) || true
-    [ -n "$pkg" ] && { echo "$pkg"; return 0; }
-  done
-  return 1
-}
 EXTERNAL=$(bundle_external_libs "$STAGE/opt/routechat")
 MISSING=$(awk '$2 == "not-found" { print $1 }' <<<"$EXTERNAL")
 if [ -n "$MISSING" ]; then
@@ -96,6 +90,8 @@ if [ -n "$MISSING" ]; then
   echo "in packaging/routechat.spec." >&2
   exit 1
 fi
+# For the program's own message when a library is missing (a `dpkg -i` without its Depends).
+system_library_packages <<<"$EXTERNAL" >"$STAGE/opt/routechat/_internal/system-libraries.txt"
 # Only the libraries the bundle names itself: their packages bring what those need in turn.
 NEEDED=$(bundle_needed "$STAGE/opt/routechat")
 declare -A PACKAGES=()
@@ -130,6 +126,25 @@ DEPENDS+=("fonts-dejavu-core | fonts-freefont-ttf | fonts-liberation2")
 DEPENDS_LINE=$(printf '%s, ' "${DEPENDS[@]}")
 DEPENDS_LINE=${DEPENDS_LINE%, }
 
+# --- the .deb, without an entry for /opt ----------------------------------------------------------
+# dpkg-deb archives every folder of the staging tree, /opt included, and dpkg then counts /opt as
+# the package's: `apt purge` deletes it when it is left empty, though the system made it. So the
+# package is built uncompressed, the ./opt/ entry (that folder only) is taken out of data.tar, and
+# both members are compressed with xz, in the order and ar format dpkg reads.
+deb_without_opt() {
+  local stage=$1 out=$2 work
+  work=$(mktemp -d)
+  dpkg-deb --build --root-owner-group -Znone "$stage" "$work/plain.deb" >/dev/null
+  (
+    cd "$work"
+    ar x plain.deb
+    tar --delete --no-recursion -f data.tar ./opt/
+    xz -z -6 -T0 control.tar data.tar
+    ar qcD "$out" debian-binary control.tar.xz data.tar.xz
+  )
+  rm -rf "$work"
+}
+
 INSTALLED_KB=$(du -sk --apparent-size "$STAGE" --exclude=DEBIAN | cut -f1)
 cat >"$STAGE/DEBIAN/control" <<EOF
 Package: routechat
@@ -138,7 +153,7 @@ Architecture: $ARCH
 Maintainer: ${MAINTAINER:-RouteChat developers <maintainers@routechat.invalid>}
 Installed-Size: $INSTALLED_KB
 Depends: $DEPENDS_LINE
-Recommends: gnome-keyring
+Recommends: gnome-keyring, fonts-noto-cjk, fonts-noto-color-emoji
 Suggests: keepassxc
 Section: net
 Priority: optional
@@ -154,6 +169,14 @@ Description: desktop chat client for Eden AI's smart routing
  without a key and at no cost. Conversations stay on this computer.
 EOF
 
+cat >"$STAGE/DEBIAN/preinst" <<'EOF'
+#!/bin/sh
+# /opt is the system's, not this package's (the package lists only /opt/routechat): make sure it
+# exists before dpkg unpacks into it, without taking it over.
+set -e
+[ -d /opt ] || mkdir -m 0755 /opt
+exit 0
+EOF
 cat >"$STAGE/DEBIAN/postinst" <<'EOF'
 #!/bin/sh
 set -e
@@ -184,12 +207,12 @@ case "$1" in
 esac
 exit 0
 EOF
-chmod 0755 "$STAGE/DEBIAN/postinst" "$STAGE/DEBIAN/postrm"
+chmod 0755 "$STAGE/DEBIAN/preinst" "$STAGE/DEBIAN/postinst" "$STAGE/DEBIAN/postrm"
 # Nothing group- or world-writable; dpkg-deb --root-owner-group makes every file root's.
 chmod -R u+rwX,go+rX,go-w "$STAGE"
 
 mkdir -p dist
 rm -f "$OUT"
-dpkg-deb --build --root-owner-group -Zxz "$STAGE" "$OUT" >/dev/null
+deb_without_opt "$STAGE" "$OUT"
 echo "Depends: $DEPENDS_LINE"
 echo "Built $OUT ($(du -h "$OUT" | cut -f1); installed $(( INSTALLED_KB / 1024 )) MiB)"

@@ -6,8 +6,10 @@
 #
 # Inside: app/ (the PyInstaller one-folder build: runs in place as app/routechat), install.sh
 # (for the current user, under ~/.local: the command, the menu entry, the icons), uninstall.sh,
-# README.txt, and system-libraries.txt (which Debian package provides each system library the
-# program loads; install.sh uses it to say what to `apt install` when one is missing).
+# and README.txt. app/_internal/system-libraries.txt says which Debian package provides each system
+# library the program loads: install.sh, and the program itself when it cannot open its window,
+# use it to print the `apt install` line for what is missing (with the fonts for Chinese, Japanese,
+# Korean and emoji).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -40,19 +42,9 @@ for png in resources/icons/hicolor/*/apps/routechat.png; do
 done
 install -D -m 0644 resources/icons/routechat.svg "$STAGE/share/icons/hicolor/scalable/apps/routechat.svg"
 
-# soname -> Debian package, for install.sh's advice (only where dpkg knows the file).
-: >"$STAGE/system-libraries.txt"
-if command -v dpkg >/dev/null; then
-  bundle_external_libs "$BUNDLE" | while read -r soname path; do
-    [ "$path" = not-found ] && continue
-    pkg=""
-    for candidate in "$path" "$(readlink -f "$path")" "/usr$path" "${path#/usr}"; do
-      pkg=$(dpkg -S "$candidate" 2>/dev/null | head -n1 | cut -d: -f1) || true
-      [ -n "$pkg" ] && break
-    done
-    [ -n "$pkg" ] && printf '%s %s\n' "$soname" "$pkg"
-  done | sort -u >"$STAGE/system-libraries.txt"
-fi
+# soname -> Debian package, for the advice of install.sh and of the program (only where dpkg knows
+# the file).
+bundle_external_libs "$BUNDLE" | system_library_packages >"$STAGE/app/_internal/system-libraries.txt"
 
 cat >"$STAGE/README.txt" <<EOF
 RouteChat $VERSION for Linux ($ARCH)
@@ -65,7 +57,9 @@ Try it without an account:                ./app/routechat --demo
 
 Needs a desktop Linux with glibc 2.35 or newer (Debian 12, Ubuntu 22.04 or newer, Fedora 36 or
 newer, ...), and the usual desktop libraries (X11 or Wayland, OpenGL, fontconfig); install.sh
-tells you if one is missing. On Debian and Ubuntu the .deb package installs them for you.
+and RouteChat itself tell you if one is missing, and the apt command that installs it. On Debian
+and Ubuntu the .deb package installs them for you. For Chinese, Japanese and Korean text and for
+emoji, install the Noto fonts (Debian/Ubuntu: sudo apt install fonts-noto-cjk fonts-noto-color-emoji).
 
 Your settings and conversations: ~/.config/routechat and ~/.local/share/routechat.
 Your API key: in the system keyring (GNOME Keyring, KWallet or KeePassXC via Secret Service).

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Smoke test of the .deb in a clean, minimal Debian 12 root (run as root):
+# Smoke test of the .deb in a clean, minimal Debian root (run as root):
 #
 #   sudo packaging/smoke_test_deb.sh [path/to/routechat_X_ARCH.deb]
 #   sudo packaging/smoke_test_deb.sh --prepare     # only build the cached base root
+#   sudo SUITE=trixie packaging/smoke_test_deb.sh  # in Debian 13 (default: bookworm, Debian 12)
 #
 # 1. A minimal Debian root (debootstrap --variant=minbase, from the mirror this machine's apt uses),
 #    cached as build/smoke/base-<suite>-<arch>.tar.gz so that reruns take seconds.
@@ -11,11 +12,13 @@
 # 3. Inside the root: `routechat --version` (timed), `routechat emulator` + `routechat ask --json`
 #    against it, the window offscreen in demo mode for 5 s, and, when the host has Xvfb, the window
 #    on a real X server through Qt's xcb plugin (timed until the window is mapped; screenshot).
-# 4. `apt-get purge`, then checks it removed the program and the menu entry.
+# 4. `apt-get purge`, then checks it removed the program and the menu entry, and left /opt (the
+#    system's folder, which the package must not own: its archive has no entry for it).
 # 5. If the .deb's folder also has a tarball (packaging/build_tarball.sh), as an
-#    ordinary user: install.sh in the fresh root names the missing system libraries; after the
-#    .deb brought them, install.sh, `routechat --version`, `ask` against the emulator, then
-#    uninstall.sh, which must keep the user's data unless given --remove-data.
+#    ordinary user: in the fresh root, install.sh names the missing system libraries, the
+#    window says what to `apt install` (no traceback) while `--version` and `tiers` work; after the
+#    .deb brought the libraries, install.sh, `routechat --version`, `ask` against the emulator,
+#    then uninstall.sh, which must keep the user's data unless given --remove-data.
 # Prints a PASS/FAIL summary and exits non-zero on any failure.
 # Builds the .deb first (packaging/build_deb.sh) when none is given and dist/ has none.
 set -euo pipefail
@@ -23,6 +26,8 @@ ARG=${1:-}
 [ -n "$ARG" ] && [ "$ARG" != --prepare ] && [ -e "$ARG" ] && ARG=$(readlink -f "$ARG")
 cd "$(dirname "$0")/.."
 REPO=$PWD
+# shellcheck source=linux_common.sh
+. packaging/linux_common.sh  # apt_get: waits while another program holds apt's lock
 
 SUITE=${SUITE:-bookworm}
 ARCH=$(dpkg --print-architecture)
@@ -108,7 +113,7 @@ stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 prepare_base() {
   [ -f "$CACHE" ] && return 0
   command -v debootstrap >/dev/null || {
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    apt_get update -qq && apt_get install -y -qq debootstrap >/dev/null
   }
   echo "smoke: debootstrap $SUITE ($ARCH, minbase) from $MIRROR (once; cached in $CACHE)"
   remove_root
@@ -165,14 +170,39 @@ if [ -n "$TARBALL" ]; then
   as_user sh -c "cd ~ && tar xzf $TB" >"$LOGS/tarball-unpack.log" 2>&1 || true
   TB_DIR=/home/tester/${TB%.tar.gz}
   as_user "$TB_DIR/install.sh" >"$LOGS/tarball-install-bare.log" 2>&1 || true
-  if grep -q "sudo apt install .*libxcb-cursor0" "$LOGS/tarball-install-bare.log"; then
-    pass "tarball: install.sh on a bare system names the missing libraries and the apt command"
+  if grep -q "sudo apt install .*libxcb-cursor0.* fonts-noto-cjk" "$LOGS/tarball-install-bare.log"; then
+    pass "tarball: install.sh on a bare system names the missing libraries, fonts and the apt command"
   else
     cat "$LOGS/tarball-install-bare.log" >&2; fail "tarball: install.sh did not report the missing libraries"
+  fi
+  # The window cannot start without Qt's libraries: it must say what to install, not crash.
+  GUI_RC=0
+  as_user env QT_QPA_PLATFORM=offscreen timeout 60 "$TB_DIR/app/routechat" --demo \
+    >"$LOGS/tarball-gui-bare.out" 2>"$LOGS/tarball-gui-bare.err" || GUI_RC=$?
+  if [ "$GUI_RC" -ne 0 ] && [ "$GUI_RC" -ne 124 ] &&
+     grep -q "sudo apt install .*libxcb-cursor0.* fonts-noto-cjk fonts-noto-color-emoji" "$LOGS/tarball-gui-bare.err" &&
+     ! grep -Eq 'Traceback|Failed to execute' "$LOGS/tarball-gui-bare.err"; then
+    pass "tarball: the window on a bare system names the missing libraries, fonts and the apt command, no traceback (exit $GUI_RC)"
+  else
+    cat "$LOGS/tarball-gui-bare.err" >&2; fail "tarball: the window on a bare system (exit $GUI_RC; see $LOGS/tarball-gui-bare.err)"
+  fi
+  if as_user "$TB_DIR/app/routechat" --version >"$LOGS/tarball-bare-version.log" 2>&1 &&
+     as_user "$TB_DIR/app/routechat" tiers >>"$LOGS/tarball-bare-version.log" 2>&1; then
+    pass "tarball: routechat --version and tiers work without Qt's libraries"
+  else
+    cat "$LOGS/tarball-bare-version.log" >&2; fail "tarball: --version or tiers without Qt's libraries"
   fi
 fi
 
 # --- install ---------------------------------------------------------------------------------------
+# /opt is the system's: the package's archive must have no entry for it (dpkg would own it).
+DEB_PATHS=$(dpkg-deb --contents "$DEB" | awk '{ print $6 }')
+if ! grep -qx './opt/' <<<"$DEB_PATHS" && grep -qx './opt/routechat/routechat' <<<"$DEB_PATHS"; then
+  pass "the package holds /opt/routechat, not /opt itself"
+else
+  fail "the package's archive has an entry for ./opt/ (dpkg-deb --contents)"
+fi
+OPT_BEFORE=$(in_root test -d /opt && echo yes || echo no)
 cp "$DEB" "$ROOT/tmp/"
 DEB_IN=/tmp/$(basename "$DEB")
 echo "smoke: installing $(basename "$DEB") with apt (Depends from $MIRROR, no Recommends)"
@@ -338,6 +368,7 @@ if command -v Xvfb >/dev/null; then
     env HOME=/tmp/home-xcb DISPLAY=":$DISPLAY_NUM" QT_QPA_PLATFORM=xcb /usr/bin/routechat --demo
   GUI_PID=$BG_PID
   MAPPED_MS=""
+  TYPED="no message typed"
   if command -v xdotool >/dev/null; then
     for _ in $(seq 1 600); do
       kill -0 "$GUI_PID" 2>/dev/null || break
@@ -352,16 +383,18 @@ if command -v Xvfb >/dev/null; then
       WM_CLASS=$(DISPLAY=":$DISPLAY_NUM" xprop -id "$WIN" WM_CLASS 2>/dev/null | sed 's/.*= //' || true)
       DISPLAY=":$DISPLAY_NUM" xdotool windowfocus --sync "$WIN" type --delay 30 "Hello from the smoke test" 2>/dev/null || true
       DISPLAY=":$DISPLAY_NUM" xdotool key Return 2>/dev/null || true
+      TYPED="a message typed"
     fi
   else
     echo "smoke: no xdotool: the window's start time is not measured (apt-get install xdotool)"
+    TYPED="no message typed (no xdotool)"
   fi
   sleep "$GUI_SECONDS"
   if command -v import >/dev/null && import -version 2>/dev/null | grep -q ImageMagick; then
     DISPLAY=":$DISPLAY_NUM" import -window root "$LOGS/gui-xcb.png" 2>/dev/null && SCREENSHOT=$LOGS/gui-xcb.png
   fi
   if kill -0 "$GUI_PID" 2>/dev/null && ! grep -Eq "$FATAL" "$LOGS/gui-xcb.err"; then
-    pass "window on X (xcb, --demo) mapped after ${MAPPED_MS:-?} ms, WM_CLASS ${WM_CLASS:-?}, a message typed, still running ${GUI_SECONDS} s later"
+    pass "window on X (xcb, --demo) mapped after ${MAPPED_MS:-?} ms, WM_CLASS ${WM_CLASS:-?}, $TYPED, still running ${GUI_SECONDS} s later"
   else
     sed -n 1,30p "$LOGS/gui-xcb.err" >&2; fail "window on X (see $LOGS/gui-xcb.err)"
   fi
@@ -379,6 +412,11 @@ if in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y routechat >"$LOGS
   pass "apt-get purge routechat removes /opt/routechat, the command and the menu entry"
 else
   fail "apt-get purge (see $LOGS/apt-purge.log)"
+fi
+if [ "$OPT_BEFORE" = no ] || in_root test -d /opt; then
+  pass "apt-get purge routechat leaves the system's /opt (there before: $OPT_BEFORE)"
+else
+  fail "apt-get purge routechat deleted the system's /opt"
 fi
 
 # --- the tarball again, now that the .deb brought the libraries (apt-get purge leaves them) ------

@@ -62,26 +62,43 @@ if command -v gtk-update-icon-cache >/dev/null 2>&1 && [ -f "$SHARE/icons/hicolo
 fi
 
 # The program carries Python and Qt; the desktop libraries (X11/Wayland, OpenGL, fonts, D-Bus)
-# come from the system. Say which are missing, and how to get them on Debian/Ubuntu.
+# come from the system. Say which are missing, and how to get them on Debian/Ubuntu, in one
+# `apt install` line with the fonts the system lacks: without a CJK and an emoji font, Chinese,
+# Japanese and Korean text and emoji are empty boxes.
 missing=$(
   LD_LIBRARY_PATH="$APP_DIR/_internal:$APP_DIR/_internal/PySide6/Qt/lib" \
     find "$APP_DIR" -type f \( -name '*.so*' -o -name routechat \) -exec ldd {} + 2>/dev/null |
     awk '$2 == "=>" && $3 == "not" { print $1 }' | sort -u
 )
+pkgs=""
+add_pkg() { case " $pkgs " in *" $1 "*) ;; *) pkgs="$pkgs $1" ;; esac; }
 if [ -n "$missing" ]; then
   echo
   echo "RouteChat needs these system libraries, which this computer lacks:"
   for lib in $missing; do echo "  $lib"; done
-  pkgs=""
   for lib in $missing; do
-    pkg=$(awk -v lib="$lib" '$1 == lib { print $2 }' "$HERE/system-libraries.txt" 2>/dev/null)
-    [ -n "$pkg" ] && case " $pkgs " in *" $pkg "*) ;; *) pkgs="$pkgs $pkg" ;; esac
+    pkg=$(awk -v lib="$lib" '$1 == lib { print $2 }' "$APP_DIR/_internal/system-libraries.txt" 2>/dev/null)
+    [ -n "$pkg" ] && add_pkg "$pkg"
   done
-  [ -n "$pkgs" ] && echo "On Debian or Ubuntu: sudo apt install$pkgs"
-  echo "(On other systems, install the packages that provide them, then start RouteChat.)"
 fi
-if command -v fc-list >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -q .; then
-  echo "No fonts found (fc-list): install a font package, e.g. sudo apt install fonts-dejavu-core"
+# Fonts: fc-list (fontconfig) says what is installed; without it, this is a bare system.
+fonts=""
+if command -v fc-list >/dev/null 2>&1; then
+  fc-list 2>/dev/null | grep -q . || fonts=" fonts-dejavu-core"
+  fc-list :lang=ja family 2>/dev/null | grep -q . || fonts="$fonts fonts-noto-cjk"
+  fc-list :color=true family 2>/dev/null | grep -q . || fonts="$fonts fonts-noto-color-emoji"
+else
+  fonts=" fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji"
+fi
+if [ -n "$fonts" ]; then
+  [ -n "$missing" ] || echo
+  echo "Fonts to install (without them, text, or Chinese, Japanese, Korean and emoji, shows as"
+  echo "empty boxes):$fonts"
+  for pkg in $fonts; do add_pkg "$pkg"; done
+fi
+[ -n "$pkgs" ] && echo "On Debian or Ubuntu: sudo apt install$pkgs"
+if [ -n "$missing" ]; then
+  echo "(On other systems, install the packages that provide them, then start RouteChat.)"
 fi
 
 echo
