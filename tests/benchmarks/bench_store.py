@@ -210,9 +210,6 @@ def build(path: Path, n_conversations: int, n_messages: int, seed: int = 7) -> d
     rng = random.Random(seed)
     words, cum = make_vocabulary(rng)
     HistoryStore.open(path).close()  # schema through the real migrations
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = OFF")  # bulk load only
     t0 = time.perf_counter()
     now = time.time()
     start = now - 365 * 86400
@@ -225,7 +222,6 @@ def build(path: Path, n_conversations: int, n_messages: int, seed: int = 7) -> d
         add = min(remaining, 2 * rng.randint(1, 8))
         counts[i] += add
         remaining -= add
-    conn.execute("BEGIN")
     conv_rows: list[tuple[Any, ...]] = []
     msg_rows: list[tuple[Any, ...]] = []
     reply_rows: list[tuple[Any, ...]] = []
@@ -274,27 +270,34 @@ def build(path: Path, n_conversations: int, n_messages: int, seed: int = 7) -> d
                 )
         conv_rows.append((cid, first_prompt[:60], created, t, rng.choice(TIERS), 0, 0, None, ""))
     gen_s = time.perf_counter() - t0
-    conn.executemany(
-        "INSERT INTO conversations (id, title, created_at, updated_at, tier_id, pinned, archived, "
-        "deleted_at, draft) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        conv_rows,
-    )
-    conn.executemany(
-        "INSERT INTO messages (id, conversation_id, position, role, content, tool_calls, "
-        "tool_call_id, created_at, parent_id, is_chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        msg_rows,
-    )
-    conn.executemany(
-        "INSERT INTO replies (message_id, conversation_id, status, requested_tier_id, candidates, "
-        "requested_model, routed_model, prompt_tokens, completion_tokens, total_tokens, "
-        "cached_tokens, cost_usd, cost_source, ttft_ms, total_ms, finish_reason, started_at, "
-        "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        reply_rows,
-    )
-    conn.execute("COMMIT")
-    conn.execute("PRAGMA optimize")
-    conn.execute("ANALYZE")
-    conn.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = OFF")  # bulk load only
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO conversations (id, title, created_at, updated_at, tier_id, pinned, "
+            "archived, deleted_at, draft) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            conv_rows,
+        )
+        conn.executemany(
+            "INSERT INTO messages (id, conversation_id, position, role, content, tool_calls, "
+            "tool_call_id, created_at, parent_id, is_chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            msg_rows,
+        )
+        conn.executemany(
+            "INSERT INTO replies (message_id, conversation_id, status, requested_tier_id, "
+            "candidates, requested_model, routed_model, prompt_tokens, completion_tokens, "
+            "total_tokens, cached_tokens, cost_usd, cost_source, ttft_ms, total_ms, "
+            "finish_reason, started_at, finished_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            reply_rows,
+        )
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA optimize")
+        conn.execute("ANALYZE")
+    finally:
+        conn.close()
     total_s = time.perf_counter() - t0
     return {
         "generate_s": gen_s,

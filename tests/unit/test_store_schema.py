@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 from pathlib import Path
@@ -214,9 +215,8 @@ def test_failed_migration_rolls_back_and_keeps_the_backup(tmp_path: Path) -> Non
 def test_newer_database_is_refused_and_untouched(tmp_path: Path) -> None:
     db = tmp_path / "routechat.sqlite3"
     HistoryStore.open(db).close()
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA user_version = 99")
-    conn.close()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA user_version = 99")
     before = db.read_bytes()
     with pytest.raises(StoreTooNewError, match="newer version"):
         HistoryStore.open(db)
@@ -271,10 +271,8 @@ def test_truncated_database_is_moved_aside(tmp_path: Path) -> None:
 
 def test_foreign_sqlite_file_is_moved_aside(tmp_path: Path) -> None:
     db = tmp_path / "routechat.sqlite3"
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
-    conn.commit()
-    conn.close()
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # closed, after a commit
+        conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
     with HistoryStore.open(db) as s:
         assert s.report.moved_aside_reason == "not a RouteChat database"
         assert s.report.moved_aside is not None
