@@ -6,7 +6,7 @@
 there) and `text.py` for titles and search snippets.
 """
 
-from desktop_app.store.database import OpenReport
+from desktop_app.store.database import IntegrityCheckJob, IntegrityResult, OpenReport
 from desktop_app.store.errors import (
     ImportFormatError,
     MigrationError,
@@ -39,6 +39,8 @@ __all__ = [
     "Conversation",
     "HistoryStore",
     "ImportFormatError",
+    "IntegrityCheckJob",
+    "IntegrityResult",
     "InterruptedReply",
     "MigrationError",
     "NotFoundError",

@@ -6,12 +6,16 @@ Nothing here ever deletes a user's file. A file SQLite reports as corrupt or not
 first copied with SQLite's online backup API to `<name>.bak-v<old>-<UTC time>`. Both paths are
 reported in `OpenReport` so the UI can tell the user.
 
-When the full check runs ("auto" policy, the default): after an unclean shutdown (a `-wal` with
-frames is left behind), after SQLite reported damage while running (`<name>.check` marker),
-and when the last passed check is a week old. Otherwise an O(1) header check (magic, page
-count against file size: random bytes, truncation) and reading the schema stand in for it, so
-startup does not grow with the history (`PRAGMA quick_check` reads the whole file: about
-150-250 ms for 200,000 messages here).
+When the full check (`PRAGMA quick_check`, which reads the whole file: about 150-300 ms for
+200,000 messages here, more on a slow disk) runs with the "auto" policy, the default: during the
+open only when SQLite reported damage while running (`<name>.check` marker), so the damaged file
+is moved aside before anything is written to it. The other checks are deferred: after an unclean
+shutdown (a `-wal` with frames is left behind) and when the last passed check is a week old or
+unknown, `OpenReport.integrity_check_due` is set and the app runs an `IntegrityCheckJob` on a
+worker thread after the first frame, so opening does not grow with the history. Otherwise an
+O(1) header check (magic, page count against file size: random bytes, truncation) and reading
+the schema stand in for it. Damage the deferred check finds is reported to the user and marks the
+file for the check at the next open, which moves it aside.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ IntegrityCheck = Literal["auto", "always", "never"]
 CHECK_INTERVAL_S = 7 * 86400  # "auto": a full quick_check at least once a week
 CHECKED_AT_KEY = "integrity_checked_at"  # app_state: Unix time of the last passed check
 CHECK_MARKER_SUFFIX = ".check"  # <db>.check: SQLite reported damage; check fully next open
+IntegrityOutcome = Literal["ok", "damaged", "failed", "cancelled"]
 
 
 @dataclass(slots=True)
@@ -55,6 +60,9 @@ class OpenReport:
     moved_aside_reason: str | None = None
     wal_enabled: bool = True
     integrity_checked: bool = False  # the full PRAGMA quick_check ran (see IntegrityCheck)
+    # A full check is due but was left out of the open: run `IntegrityCheckJob` off the GUI
+    # thread (`HistoryStore.deferred_integrity_check`).
+    integrity_check_due: bool = False
     interrupted: list[InterruptedReply] = field(default_factory=list)
 
     def notices(self) -> list[str]:
@@ -176,27 +184,49 @@ def _wal_has_frames(path: Path) -> bool:
         return False
 
 
-def _inspect(path: Path, *, integrity_check: IntegrityCheck, supported: int) -> bool:
+def _read_only_uri(path: Path) -> str:
+    return path.resolve().as_uri() + "?mode=ro"
+
+
+def _companions_present(path: Path) -> tuple[bool, bool]:
+    wal, shm = _companions(path)[1:]
+    return wal.exists(), shm.exists()
+
+
+def _tidy_after_read_only(path: Path, present: tuple[bool, bool]) -> None:
+    """Remove the empty -wal and the -shm a read-only connection created (it cannot itself),
+    when they were not there before it, so a check leaves no trace."""
+    wal, shm = _companions(path)[1:]
+    if not present[0] and wal.exists() and wal.stat().st_size == 0:
+        with contextlib.suppress(OSError):
+            wal.unlink()
+            if not present[1]:
+                shm.unlink()
+
+
+def _inspect(path: Path, *, integrity_check: IntegrityCheck, supported: int) -> tuple[bool, bool]:
     """Prove an existing file is a healthy RouteChat database; raise _DamagedError if not.
 
-    Returns whether the full `PRAGMA quick_check` ran. With "auto" it runs when the last
-    session did not close cleanly (a -wal file with frames is left behind), when the last full
-    check is older than CHECK_INTERVAL_S or unknown; otherwise the O(1) header check and the
-    schema read stand in for it, keeping startup independent of the database size.
+    Returns (whether the full `PRAGMA quick_check` ran, whether one is due for later). With
+    "auto" it runs here only when SQLite reported damage last session (the `.check` marker).
+    After an unclean shutdown (a -wal file with frames is left behind) or when the last full
+    check is older than CHECK_INTERVAL_S or unknown, it is due: the app runs it in the
+    background. Otherwise the O(1) header check and the schema read stand in for it, keeping
+    startup independent of the database size.
     Uses a read-only connection, so nothing (not even a -wal checkpoint) changes a file that
     may be about to be moved aside.
     """
     if not path.exists():
-        return False
-    unclean = _wal_has_frames(path) or _check_marker(path).exists()
-    if not unclean:
+        return False, False
+    marker = _check_marker(path).exists()
+    unclean = _wal_has_frames(path)
+    if not (unclean or marker):
         problem = _header_problem(path)
         if problem:
             raise _DamagedError(problem)
-    companions = _companions(path)[1:]
-    existed = [p.exists() for p in companions]
+    present = _companions_present(path)
     try:
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
         raise StoreOpenError(path, str(exc)) from exc
     try:
@@ -207,8 +237,9 @@ def _inspect(path: Path, *, integrity_check: IntegrityCheck, supported: int) -> 
             raise StoreTooNewError(path, version, supported)
         if version == 0 and tables - OWN_TABLES:
             raise _DamagedError("not a RouteChat database")
-        run = integrity_check == "always"
-        if integrity_check == "auto":
+        run = integrity_check == "always" or (integrity_check == "auto" and marker)
+        due = False
+        if integrity_check == "auto" and not run:
             last = None
             if "app_state" in tables:
                 row = conn.execute(
@@ -216,26 +247,103 @@ def _inspect(path: Path, *, integrity_check: IntegrityCheck, supported: int) -> 
                 ).fetchone()
                 with contextlib.suppress(TypeError, ValueError):
                     last = float(row[0]) if row else None
-            run = unclean or last is None or not 0 <= time.time() - last < CHECK_INTERVAL_S
+            due = unclean or last is None or not 0 <= time.time() - last < CHECK_INTERVAL_S
         if run:
             rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
             if rows != ["ok"]:
                 raise _DamagedError("integrity check failed: " + "; ".join(rows[:3]))
-        return run
+        return run, due
     except sqlite3.Error as exc:
         if _is_damage(exc):
             raise _DamagedError(str(exc)) from exc
         raise StoreOpenError(path, str(exc)) from exc
     finally:
         conn.close()
-        # A read-only connection to a WAL database creates an empty -wal and a -shm it cannot
-        # remove; remove them when this check created them, so it leaves no trace.
-        wal, shm = companions
-        if not existed[0] and wal.exists() and wal.stat().st_size == 0:
-            with contextlib.suppress(OSError):
-                wal.unlink()
-                if not existed[1]:
-                    shm.unlink()
+        _tidy_after_read_only(path, present)
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityResult:
+    """What a deferred full check found; `notices()` gives sentences for the user."""
+
+    path: Path
+    outcome: IntegrityOutcome  # "failed": the check could not run (busy, I/O); try next start
+    detail: str = ""  # what the check reported (damaged) or why it could not run (failed)
+    started_at: float = 0.0  # Unix time: the check read the database as it was then
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    def notices(self) -> list[str]:
+        if self.outcome != "damaged":
+            return []
+        return [
+            f"The chat history file {self.path} is damaged ({self.detail}). Nothing was "
+            "deleted. Restart RouteChat: the damaged file will be moved aside, kept in the same "
+            f"folder as {self.path.name}.corrupt-<date>, and a new, empty history started. "
+            "Until then, new messages are still saved to the damaged file."
+        ]
+
+
+class IntegrityCheckJob:
+    """The full `PRAGMA quick_check` of a database file, away from the GUI thread.
+
+    `run()` opens its own read-only connection on the calling thread and closes it before
+    returning, so it can run on a worker thread while the store's connection stays on its own
+    thread (a WAL reader sees a consistent snapshot while the app writes). Everything `run()`
+    uses is imported with this module and its URI is built here: PySide6 replaces `__import__`,
+    and importing on a worker thread can crash the app. It never writes to the database; found
+    damage leaves the `.check` marker, so the next open checks again and moves the file aside.
+    """
+
+    PROGRESS_STEPS = 1000  # SQLite steps between two looks at `cancel()`
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._uri = _read_only_uri(self.path)
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Stop a running check soon (any thread), e.g. when the app quits; `run()` then
+        returns "cancelled" unless the check had already finished."""
+        self._cancelled = True
+
+    def _should_stop(self) -> bool:
+        return self._cancelled
+
+    def run(self) -> IntegrityResult:
+        """Check the whole file (blocking: seconds on a large history and a slow disk)."""
+        started = time.time()
+        t0 = time.perf_counter()
+
+        def result(outcome: IntegrityOutcome, detail: str = "") -> IntegrityResult:
+            return IntegrityResult(self.path, outcome, detail, started, time.perf_counter() - t0)
+
+        present = _companions_present(self.path)
+        try:
+            conn = sqlite3.connect(self._uri, uri=True)
+        except sqlite3.Error as exc:
+            return result("failed", str(exc))
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.set_progress_handler(self._should_stop, self.PROGRESS_STEPS)
+            rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.Error as exc:
+            if self._cancelled and _errorcode(exc) == sqlite3.SQLITE_INTERRUPT:
+                return result("cancelled")
+            if _is_damage(exc):
+                request_check(self.path)
+                return result("damaged", str(exc))
+            return result("failed", str(exc))
+        finally:
+            conn.close()
+            _tidy_after_read_only(self.path, present)
+        if rows != ["ok"]:
+            request_check(self.path)
+            return result("damaged", "integrity check failed: " + "; ".join(rows[:3]))
+        return result("ok")
 
 
 def _configure(conn: sqlite3.Connection, report: OpenReport) -> None:
@@ -319,7 +427,7 @@ def open_connection(
     supported = migrations[-1].version if migrations else 0
 
     def attempt() -> sqlite3.Connection:
-        checked = _inspect(path, integrity_check=integrity_check, supported=supported)
+        checked, due = _inspect(path, integrity_check=integrity_check, supported=supported)
         try:
             conn = sqlite3.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -329,8 +437,9 @@ def open_connection(
             _configure(conn, report)
             migrate(conn, path, report, migrations)
             report.integrity_checked = checked
+            report.integrity_check_due = due and not report.created
             if checked or report.created:  # a new database is trivially intact
-                _remember_check(conn)
+                remember_check(conn, time.time())
                 with contextlib.suppress(OSError):
                     _check_marker(path).unlink(missing_ok=True)
         except sqlite3.Error as exc:
@@ -362,11 +471,12 @@ def open_connection(
         raise StoreOpenError(path, damaged.reason) from damaged
 
 
-def _remember_check(conn: sqlite3.Connection) -> None:
+def remember_check(conn: sqlite3.Connection, checked_at: float) -> None:
+    """Record in app_state when the database last passed the full check."""
     if "app_state" not in _table_names(conn):
         return  # a partial migration list (tests) may lack it
     conn.execute(
         "INSERT INTO app_state (key, value) VALUES (?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (CHECKED_AT_KEY, repr(time.time())),
+        (CHECKED_AT_KEY, repr(checked_at)),
     )

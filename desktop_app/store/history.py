@@ -11,6 +11,7 @@ committed, a power cut may lose the last moments.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 import time
@@ -22,8 +23,11 @@ from typing import Any, Self
 
 from desktop_app.store.database import (
     IntegrityCheck,
+    IntegrityCheckJob,
+    IntegrityResult,
     OpenReport,
     open_connection,
+    remember_check,
     request_check,
 )
 from desktop_app.store.errors import NotFoundError, StoreAccessError, StoreError
@@ -44,6 +48,7 @@ from desktop_app.store.models import (
 from desktop_app.store.text import ELLIPSIS, HIT_END, HIT_START, fts_query, make_title
 
 Clock = Callable[[], float]
+log = logging.getLogger(__name__)
 
 _CONVERSATION_COLUMNS = (
     "c.id, c.title, c.created_at, c.updated_at, c.tier_id, c.pinned, c.archived, c.deleted_at, "
@@ -193,8 +198,10 @@ class HistoryStore:
         See `report` for what happened: `report.moved_aside` (a damaged file's new name),
         `report.backup_path` (copy before a migration), `report.interrupted` (replies that were
         still streaming when the app last died, now marked interrupted) and `report.notices()`.
-        `integrity_check`: "auto" runs `PRAGMA quick_check` after an unclean shutdown and at
-        least weekly (cheap header checks otherwise), "always" on every open, "never" skips it.
+        `integrity_check`: "auto" runs `PRAGMA quick_check` here only after SQLite reported
+        damage, and leaves the weekly check and the one after an unclean shutdown to
+        `deferred_integrity_check()` (cheap header checks here); "always" runs it on every
+        open, "never" skips it.
         """
         conn, report = open_connection(Path(path), integrity_check=integrity_check)
         store = cls(conn, report, clock=clock)
@@ -232,6 +239,36 @@ class HistoryStore:
             pass
         finally:
             conn.close()
+
+    def deferred_integrity_check(self) -> IntegrityCheckJob | None:
+        """The full integrity check `open` left for later, or None when none is due.
+
+        Call `job.run()` on a worker thread once the window is up, then hand its result to
+        `record_integrity_check` on this store's thread. `job.cancel()` before `close()`.
+        """
+        if self._conn is None or not self.report.integrity_check_due:
+            return None
+        return IntegrityCheckJob(self.path)
+
+    def record_integrity_check(self, result: IntegrityResult) -> list[str]:
+        """Remember a passed check (the next one is due in a week); return sentences for the
+        user when it found damage (the file is then checked again and moved aside at the next
+        open). Call on this store's thread; never raises: a check not recorded is run again
+        at the next start."""
+        if result.outcome == "ok":
+            log.info("History integrity check passed in %.0f ms", result.duration_s * 1000)
+            try:
+                with self._tx() as conn:
+                    remember_check(conn, result.started_at)
+            except StoreError as exc:
+                log.warning("Could not record the passed integrity check: %s", exc)
+            else:
+                self.report.integrity_check_due = False
+        elif result.outcome == "damaged":
+            log.warning("History integrity check found damage in %s: %s", self.path, result.detail)
+        elif result.outcome == "failed":
+            log.warning("History integrity check could not run: %s", result.detail)
+        return result.notices()
 
     def __enter__(self) -> Self:
         return self

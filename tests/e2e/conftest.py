@@ -67,16 +67,19 @@ def emulator_proc(tmp_path: Path) -> Iterator[EmulatorProcess]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert "listening on" in line, line + (proc.stderr.read() if proc.stderr else "")
-    base_url = line.rsplit(" ", 1)[1].strip()
-    assert base_url.startswith("http://127.0.0.1:")
-    yield EmulatorProcess(proc, base_url)
-    proc.terminate()
     try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "listening on" in line, line + (proc.stderr.read() if proc.stderr else "")
+        base_url = line.rsplit(" ", 1)[1].strip()
+        assert base_url.startswith("http://127.0.0.1:")
+        yield EmulatorProcess(proc, base_url)
+        proc.terminate()
         proc.wait(timeout=10)
     finally:
+        if proc.poll() is None:  # it did not start or did not stop: never leave it running
+            proc.kill()
+            proc.wait()
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sqlite3
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
 from desktop_app.store import HistoryStore
 from tests.e2e.conftest import REPO, base_env
+from tests.support.processes import child_process
 
 KEY = "sk-live-0123456789abcdefSECRET"
 
@@ -20,7 +22,8 @@ def reply_done(db: Path) -> bool:
     if not db.exists():
         return False
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        # closing(): `with sqlite3.connect(...)` only commits; the connection stays open.
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
             row = conn.execute("SELECT count(*) FROM replies WHERE status = 'complete'").fetchone()
     except sqlite3.Error:
         return False
@@ -39,26 +42,24 @@ def test_the_key_is_in_no_file_log_export_or_database(tmp_path: Path) -> None:
     )
     (home / "config").mkdir(parents=True)
     (home / "config" / "settings.json").write_text('{"log_level": "DEBUG"}')
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop_app", "--prompt", "Write a python hello world"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
     db = home / "data" / "routechat.sqlite3"
     try:
-        deadline = time.monotonic() + 60
-        while not reply_done(db):
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            assert time.monotonic() < deadline, "no reply within 60 s"
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)  # an orderly shutdown: logs flushed, tabs saved
-        out, err = proc.communicate(timeout=30)
+        # Ended and reaped even when an assertion fails or the test times out.
+        with child_process(
+            [sys.executable, "-m", "desktop_app", "--prompt", "Write a python hello world"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as proc:
+            deadline = time.monotonic() + 60
+            while not reply_done(db):
+                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+                assert time.monotonic() < deadline, "no reply within 60 s"
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGTERM)  # an orderly shutdown: logs flushed, tabs saved
+            out, err = proc.communicate(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
         emulator.stop()
     assert proc.returncode == 0, err.decode()
     with HistoryStore.open(db) as store:

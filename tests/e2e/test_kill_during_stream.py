@@ -28,6 +28,7 @@ import pytest
 from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
 from desktop_app.store import HistoryStore
 from tests.e2e.conftest import REPO, base_env
+from tests.support.processes import child_process
 
 KILLS = 20
 SAVED_WITHIN_S = 1.0
@@ -165,30 +166,29 @@ def test_sigkill_while_streaming_loses_nothing_that_arrived(tmp_path: Path) -> N
         for i in range(KILLS):
             prompt = f"Run {i}: tell me a very long story about a lighthouse keeper"
             seen = len(proxy.connections)
-            proc = subprocess.Popen(
+            # Ended and reaped even when an assertion fails or the test times out.
+            with child_process(
                 [sys.executable, "-m", "desktop_app", "--prompt", prompt],
                 cwd=REPO,
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-            )
-            deadline = time.monotonic() + 60
-            conn = None
-            while time.monotonic() < deadline:
-                fresh = proxy.connections[seen:]
-                streaming = [c for c in fresh if text_arrived(c, time.monotonic())]
-                if streaming:
-                    conn = streaming[0]
-                    break
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                time.sleep(0.05)
-            assert conn is not None, "the app never started streaming"
-            time.sleep(rng.uniform(0.2, 3.0))
-            killed_at = time.monotonic()
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-            if proc.stderr is not None:
-                proc.stderr.close()
+            ) as proc:
+                deadline = time.monotonic() + 60
+                conn = None
+                while time.monotonic() < deadline:
+                    fresh = proxy.connections[seen:]
+                    streaming = [c for c in fresh if text_arrived(c, time.monotonic())]
+                    if streaming:
+                        conn = streaming[0]
+                        break
+                    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                    time.sleep(0.05)
+                assert conn is not None, "the app never started streaming"
+                time.sleep(rng.uniform(0.2, 3.0))
+                killed_at = time.monotonic()
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(10)
             must_have = text_arrived(conn, killed_at - SAVED_WITHIN_S)
             had = text_arrived(conn, killed_at)
             has_prompt, saved, status = stored(home / "data" / "routechat.sqlite3", prompt)

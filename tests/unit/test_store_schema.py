@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 from pathlib import Path
@@ -19,6 +20,7 @@ from desktop_app.store import (
 )
 from desktop_app.store.database import OpenReport, open_connection
 from desktop_app.store.schema import MIGRATIONS, Migration, check_migrations, split_statements
+from tests.support.store_files import filled, scribble
 
 # Schema v1 exactly as the first release created it, written out here on purpose (not imported):
 # the test must keep proving that a file from that release still opens after any later change.
@@ -213,9 +215,8 @@ def test_failed_migration_rolls_back_and_keeps_the_backup(tmp_path: Path) -> Non
 def test_newer_database_is_refused_and_untouched(tmp_path: Path) -> None:
     db = tmp_path / "routechat.sqlite3"
     HistoryStore.open(db).close()
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA user_version = 99")
-    conn.close()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA user_version = 99")
     before = db.read_bytes()
     with pytest.raises(StoreTooNewError, match="newer version"):
         HistoryStore.open(db)
@@ -253,7 +254,7 @@ def test_random_bytes_are_moved_aside_with_companions(tmp_path: Path) -> None:
 
 def test_truncated_database_is_moved_aside(tmp_path: Path) -> None:
     db = tmp_path / "routechat.sqlite3"
-    _filled(db)
+    filled(db)
     size = db.stat().st_size
     assert size > 100_000
     with db.open("r+b") as f:
@@ -270,10 +271,8 @@ def test_truncated_database_is_moved_aside(tmp_path: Path) -> None:
 
 def test_foreign_sqlite_file_is_moved_aside(tmp_path: Path) -> None:
     db = tmp_path / "routechat.sqlite3"
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
-    conn.commit()
-    conn.close()
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:  # closed, after a commit
+        conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY)")
     with HistoryStore.open(db) as s:
         assert s.report.moved_aside_reason == "not a RouteChat database"
         assert s.report.moved_aside is not None
@@ -304,61 +303,13 @@ def test_database_in_a_new_folder(tmp_path: Path) -> None:
     assert db.exists()
 
 
-def _scribble(db: Path) -> None:
-    """Overwrite the middle of the file (same size): only a full check can see it."""
-    size = db.stat().st_size
-    with db.open("r+b") as f:
-        f.seek(size // 2 - (size // 2) % 4096)
-        f.write(random.Random(3).randbytes(4096))
-
-
-def _filled(db: Path) -> None:
-    with HistoryStore.open(db) as s:
-        for i in range(40):
-            cid = s.create_conversation()
-            s.add_user_message(cid, f"message {i} " + "lorem ipsum dolor " * 200)
-
-
-def _set_checked_at(db: Path, value: float) -> None:
-    conn = sqlite3.connect(db)
-    try:
-        conn.execute("UPDATE app_state SET value = ? WHERE key = 'integrity_checked_at'", (value,))
-        conn.commit()
-    finally:
-        conn.close()
-
-
-def test_auto_integrity_check_runs_when_due(tmp_path: Path) -> None:
-    db = tmp_path / "routechat.sqlite3"
-    with HistoryStore.open(db) as s:  # new: trivially intact, remembered as checked
-        assert not s.report.integrity_checked
-    with HistoryStore.open(db) as s:  # clean shutdown, checked recently: no full scan
-        assert not s.report.integrity_checked
-    with HistoryStore.open(db, integrity_check="always") as s:
-        assert s.report.integrity_checked
-    _set_checked_at(db, 1.0)  # long ago
-    with HistoryStore.open(db) as s:
-        assert s.report.integrity_checked
-    with HistoryStore.open(db) as s:
-        assert not s.report.integrity_checked
-
-
 def test_scribbled_page_found_by_the_full_check(tmp_path: Path) -> None:
     db = tmp_path / "routechat.sqlite3"
-    _filled(db)
-    _scribble(db)
+    filled(db)
+    scribble(db)
     with HistoryStore.open(db, integrity_check="always") as s:
         assert s.report.moved_aside is not None
         assert "integrity check failed" in (s.report.moved_aside_reason or "") or (
             "malformed" in (s.report.moved_aside_reason or "")
         )
         assert s.list_conversations() == []
-
-
-def test_scribbled_page_found_when_the_weekly_check_is_due(tmp_path: Path) -> None:
-    db = tmp_path / "routechat.sqlite3"
-    _filled(db)
-    _set_checked_at(db, 1.0)
-    _scribble(db)
-    with HistoryStore.open(db) as s:
-        assert s.report.moved_aside is not None
