@@ -10,7 +10,9 @@ Where no keyring backend exists (headless Linux without Secret Service), callers
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,13 +41,48 @@ class KeyringUnavailable(RuntimeError):
     """No usable keyring backend; the message says what to install."""
 
 
-def install_hint(platform: str = sys.platform) -> str:
+# Secret Service providers, by the program that runs them.
+_PROVIDERS = (
+    ("gnome-keyring-daemon", "GNOME Keyring"),
+    ("kwalletd6", "KWallet"),
+    ("kwalletd5", "KWallet"),
+    ("keepassxc", "KeePassXC"),
+)
+_MEANWHILE = (
+    "Until then you can use the key for this session only, or set EDENAI_API_KEY in the "
+    "environment."
+)
+
+
+def install_hint(
+    platform: str = sys.platform,
+    *,
+    which: Callable[[str], str | None] = shutil.which,
+    environ: Mapping[str, str] = os.environ,
+) -> str:
+    """Why no keyring can be used here, and what to do: install a Secret Service provider, or
+    start the one installed (a session without a desktop has none running)."""
     if platform.startswith("linux"):
+        installed = next((name for program, name in _PROVIDERS if which(program)), None)
+        if installed is None:
+            return (
+                "No system keyring is available. Install and start a Secret Service provider "
+                "(for example GNOME Keyring: `sudo apt install gnome-keyring`, or KeePassXC "
+                f"with Secret Service enabled), then restart RouteChat. {_MEANWHILE}"
+            )
+        if not environ.get("DBUS_SESSION_BUS_ADDRESS"):
+            return (
+                f"{installed} is installed, but no keyring service is running: this session has "
+                "no desktop (no D-Bus session bus), so nothing started it. Log in to your "
+                "desktop and start RouteChat there, or start a session with its Secret Service "
+                "for this terminal: `dbus-run-session -- sh -c 'gnome-keyring-daemon --unlock "
+                f"--components=secrets; routechat'`. {_MEANWHILE}"
+            )
         return (
-            "No system keyring is available. Install and start a Secret Service provider "
-            "(for example GNOME Keyring: `sudo apt install gnome-keyring`, or KeePassXC with "
-            "Secret Service enabled), then restart RouteChat. Until then you can use the key "
-            "for this session only, or set EDENAI_API_KEY in the environment."
+            f"{installed} is installed, but its keyring service (Secret Service) is not "
+            "running. Start it (GNOME Keyring: `gnome-keyring-daemon --start "
+            "--components=secrets`; KeePassXC: enable Secret Service integration) or log out "
+            f"and in again, then restart RouteChat. {_MEANWHILE}"
         )
     return (
         "The system keyring could not be used. Check that your account's keychain/credential "

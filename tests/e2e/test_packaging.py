@@ -16,6 +16,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -115,9 +116,77 @@ def test_inno_setup_script_points_at_existing_files() -> None:
     assert path == ICONS / "routechat.ico"
 
 
-def test_pyinstaller_spec_compiles() -> None:
+def run_spec_with_stubs(
+    binaries: list[tuple[str, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """Execute packaging/routechat.spec as PyInstaller would, with PyInstaller's build steps
+    replaced by recorders; returns what each step was given."""
+    import types
+
+    calls: dict[str, Any] = {}
+
+    class Analysis:
+        def __init__(self, scripts: list[str], **kwargs: Any) -> None:
+            calls["analysis"] = (scripts, kwargs)
+            self.binaries = list(binaries)
+            self.datas: list[tuple[str, str, str]] = []
+            self.pure: list[Any] = []
+            self.scripts: list[Any] = []
+
+    def recorder(name: str) -> Any:
+        def record(*args: Any, **kwargs: Any) -> tuple[str, Any, Any]:
+            calls.setdefault(name, []).append((args, kwargs))
+            return (name, args, kwargs)
+
+        return record
+
+    hooks = types.ModuleType("PyInstaller.utils.hooks")
+    hooks.collect_data_files = lambda package: []  # type: ignore[attr-defined]
+    hooks.collect_submodules = lambda package: [package]  # type: ignore[attr-defined]
+    hooks.copy_metadata = lambda package: []  # type: ignore[attr-defined]
+    for name in ("PyInstaller", "PyInstaller.utils"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
     spec = REPO / "packaging" / "routechat.spec"
-    compile(spec.read_text(), str(spec), "exec")
+    namespace: dict[str, Any] = {
+        "__name__": "__main__",
+        "SPECPATH": str(spec.parent),
+        "Analysis": Analysis,
+        **{n: recorder(n) for n in ("PYZ", "EXE", "COLLECT", "BUNDLE")},
+    }
+    exec(compile(spec.read_text(), str(spec), "exec"), namespace)
+    calls["binaries"] = namespace["a"].binaries
+    return calls
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux build's rules")
+def test_pyinstaller_spec_builds_the_app_and_drops_what_it_must(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    qt = "PySide6/Qt/plugins"
+    binaries = [
+        (f"{qt}/platforms/libqxcb.so", "/venv/PySide6/Qt/plugins/platforms/libqxcb.so", "BINARY"),
+        (
+            f"{qt}/platformthemes/libqgtk3.so",
+            "/venv/PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+            "BINARY",
+        ),
+        ("libstdc++.so.6", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "BINARY"),
+        ("libpython3.11.so.1.0", "/usr/lib/libpython3.11.so.1.0", "BINARY"),
+        ("libqt6pdf.so.6", "/venv/PySide6/Qt/lib/libqt6pdf.so.6", "BINARY"),
+        ("PySide6/Qt/translations/qtbase_de.qm", "/venv/qtbase_de.qm", "DATA"),
+    ]
+    calls = run_spec_with_stubs(binaries, monkeypatch)
+    scripts, options = calls["analysis"]
+    assert scripts == [str(REPO / "packaging" / "routechat_main.py")]
+    assert Path(scripts[0]).is_file()
+    assert "desktop_app" in options["hiddenimports"]  # the CLI imports its commands lazily
+    assert "tkinter" in options["excludes"]
+    kept = [entry[0] for entry in calls["binaries"]]
+    assert kept == [f"{qt}/platforms/libqxcb.so", "libpython3.11.so.1.0"]
+    ((_exe_args, exe_options),) = calls["EXE"]
+    assert exe_options["name"] == "routechat" and exe_options["console"] is True
+    assert calls["COLLECT"][0][1]["name"] == "routechat"
 
 
 @pytest.mark.parametrize(

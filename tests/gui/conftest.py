@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,9 @@ from desktop_app.emulator.server import EmulatorConfig, EmulatorThread
 from desktop_app.ui.shell.event_loop import AppEventLoop
 from desktop_app.ui.shell.gc_guard import MainThreadGarbageCollector
 from desktop_app.ui.widgets.theme import application_arguments
+from tests.support.gui import wait_until
+
+__all__ = ["wait_until"]
 
 APP_ARGUMENTS = application_arguments(["routechat-tests"])  # as the app: Fusion, chosen at creation
 
@@ -71,8 +73,9 @@ async def make_app(
 ) -> AsyncIterator[Callable[..., Composition]]:
     built: list[Composition] = []
 
-    def make(**settings: Any) -> Composition:
-        parts = compose(qapp, paths, Settings(**settings), base_url=emulator.base_url)
+    def make(*, server: str | None = None, **settings: Any) -> Composition:
+        """The app with `settings`, talking to `server` (default: the test's emulator)."""
+        parts = compose(qapp, paths, Settings(**settings), base_url=server or emulator.base_url)
         parts.window.show()
         built.append(parts)
         return parts
@@ -82,12 +85,3 @@ async def make_app(
         parts.controller.quit()  # the app's own shutdown: cancel turns, close HTTP, stop demo
         await parts.controller.wait_shutdown()
         parts.window.deleteLater()
-
-
-async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
-    """Poll while the qasync loop keeps running Qt and asyncio (never a nested loop)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
-        await asyncio.sleep(0.02)

@@ -15,13 +15,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QTabWidget
 
 from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
-from desktop_app.secrets import KeySource
 from desktop_app.ui.chat.conversation_controller import ConversationController
 from desktop_app.ui.settings import appearance
 from desktop_app.ui.shell.crash_reporter import CrashReporter
 from desktop_app.ui.widgets import theme
 from desktop_app.ui.widgets.enum_props import set_enum_property
-from tests.gui.conftest import wait_until
+from tests.support.gui import start_with_key, wait_until
 
 ROLES = [r for r in QPalette.ColorRole if r is not QPalette.ColorRole.NColorRoles]
 GROUPS = (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled)
@@ -147,7 +146,7 @@ async def test_open_tabs_take_the_new_code_colours(
 ) -> None:
     """The tab on screen re-renders at once; a tab behind it when it is next shown."""
     parts = make_app(theme="light")
-    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    start_with_key(parts)
     behind = parts.tabs.controllers[0]
     behind.page.tier_selector.select("code")
     await send_and_wait(behind, CODE_PROMPT)
@@ -183,7 +182,7 @@ async def test_a_reply_streaming_through_a_theme_change_ends_in_the_new_colours(
     qapp: QApplication, make_app: Callable[..., Composition], emulator: EmulatorThread
 ) -> None:
     parts = make_app(theme="light")
-    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    start_with_key(parts)
     ctrl = parts.tabs.controllers[0]
     ctrl.page.tier_selector.select("code")
     emulator.queue_faults("stall_mid:1@40")  # a pause once the code block has gone by
@@ -202,7 +201,7 @@ async def test_tabs_behind_the_welcome_page_take_a_theme_change_when_shown_again
     qapp: QApplication, make_app: Callable[..., Composition]
 ) -> None:
     parts = make_app(theme="light")
-    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    start_with_key(parts)
     ctrl = parts.tabs.controllers[0]
     ctrl.page.tier_selector.select("code")
     await send_and_wait(ctrl, CODE_PROMPT)

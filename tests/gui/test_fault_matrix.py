@@ -17,9 +17,7 @@ from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
 from desktop_app.config.settings import RetryPolicy, Timeouts
 from desktop_app.emulator.server import EmulatorThread
-from desktop_app.secrets import KeySource
-from tests.gui.conftest import wait_until
-from tests.gui.test_window import replies
+from tests.support.gui import replies, start_with_key, wait_until
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ async def test_fault_through_the_window(
 ) -> None:
     case = CASES[name]
     parts = make_app(**FAST)
-    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    start_with_key(parts)
     ctrl = parts.tabs.controllers[0]
     ctrl.page.tier_selector.select("code")
     ctrl.send("Write a python function to add two numbers")  # a good turn first
@@ -141,7 +139,7 @@ async def test_connection_refused_is_retried_then_explained(
     url = f"http://127.0.0.1:{dead}/v3"
     parts = compose(qapp, paths, Settings(**FAST), base_url=url)  # type: ignore[arg-type]
     parts.window.show()
-    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    start_with_key(parts)
     ctrl = parts.tabs.controllers[0]
     ctrl.send("Hello?")
     await wait_until(lambda: not ctrl.streaming, timeout=30)

@@ -9,25 +9,15 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
 from desktop_app.config.paths import AppPaths
 from desktop_app.emulator.server import EmulatorThread
-from desktop_app.secrets import KeySource
 from desktop_app.services.history import history_from_store
 from desktop_app.store import HistoryStore
-from tests.gui.conftest import wait_until
-from tests.gui.test_window import replies, send
-
-
-async def quit_app(parts: Composition) -> None:
-    parts.controller.quit()
-    await parts.controller.wait_shutdown()
-
-
-def start(parts: Composition) -> None:
-    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+from tests.support.gui import quit_app, replies, send, start_with_key, wait_until
 
 
 def stored_conversation(
@@ -49,10 +39,10 @@ def stored_conversation(
 
 
 async def test_tabs_order_selection_and_tiers_come_back(
-    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+    make_app: Callable[..., Composition], qtbot: QtBot, emulator: EmulatorThread
 ) -> None:
     first = make_app()
-    start(first)
+    start_with_key(first)
     a = first.tabs.controllers[0]
     a.page.tier_selector.select("premium")
     send(a, qtbot, "Write a short poem about rivers")
@@ -65,7 +55,7 @@ async def test_tabs_order_selection_and_tiers_come_back(
     await quit_app(first)
 
     second = make_app()
-    start(second)
+    start_with_key(second)
     tabs = second.window.tabs
     assert tabs.count() == 3
     ctrls = [second.tabs.controller_at(i) for i in range(3)]
@@ -96,7 +86,7 @@ async def test_tabs_order_selection_and_tiers_come_back(
 
 
 async def test_interrupted_reply_is_marked_with_retry(
-    make_app: Callable[..., Composition], paths: AppPaths, qtbot: object
+    make_app: Callable[..., Composition], paths: AppPaths, qtbot: QtBot
 ) -> None:
     # A previous run died mid-stream: the reply row is still 'streaming' with partial text.
     store = HistoryStore.open(paths.database_file)
@@ -107,7 +97,7 @@ async def test_interrupted_reply_is_marked_with_retry(
     store.save_open_tabs([], None)
     store._conn.close()  # simulate a kill: no clean close, nothing finished
     parts = make_app()
-    start(parts)
+    start_with_key(parts)
     ctrl = parts.tabs.open_conversation(cid)
     assert ctrl is not None
     reply = replies(ctrl)[0]
@@ -119,16 +109,16 @@ async def test_interrupted_reply_is_marked_with_retry(
     assert reply.widget.retry_button.isVisible()
     assert "interrupted" in parts.window.statusBar().currentMessage()
     assert "Tides are caused by" in reply.widget.view.toPlainText()
-    qtbot.mouseClick(reply.widget.retry_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.mouseClick(reply.widget.retry_button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: not ctrl.streaming and replies(ctrl)[0] is not reply)
     await wait_until(lambda: replies(ctrl)[0].status is TurnStatus.COMPLETE)
 
 
 async def test_sidebar_search_highlights_and_opens(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:
     parts = make_app()
-    start(parts)
+    start_with_key(parts)
     ctrl = parts.tabs.controllers[0]
     send(ctrl, qtbot, "Tell me about the aurora borealis")
     await wait_until(lambda: not ctrl.streaming)
@@ -136,7 +126,7 @@ async def test_sidebar_search_highlights_and_opens(
     from desktop_app.ui.history.history_panel import HistoryPanel
 
     assert parts.window.findChild(HistoryPanel) is None  # built at first use, not at start-up
-    qtbot.keyClick(parts.window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)  # type: ignore[attr-defined]
+    qtbot.keyClick(parts.window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
     panel = parts.history.panel
     assert parts.window.findChild(HistoryPanel) is panel
     assert panel.isVisible()
@@ -154,10 +144,10 @@ async def test_sidebar_search_highlights_and_opens(
 
 
 async def test_delete_with_undo_and_rename(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:
     parts = make_app()
-    start(parts)
+    start_with_key(parts)
     ctrl = parts.tabs.controllers[0]
     send(ctrl, qtbot, "Summarise the plot of Hamlet")
     await wait_until(lambda: not ctrl.streaming)
@@ -177,10 +167,10 @@ async def test_delete_with_undo_and_rename(
 
 
 async def test_export_and_import_roundtrip(
-    make_app: Callable[..., Composition], qtbot: object, tmp_path: Path
+    make_app: Callable[..., Composition], qtbot: QtBot, tmp_path: Path
 ) -> None:
     parts = make_app()
-    start(parts)
+    start_with_key(parts)
     ctrl = parts.tabs.controllers[0]
     send(ctrl, qtbot, "Write a python function that reverses a string")
     await wait_until(lambda: not ctrl.streaming)
@@ -245,7 +235,7 @@ async def test_a_long_conversation_opens_with_its_latest_messages_built(
         cost_source=CostSource.REPORTED,
     )
     parts = make_app()
-    start(parts)
+    start_with_key(parts)
     started = time.perf_counter()
     ctrl = parts.tabs.open_conversation(cid)
     opened_ms = (time.perf_counter() - started) * 1000
@@ -280,7 +270,7 @@ async def test_a_conversation_whose_last_reply_is_taller_than_the_view_opens_who
     long_reply = "\n\n".join(f"Paragraph {n}: " + "words that wrap " * 30 for n in range(40))
     cid = stored_conversation(paths, 3, lambda _n: long_reply)
     parts = make_app()
-    start(parts)
+    start_with_key(parts)
     ctrl = parts.tabs.open_conversation(cid)
     assert ctrl is not None
     last_prompt, last_reply = ctrl.entries[-2], ctrl.entries[-1]
@@ -305,7 +295,7 @@ async def test_a_tab_closed_before_its_earlier_messages_are_built_is_left_alone(
 
     cid = stored_conversation(paths, 20, lambda n: f"answer {n}")
     parts = make_app()
-    start(parts)
+    start_with_key(parts)
     later: list[Callable[[], None]] = []
     parts.window.after_first_frame = later.append  # type: ignore[method-assign]
     ctrl = parts.tabs.open_conversation(cid)

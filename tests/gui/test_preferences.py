@@ -10,12 +10,12 @@ from desktop_app.app import Composition
 from desktop_app.config.settings import load_settings
 from desktop_app.secrets import KeySource
 from desktop_app.ui.settings.preferences import PreferencesDialog
-from tests.gui.conftest import wait_until
+from tests.support.gui import start_with_key, wait_until
 
 
 async def test_preferences_apply_and_persist(make_app: Callable[..., Composition]) -> None:
     parts = make_app()
-    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
+    start_with_key(parts)
     parts.controller.show_preferences()
     dialog = parts.window.findChild(PreferencesDialog, "preferences_dialog")
     assert dialog is not None

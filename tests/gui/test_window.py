@@ -7,40 +7,25 @@ from collections.abc import Callable
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
+from pytestqt.qtbot import QtBot
 
 from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
-from desktop_app.secrets import KeySource
 from desktop_app.ui.chat.chat_widgets import TurnBadge
-from desktop_app.ui.chat.conversation_controller import ConversationController
 from desktop_app.ui.chat.transcript import Entry
-from tests.gui.conftest import wait_until
-
-
-def start_with_key(parts: Composition) -> None:
-    parts.controller.use_key("sk-test-key-0001", KeySource.SESSION)
-
-
-def send(ctrl: ConversationController, qtbot: object, text: str) -> None:
-    box = ctrl.page.composer.input
-    box.setPlainText(text)
-    qtbot.keyClick(box, Qt.Key.Key_Return)  # type: ignore[attr-defined]
-
+from tests.support.gui import replies, send, start_with_key, wait_until
 
 MIN_USEFUL_WIDTH = 640
 
 
-def replies(ctrl: ConversationController) -> list:
-    return [e for e in ctrl.entries if e.role == "assistant"]
-
-
 async def test_two_tabs_stream_at_once_with_different_tiers(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:
     parts = make_app()
     start_with_key(parts)
     c = parts.tabs
+    tiers = parts.controller.tiers
     first = c.controllers[0]
     first.page.tier_selector.select("code")
     second = c.new_conversation()
@@ -60,13 +45,15 @@ async def test_two_tabs_stream_at_once_with_different_tiers(
     assert "first token" in texts and "total" in texts
     assert "```" not in a.widget.view.toPlainText()  # rendered, not raw Markdown
     assert "merge" in a.widget.view.toPlainText()
-    assert "Code" in a.widget.badge.toolTip() or "claude" in a.widget.badge.toolTip()
+    tip = a.widget.badge.toolTip()
+    assert "Tier: Code" in tip
+    assert "Candidates: " + ", ".join(tiers.get("code").candidates or ()) in tip
     assert "$" in parts.window.session_label.text()
     assert "$" in first.page.total_label.text()
 
 
 async def test_stop_midway_keeps_partial_reply(
-    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+    make_app: Callable[..., Composition], qtbot: QtBot, emulator: EmulatorThread
 ) -> None:
     parts = make_app()
     start_with_key(parts)
@@ -80,7 +67,7 @@ async def test_stop_midway_keeps_partial_reply(
         )
     )
     await wait_until(lambda: emulator.server.open_streams == 1)
-    qtbot.mouseClick(ctrl.page.composer.stop_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.mouseClick(ctrl.page.composer.stop_button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: not ctrl.streaming)
     reply = replies(ctrl)[0]
     assert reply.status is TurnStatus.STOPPED
@@ -91,7 +78,7 @@ async def test_stop_midway_keeps_partial_reply(
 
 
 async def test_closing_a_streaming_tab_asks_then_cancels(
-    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+    make_app: Callable[..., Composition], qtbot: QtBot, emulator: EmulatorThread
 ) -> None:
     parts = make_app()
     start_with_key(parts)
@@ -100,7 +87,7 @@ async def test_closing_a_streaming_tab_asks_then_cancels(
     emulator.queue_faults("stall_mid:30@3")
     send(ctrl, qtbot, "Write a long story about a lighthouse keeper")
     await wait_until(lambda: emulator.server.open_streams == 1)
-    qtbot.keyClick(parts.window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)  # type: ignore[attr-defined]
+    qtbot.keyClick(parts.window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     box = parts.window.findChild(QMessageBox, "confirm_close_streaming")
     assert box is not None and box.isVisible()
     close_button = box.button(QMessageBox.StandardButton.Close)
@@ -112,13 +99,13 @@ async def test_closing_a_streaming_tab_asks_then_cancels(
 
 
 async def test_first_run_offers_demo_mode(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:
     parts = make_app()
     parts.controller.start()
     w = parts.window
     assert w.stack.currentWidget() is w.welcome
-    qtbot.mouseClick(w.welcome.demo_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.mouseClick(w.welcome.demo_button, Qt.MouseButton.LeftButton)
     assert parts.session.demo
     assert "DEMO" in w.windowTitle()
     assert w.stack.currentWidget() is w.tabs
@@ -140,7 +127,7 @@ async def test_first_run_offers_demo_mode(
 )
 async def test_error_turns_say_what_to_do(
     make_app: Callable[..., Composition],
-    qtbot: object,
+    qtbot: QtBot,
     emulator: EmulatorThread,
     fault: str,
     words: str,
@@ -158,14 +145,14 @@ async def test_error_turns_say_what_to_do(
     assert error.isVisible() and words in error.text()
     assert reply.widget.retry_button.isVisible()
     # Retry works once the fault is gone, and replaces the failed reply.
-    qtbot.mouseClick(reply.widget.retry_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.mouseClick(reply.widget.retry_button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: not ctrl.streaming and replies(ctrl)[0] is not reply)
     await wait_until(lambda: replies(ctrl)[0].status is TurnStatus.COMPLETE)
     assert not replies(ctrl)[0].widget.error_label.isVisible()
 
 
 async def test_messages_wrap_to_the_window_width(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:
     """The text width follows the window (it is set by the view, not left to QTextEdit), and
     a message built while its tab is hidden is laid out at its neighbours' width."""
@@ -200,7 +187,7 @@ async def test_messages_wrap_to_the_window_width(
 
 
 async def test_regenerate_asks_again_with_the_tab_tier_or_another(
-    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+    make_app: Callable[..., Composition], qtbot: QtBot, emulator: EmulatorThread
 ) -> None:
     parts = make_app()
     start_with_key(parts)
@@ -212,7 +199,7 @@ async def test_regenerate_asks_again_with_the_tab_tier_or_another(
     button = first_reply.ui.regen_button
     assert button.isVisible()
 
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     await wait_until(lambda: not ctrl.streaming and replies(ctrl)[0] is not first_reply)
     assert len(replies(ctrl)) == 1  # the answer was replaced, not added
     again = emulator.server.requests[-1]
@@ -234,7 +221,7 @@ async def test_regenerate_asks_again_with_the_tab_tier_or_another(
 
 
 async def test_edit_puts_the_last_prompt_back_and_resends_it(
-    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+    make_app: Callable[..., Composition], qtbot: QtBot, emulator: EmulatorThread
 ) -> None:
     parts = make_app()
     start_with_key(parts)
@@ -243,12 +230,12 @@ async def test_edit_puts_the_last_prompt_back_and_resends_it(
     await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
     user = ctrl.entries[0]
     assert user.ui.edit_button.isVisible()
-    qtbot.mouseClick(user.ui.edit_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.mouseClick(user.ui.edit_button, Qt.MouseButton.LeftButton)
     assert ctrl.entries == []  # the turn left the conversation
     box = ctrl.page.composer.input
     assert box.toPlainText() == "What's the capital of Frnace?"
     box.setPlainText(box.toPlainText().replace("Frnace", "France"))
-    qtbot.keyClick(box, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+    qtbot.keyClick(box, Qt.Key.Key_Return)
     await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
     sent = emulator.server.requests[-1]["messages"]
     assert sent == [{"role": "user", "content": "What's the capital of France?"}]
@@ -258,7 +245,7 @@ async def test_edit_puts_the_last_prompt_back_and_resends_it(
 
 
 async def test_copy_a_message_and_a_code_block(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:
     from PySide6.QtCore import QUrl
     from PySide6.QtGui import QGuiApplication
@@ -271,10 +258,10 @@ async def test_copy_a_message_and_a_code_block(
     await wait_until(lambda: len(replies(ctrl)) == 1 and not ctrl.streaming)
     reply = replies(ctrl)[0]
     clipboard = QGuiApplication.clipboard()
-    qtbot.mouseClick(reply.ui.copy_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.mouseClick(reply.ui.copy_button, Qt.MouseButton.LeftButton)
     assert clipboard.text() == reply.content  # the Markdown as it arrived
     codes = reply.ui.view.code_blocks()
     assert codes and "def " in codes[0]
-    with qtbot.waitSignal(reply.ui.view.code_copied):  # type: ignore[attr-defined]
+    with qtbot.waitSignal(reply.ui.view.code_copied):
         reply.ui.view.anchorClicked.emit(QUrl("copy:0"))  # the block's "Copy" link
     assert clipboard.text() == codes[0]

@@ -17,16 +17,15 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolButton,
 )
+from pytestqt.qtbot import QtBot
 
 from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
 from desktop_app.secrets import KeySource, load_key, store_key
 from desktop_app.ui.chat.chat_widgets import TurnBadge
-from desktop_app.ui.chat.conversation_controller import ConversationController
 from desktop_app.ui.settings.account_dialog import AccountDialog
-from tests.gui.conftest import wait_until
-from tests.gui.test_window import replies, send, start_with_key
+from tests.support.gui import finish_turn, replies, send, start_with_key, wait_until
 
 ENV_KEY = "sk-from-the-environment-0042"
 TYPED_KEY = "sk-typed-on-the-welcome-page-0007"
@@ -34,12 +33,6 @@ TYPED_KEY = "sk-typed-on-the-welcome-page-0007"
 
 def keys(action: QAction) -> list[str]:
     return [s.toString() for s in action.shortcuts()]
-
-
-async def finish_turn(ctrl: ConversationController, qtbot: object, text: str) -> None:
-    count = len(replies(ctrl))
-    send(ctrl, qtbot, text)
-    await wait_until(lambda: len(replies(ctrl)) == count + 1 and not ctrl.streaming)
 
 
 # --- 1. keyboard --------------------------------------------------------------------------------
@@ -86,7 +79,7 @@ async def test_tab_shortcuts_are_the_documented_keys_and_do_what_they_say(
 
 # --- 2. rename ----------------------------------------------------------------------------------
 async def test_renaming_a_tab_in_place_stores_the_title_and_escape_cancels(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:
     parts = make_app()
     start_with_key(parts)
@@ -100,8 +93,8 @@ async def test_renaming_a_tab_in_place_stores_the_title_and_escape_cancels(
     editor = tabs.findChild(QLineEdit, "tab_rename_editor")
     assert editor is not None and editor.isVisible()
     assert editor.text() == "New conversation" and editor.selectedText() == editor.text()
-    qtbot.keyClicks(editor, "Trip to Lisbon")  # type: ignore[attr-defined]
-    qtbot.keyClick(editor, Qt.Key.Key_Return)  # type: ignore[attr-defined]  # editingFinished
+    qtbot.keyClicks(editor, "Trip to Lisbon")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # editingFinished
     assert tabs.tabText(index) == "Trip to Lisbon"
     assert tabs.tabToolTip(index) == "Trip to Lisbon"
     assert parts.store.get_conversation(conversation_id).title == "Trip to Lisbon"
@@ -110,15 +103,15 @@ async def test_renaming_a_tab_in_place_stores_the_title_and_escape_cancels(
     tabs.start_rename(index)
     editor = tabs.findChild(QLineEdit, "tab_rename_editor")
     assert editor is not None and editor.text() == "Trip to Lisbon"
-    qtbot.keyClicks(editor, "Something else")  # type: ignore[attr-defined]
-    qtbot.keyClick(editor, Qt.Key.Key_Escape)  # type: ignore[attr-defined]
+    qtbot.keyClicks(editor, "Something else")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
     await wait_until(lambda: tabs.findChild(QLineEdit, "tab_rename_editor") is None)
     assert tabs.tabText(index) == "Trip to Lisbon"
     assert parts.store.get_conversation(conversation_id).title == "Trip to Lisbon"
 
 
 async def test_a_new_tab_renamed_before_its_first_message_keeps_its_title(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:
     """The usual order: Ctrl+T, name the tab, then ask (the title used to give way to the
     first prompt: the conversation did not exist yet when the tab was renamed)."""
@@ -129,8 +122,8 @@ async def test_a_new_tab_renamed_before_its_first_message_keeps_its_title(
     tabs.start_rename(0)
     editor = tabs.findChild(QLineEdit, "tab_rename_editor")
     assert editor is not None
-    qtbot.keyClicks(editor, "Trip to Lisbon")  # type: ignore[attr-defined]
-    qtbot.keyClick(editor, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+    qtbot.keyClicks(editor, "Trip to Lisbon")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
     assert tabs.tabText(0) == "Trip to Lisbon"
     await finish_turn(ctrl, qtbot, "What's the capital of France?")
     assert ctrl.conversation_id is not None
@@ -143,7 +136,7 @@ async def test_a_new_tab_renamed_before_its_first_message_keeps_its_title(
 
 # --- 3. the tier of each turn -------------------------------------------------------------------
 async def test_a_tier_change_applies_from_the_next_turn_and_each_turn_keeps_its_own(
-    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+    make_app: Callable[..., Composition], qtbot: QtBot, emulator: EmulatorThread
 ) -> None:
     parts = make_app()
     start_with_key(parts)
@@ -172,7 +165,7 @@ async def test_a_tier_change_applies_from_the_next_turn_and_each_turn_keeps_its_
 
 # --- 4. following the stream --------------------------------------------------------------------
 async def test_scrolling_up_during_a_reply_keeps_the_place_until_jump_to_latest(
-    make_app: Callable[..., Composition], qtbot: object, emulator: EmulatorThread
+    make_app: Callable[..., Composition], qtbot: QtBot, emulator: EmulatorThread
 ) -> None:
     """Made deterministic rather than raced against the fixture's 4 ms token delay: the prompt
     is long enough to make the chat scroll on its own, and the emulator pauses the reply for
@@ -202,7 +195,7 @@ async def test_scrolling_up_during_a_reply_keeps_the_place_until_jump_to_latest(
     assert bar.value() == 0  # the view stays where the user put it
     assert chat.jump_button.isVisible()
 
-    qtbot.mouseClick(chat.jump_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.mouseClick(chat.jump_button, Qt.MouseButton.LeftButton)
     assert bar.value() == bar.maximum()
     assert not chat.jump_button.isVisible()
     ctrl.stop()
@@ -212,7 +205,7 @@ async def test_scrolling_up_during_a_reply_keeps_the_place_until_jump_to_latest(
 # --- 5. where the key comes from ----------------------------------------------------------------
 async def test_a_key_in_the_environment_is_used_and_named_in_the_status_line(
     make_app: Callable[..., Composition],
-    qtbot: object,
+    qtbot: QtBot,
     emulator: EmulatorThread,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -233,7 +226,7 @@ async def test_a_key_in_the_environment_is_used_and_named_in_the_status_line(
 
 @pytest.mark.parametrize("remember", [True, False])
 async def test_the_welcome_page_saves_the_key_in_the_keyring_only_when_asked(
-    make_app: Callable[..., Composition], qtbot: object, remember: bool
+    make_app: Callable[..., Composition], qtbot: QtBot, remember: bool
 ) -> None:
     parts = make_app()
     parts.controller.start()
@@ -242,9 +235,9 @@ async def test_the_welcome_page_saves_the_key_in_the_keyring_only_when_asked(
     assert w.stack.currentWidget() is w.welcome
     welcome = w.welcome
     assert not welcome.save_button.isEnabled()  # nothing typed yet
-    qtbot.keyClicks(welcome.key_field, TYPED_KEY)  # type: ignore[attr-defined]
+    qtbot.keyClicks(welcome.key_field, TYPED_KEY)
     welcome.remember.setChecked(remember)
-    qtbot.mouseClick(welcome.save_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.mouseClick(welcome.save_button, Qt.MouseButton.LeftButton)
     assert w.stack.currentWidget() is w.tabs
     lookup = load_key()
     if remember:
@@ -281,7 +274,7 @@ async def test_the_account_dialog_removes_the_stored_key_and_the_welcome_page_re
 
 # --- 6. object and accessible names -------------------------------------------------------------
 async def test_stable_object_names_and_accessible_names_of_the_controls(
-    make_app: Callable[..., Composition], qtbot: object
+    make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:
     parts = make_app()
     start_with_key(parts)

@@ -41,6 +41,7 @@ from desktop_app.services.resilience import (
     RetryPolicy,
     decide,
     run_resilient,
+    sleep_at_least,
 )
 
 FALLBACK = "openai/gpt-4o"
@@ -786,3 +787,36 @@ async def test_emulator_drop_after_text_is_not_resent() -> None:
     assert outcome.result.text
     assert outcome.result.error is not None
     assert outcome.result.error.kind is ErrorKind.INTERRUPTED
+
+
+class EarlyTimers(FakeTime):
+    """Qt's coarse timers: a sleep may end up to 5 % before the time asked for."""
+
+    async def sleep(self, delay: float) -> None:
+        self.delays.append(delay)
+        self.now += delay * 0.95
+        await asyncio.sleep(0)
+
+
+async def test_a_retry_never_goes_out_before_its_retry_after() -> None:
+    fake = EarlyTimers()
+    sent_at: list[float] = []
+    attempts = Attempts(fail(err(ErrorKind.RATE_LIMITED, 429, retry_after=7)), ok())
+
+    def attempt(model: str | None) -> AsyncIterator[StreamEvent]:
+        sent_at.append(fake.clock())
+        return attempts(model)
+
+    outcome, _events, notices = await run(attempt, fake=fake)  # type: ignore[arg-type]
+    assert outcome.result.error is None and outcome.retries == 1
+    assert notices[0].delay == 7
+    assert sent_at[1] - sent_at[0] >= 7  # the early timer was waited out, never trusted
+    assert len(fake.delays) > 1 and fake.delays[0] == 7
+
+
+async def test_sleep_at_least_sleeps_again_what_an_early_timer_left() -> None:
+    fake = EarlyTimers()
+    start = fake.now
+    await sleep_at_least(10, clock=fake.clock, sleep=fake.sleep)
+    assert fake.now - start >= 10
+    assert fake.delays[0] == 10 and all(d > 0 for d in fake.delays)

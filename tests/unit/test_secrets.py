@@ -49,7 +49,7 @@ def no_backend() -> Iterator[None]:
 def test_without_a_backend_the_user_is_told_what_to_install() -> None:
     available, hint = secrets.keyring_available()
     assert available is False
-    assert hint is not None and "Secret Service" in hint
+    assert hint is not None and ("Secret Service" in hint or "keyring service" in hint)
     lookup = secrets.load_key()
     assert lookup.key is None and lookup.problem and "EDENAI_API_KEY" in lookup.problem
     with pytest.raises(secrets.KeyringUnavailable, match="for this session only"):
@@ -76,3 +76,31 @@ def test_real_secret_service_roundtrip() -> None:
         assert secrets.load_key().key is None
     finally:
         keyring.set_keyring(previous)
+
+
+def test_no_provider_installed_says_what_to_install() -> None:
+    hint = secrets.install_hint("linux", which=lambda _p: None, environ={})
+    assert "sudo apt install gnome-keyring" in hint and "for this session only" in hint
+
+
+def test_an_installed_keyring_without_a_session_says_how_to_start_one() -> None:
+    """GNOME Keyring installed, no desktop session: not 'install it' but 'start it'."""
+    hint = secrets.install_hint(
+        "linux",
+        which=lambda p: "/usr/bin/" + p if p == "gnome-keyring-daemon" else None,
+        environ={},
+    )
+    assert "GNOME Keyring is installed, but no keyring service is running" in hint
+    assert "dbus-run-session" in hint and "--unlock --components=secrets" in hint
+    assert "sudo apt install" not in hint
+    assert "for this session only" in hint
+
+
+def test_an_installed_keyring_not_started_in_a_desktop_session() -> None:
+    hint = secrets.install_hint(
+        "linux",
+        which=lambda p: "/usr/bin/" + p if p == "gnome-keyring-daemon" else None,
+        environ={"DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus"},
+    )
+    assert "is not running" in hint and "gnome-keyring-daemon --start" in hint
+    assert "sudo apt install" not in hint

@@ -535,13 +535,29 @@ def test_search_finds_highlights_and_ranks(store: HistoryStore) -> None:
 
 
 @pytest.mark.parametrize(
-    "query",
-    ['"', "AND", "OR risotto", "(", "NEAR(a b)", "*", "risotto*", "-x", "col:val", "^", "'", "   "],
+    ("query", "found"),
+    [
+        ('"', False),  # nothing to search for
+        ("AND", True),  # the word, not the operator
+        ("OR risotto", False),  # both words must occur; "or" does not
+        ("(", False),
+        ("NEAR(a b)", False),  # words "near", "a", "b": not in the message
+        ("*", False),
+        ("risotto*", True),
+        ("-x", False),  # the word "x", not "everything but x"
+        ("col:val", True),  # the phrase "col val", not a column filter
+        ("^", False),
+        ("'", False),
+        ("   ", False),
+    ],
 )
-def test_search_never_raises_on_user_syntax(store: HistoryStore, query: str) -> None:
+def test_search_takes_user_syntax_as_words(store: HistoryStore, query: str, found: bool) -> None:
+    """FTS5 operators typed by the user are searched as words: never a syntax error, and
+    never an operator that changes what is found."""
     cid = store.create_conversation()
-    store.add_user_message(cid, "risotto AND col val")
-    store.search(query)
+    mid = store.add_user_message(cid, "risotto AND col val")
+    hits = store.search(query)
+    assert [h.message_id for h in hits] == ([mid] if found else [])
 
 
 def test_search_ranks_within_the_newest_matches(store: HistoryStore) -> None:

@@ -91,7 +91,7 @@ class TurnBadge(QLabel):
             parts.append(fmt.tokens(s.prompt_tokens, s.completion_tokens))
         if s.ttft_ms is not None:
             parts.append(f"first token {fmt.duration(s.ttft_ms)}")
-        if s.total_ms is not None and not s.streaming:
+        if not s.streaming:  # "total —": not known (a reply cut off when the app died)
             parts.append(f"total {fmt.duration(s.total_ms)}")
         if s.retries:
             parts.append(f"retried {s.retries}×")

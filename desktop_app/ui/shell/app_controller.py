@@ -18,7 +18,7 @@ from desktop_app.services.messages import MessageBridge
 from desktop_app.services.preferences import SettingsHolder
 from desktop_app.services.session import KeySession
 from desktop_app.services.tasks import TaskRunner
-from desktop_app.store import HistoryStore
+from desktop_app.store import HistoryStore, IntegrityCheckJob, IntegrityResult
 from desktop_app.ui.settings.appearance import Appearance
 from desktop_app.ui.shell.key_flow import KeyFlow
 from desktop_app.ui.shell.main_window import MainWindow
@@ -66,6 +66,7 @@ class AppController(QObject):
             key_removed=self._key_removed,
         )
         self._pending_prompt: tuple[str, str | None] | None = None
+        self._integrity: tuple[IntegrityCheckJob, asyncio.Future[IntegrityResult]] | None = None
         self._shutdown: asyncio.Task[None] | None = None
         self._shutdown_done = asyncio.Event()
         w = window
@@ -77,6 +78,7 @@ class AppController(QObject):
         w.open_log_folder.connect(self._open_log_folder)
         w.preferences_requested.connect(self.show_preferences)
         w.after_first_frame(appearance.confirm_colour_scheme)
+        w.after_first_frame(self._check_history)
         appearance.changed.connect(lambda: tabs.set_renderer_all(True))
         tabs.turn_finished.connect(status.spend_changed)
         tabs.reachable.connect(status.set_reachable)
@@ -110,6 +112,25 @@ class AppController(QObject):
         # Not before the first frame: a turn would import the HTTP client and build the `Qt`
         # namespace (qasync's timer) on the way there.
         self.window.after_first_frame(self._send_pending_prompt)
+
+    def _check_history(self) -> None:
+        """The history file's full integrity check, when one is due (weekly, or after an
+        unclean shutdown): on a worker thread once the window is up, never on the start path;
+        damage it finds is reported and the file is moved aside at the next start."""
+        job = self.store.deferred_integrity_check()
+        if job is None or self._shutdown is not None:
+            return
+        future = asyncio.get_event_loop().run_in_executor(None, job.run)
+        self._integrity = (job, future)
+
+        def done(f: asyncio.Future[IntegrityResult]) -> None:
+            if f.cancelled() or f.exception() is not None or self.store.closed:
+                return
+            notices = self.store.record_integrity_check(f.result())
+            if notices:
+                self.messages.error(" ".join(notices))
+
+        future.add_done_callback(done)
 
     def _read_keyring(self) -> None:
         if self.session.pending and self._shutdown is None:
@@ -247,6 +268,10 @@ class AppController(QObject):
             self.tabs.save_drafts()
             await self.runner.cancel_all()
             self.tabs.save_tabs(final=True)
+            if self._integrity is not None:  # stops at SQLite's next progress call
+                job, future = self._integrity
+                job.cancel()
+                await asyncio.wait([future], timeout=5)
             await self.connection.aclose()
         finally:
             self.window.allow_close()
