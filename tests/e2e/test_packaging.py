@@ -13,6 +13,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
@@ -477,3 +478,13 @@ def test_a_library_is_missing_when_the_loader_says_so_even_wrapped() -> None:
     assert entry.is_loadable("libxcb-cursor.so.0", lacks_a_dependency)  # that one is checked alone
     assert entry.is_loadable("libc.so.6")
     assert not entry.is_loadable("libroutechat-test-absent.so.7")
+
+
+def test_ci_runs_the_suite_on_every_push_and_pull_request_for_each_python() -> None:
+    text = (REPO / ".github" / "workflows" / "ci.yml").read_text()
+    on = text.split("\non:\n", 1)[1].split("\n\n", 1)[0]
+    assert "  push:" in on and "  pull_request:" in on
+    assert 'python: ["3.11", "3.12", "3.13"]' in text
+    assert "run: bash .ci/run" in text
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires == ">=3.11,<3.14"  # the three the matrix runs
