@@ -63,6 +63,11 @@ class Connection:
         return self.base_url.split("//", 1)[-1].split("/", 1)[0]
 
     @property
+    def demo_server(self) -> DemoServer | None:
+        """The local server demo mode is talking to (None outside demo mode)."""
+        return self._emulator
+
+    @property
     def can_demo(self) -> bool:
         return self._emulator_factory is not None
 

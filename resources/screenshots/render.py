@@ -58,20 +58,22 @@ async def scenario(app: Any, theme: str) -> None:
         await settle(0.6)
         save(window, "first-run")
     ctrl.start_demo()
-    tab = ctrl.controllers[0]
+    tab = parts.tabs.controllers[0]
     tab.page.tier_selector.select("code")
     await send(tab, "What does this project's merge step do? Keep it short.")
     await send(tab, "Write a python function to merge two sorted lists")
     tab.page.chat.scroll_to_end()
     await settle(0.5)
-    other = ctrl.new_conversation("fast")
+    other = parts.tabs.new_conversation("fast")
     await send(other, "What's the capital of France?")
     window.tabs.setCurrentIndex(0)
     await settle(0.5)
     save(window, "conversation" if theme == "light" else "dark-mode")
     if theme == "light":
         window.tabs.setCurrentIndex(1)
-        ctrl._emulator.queue_faults("status:402")
+        demo = parts.connection.demo_server
+        assert demo is not None
+        demo.queue_faults("status:402")  # type: ignore[attr-defined]
         await send(other, "And the capital of Australia?")
         save(window, "error-turn")
     ctrl.quit()

@@ -14,7 +14,7 @@ the emulator runs in its own process, so its CPU time is not charged to the app.
    max_tokens=20000: the max_tokens setting, and a wrapper on the ChatService instance for
    versions without it), sent by pressing Send in the real window built by compose(); the rest
    is the app's own path (ConversationController -> ChatService with the SQLite recorder ->
-   EdenClient -> MessageView incremental rendering -> show_finished_reply/end_stream). Timed
+   EdenClient -> MessageView incremental rendering -> Transcript.finish_reply/end_stream). Timed
    from the click until the first paint pass that followed the final render, versus the core
    alone consuming the same stream through EdenClient.stream_chat in the same process, loop and
    run (alternating, medians; target <= 1.5x). A 5 ms heartbeat QTimer measures how long the
@@ -32,7 +32,7 @@ the emulator runs in its own process, so its CPU time is not charged to the app.
    and --instructions counts each kind's instructions until interactive under callgrind
    (the same count whatever else the machine does).
 3. Ten tabs of 200 turns (Markdown replies with code blocks, tables and filled badges) built
-   with ConversationController.add_user_entry / add_reply_entry / show_finished_reply (no
+   with ConversationController.add_user_entry / add_reply_entry / Transcript.finish_reply (no
    network; that is the restore time), then tab switches timed until the page is painted
    (median/p95/max; target < 50 ms) and resident memory (VmRSS) before and after.
 
@@ -381,34 +381,25 @@ async def stream_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
     from desktop_app.api.events import Completed, TextDelta, TurnStatus
     from desktop_app.routing.plan import plan_for
     from desktop_app.secrets import KeySource
-    from desktop_app.services.chat import ChatService, NullRecorder, build_request
+    from desktop_app.services.chat import ChatService, MemoryRecorder, build_request
 
     h = qt_helpers()
     settle, until_painted = h["settle"], h["until_painted"]
     tokens = opts.tokens
     server, url = spawn_emulator()
     parts = build_window(app, url, max_tokens=tokens)
-    c = parts.controller
+    c = parts.tabs
     try:
         await settle()
-        c._use_key("k", KeySource.SESSION)
+        parts.controller.use_key("k", KeySource.SESSION)
         await settle()
-
-        # The turn asks for `tokens` tokens (a burst in the emulator): through the max_tokens
-        # setting, and (for versions of the app without it) a wrapper on the service instance.
-        real_run = c.service.run
-
-        def run_with_max_tokens(turn: Any, history: Any, on_event: Any, **kw: Any) -> Any:
-            kw["max_tokens"] = tokens
-            return real_run(turn, history, on_event, **kw)
-
-        setattr(c.service, "run", run_with_max_tokens)  # noqa: B010 (an instance attribute)
-
+        # The turn asks for `tokens` tokens (a burst in the emulator) through the max_tokens
+        # setting `build_window` gives the app.
         plan = plan_for(c.controllers[0].tier())
         history = [{"role": "user", "content": PROMPT}]
         request = build_request(history, plan, max_tokens=tokens)
-        core = EdenClient(c._client_config, "k")
-        service = ChatService(lambda: core, NullRecorder())
+        core = EdenClient(parts.connection.config, "k")
+        service = ChatService(lambda: core, MemoryRecorder())
         hb = h["Heartbeat"]()
 
         async def core_once() -> dict[str, Any]:
@@ -439,8 +430,7 @@ async def stream_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
             gc.collect()
             turn = service.start_turn(0, PROMPT, plan)
             t0 = time.perf_counter()
-            outcome = await service.run(turn, history, lambda _e: None, max_tokens=tokens)
-            result: Any = getattr(outcome, "result", outcome)  # ResilientResult or TurnResult
+            result = await service.run(turn, lambda _e: None, max_tokens=tokens)
             return {"s": time.perf_counter() - t0, "ok": result.status is TurnStatus.COMPLETE}
 
         previous: list[Any] = []
@@ -448,33 +438,33 @@ async def stream_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
         async def gui_once(expected: str | None) -> dict[str, Any]:
             ctrl = c.new_conversation()
             for old in previous:
-                c.close_conversation(old)
+                c.close(old)
             previous[:] = [ctrl]
             await settle(4)
             gc.collect()
             await settle(2)
             timings: dict[str, float] = {}
-            real_finish = ctrl.show_finished_reply
+            real_finish = ctrl.transcript.finish_reply
 
-            def timed_finish(entry: Any, result: Any) -> None:
+            def timed_finish(entry: Any, result: Any, **kw: Any) -> None:
                 timings["final_start"] = s = time.perf_counter()
-                real_finish(entry, result)
+                real_finish(entry, result, **kw)
                 timings["final_end"] = time.perf_counter()
                 timings["final"] = timings["final_end"] - s
 
-            setattr(ctrl, "show_finished_reply", timed_finish)  # noqa: B010
+            setattr(ctrl.transcript, "finish_reply", timed_finish)  # noqa: B010
             ctrl.page.composer.input.setPlainText(PROMPT)
             hb.start()
             t0, c0 = time.perf_counter(), time.thread_time()
             ctrl.page.composer.send_button.click()
-            task = ctrl._task
+            task = ctrl.streams.task("reply")
             assert task is not None, "pressing Send did not start a turn"
             reply = [e for e in ctrl.entries if e.role == "assistant"][-1]
             watch = h["PaintWatch"](reply.widget.view.viewport(), ctrl.page.chat.viewport())
             await asyncio.wait([task])
             t_done = time.perf_counter()
             # The final render may be painted before this coroutine resumes: wait for the first
-            # paint pass that began after show_finished_reply returned.
+            # paint pass that began after Transcript.finish_reply returned.
             painted_at = await until_painted(watch, timings.get("final_end", t_done))
             painted = painted_at is not None
             t_painted = painted_at if painted_at is not None else time.perf_counter()
@@ -578,10 +568,10 @@ async def stream_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
 def print_stream(r: dict[str, Any]) -> None:
     print(f"\n[stream] {r['tokens']} tokens ({r['chars']} characters), {r['repeat']} runs, medians")
     print(f"  core: EdenClient.stream_chat          {r['core_ms']:8.0f} ms")
-    print(f"  core + ChatService (NullRecorder)     {r['service_ms']:8.0f} ms   (informative)")
+    print(f"  core + ChatService (MemoryRecorder)     {r['service_ms']:8.0f} ms   (informative)")
     print(f"  GUI: Send -> reply complete + painted {r['gui_ms']:8.0f} ms")
     print(f"       = stream consumed with incremental rendering {r['gui_stream_ms']:7.0f} ms")
-    print(f"       + final show_finished_reply (end_stream)      {r['gui_final_ms']:7.0f} ms")
+    print(f"       + final Transcript.finish_reply (end_stream)      {r['gui_final_ms']:7.0f} ms")
     print(f"       + until that is painted                       {r['gui_paint_ms']:7.0f} ms")
     print(f"       ({r['gui_paints']:.0f} paints of the chat during the turn)")
     print(
@@ -690,7 +680,7 @@ def _compose(*args, **kwargs):
     def _ready():
         # "ready": the keyring lookup that follows the first frame is done and the page is
         # final; the event loop then ran once more.
-        if getattr(parts.controller, "key_pending", False):
+        if parts.session.pending:
             QTimer.singleShot(1, _ready)
             return
         _stage("ready")
@@ -1100,11 +1090,11 @@ async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
     if opts.restore:
         return await restored_tabs_part(app, opts, convs, chars)
     parts = build_window(app)
-    c = parts.controller
+    c = parts.tabs
     tabs = parts.window.tabs
     try:
         await settle()
-        c._use_key("k", KeySource.SESSION)
+        parts.controller.use_key("k", KeySource.SESSION)
         await settle(5)
         gc.collect()
         rss_before = proc_status_mb("VmRSS")
@@ -1149,7 +1139,7 @@ async def tabs_part(app: Any, opts: argparse.Namespace) -> dict[str, Any]:
                 )
                 ctrl.transcript.finish_reply(reply, result)
                 per_turn.append(time.perf_counter() - s)
-            c._rename(tabs.indexOf(ctrl.page), f"Conversation {t + 1}")
+            tabs.renamed.emit(tabs.indexOf(ctrl.page), f"Conversation {t + 1}")
             t1 = time.perf_counter()
             await settle(3)
             t2 = time.perf_counter()
@@ -1285,11 +1275,11 @@ async def restored_tabs_part(
     gc.collect()
     rss_before = proc_status_mb("VmRSS")
     parts = build_window(app)
-    c = parts.controller
+    c = parts.tabs
     try:
         await settle()
         t0 = time.perf_counter()
-        c._use_key("k", KeySource.SESSION)  # restores the open tabs from the history
+        parts.controller.use_key("k", KeySource.SESSION)  # restores the open tabs
         t1 = time.perf_counter()
         await settle(3)
         t2 = time.perf_counter()
@@ -1308,10 +1298,10 @@ async def restored_tabs_part(
         await close_window(parts)
     # A second start: the render cache now holds what the first one rendered.
     parts = build_window(app)
-    c = parts.controller
+    c = parts.tabs
     try:
         await settle()
-        c._use_key("k", KeySource.SESSION)
+        parts.controller.use_key("k", KeySource.SESSION)
         await settle(3)
         again = await measure_switches(c, parts.window.tabs, opts, rounds=1)
         return {
