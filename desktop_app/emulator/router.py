@@ -13,7 +13,9 @@ The request is classified from its LAST user message, first rule that matches:
 
 With `tools` (and `tool_choice` not "none") only function-calling models stay in the pool.
 Ties go to the cheaper model, then to the alphabetically first id. Without `router_candidates`
-the pool is the whole catalogue. The one-line reason goes to `edenai_metadata.reason`.
+the pool is the whole catalogue. `routing.quality_cost` (0-10) moves the choice towards
+cheaper candidates as it rises: 10 takes the cheapest, 0 (or unset) the heuristic's pick.
+The one-line reason goes to `edenai_metadata.summary`.
 """
 
 from __future__ import annotations
@@ -117,7 +119,20 @@ _LABELS = {
 }
 
 
-def route(prompt: str, candidates: Sequence[ModelInfo] | None, *, tools: bool) -> Decision:
+def _cheaper_by(pool: Sequence[ModelInfo], picked: ModelInfo, quality_cost: int) -> ModelInfo:
+    """Move `picked` down the pool's price ladder in proportion to `quality_cost` (0-10)."""
+    ladder = sorted(pool, key=_price_key)
+    here = ladder.index(picked)
+    return ladder[round(here * (1 - quality_cost / 10))]
+
+
+def route(
+    prompt: str,
+    candidates: Sequence[ModelInfo] | None,
+    *,
+    tools: bool,
+    quality_cost: int | None = None,
+) -> Decision:
     """Pick the model that answers, and say why in one line."""
     pool = list(candidates) if candidates else list(MODELS)
     notes: list[str] = []
@@ -137,6 +152,11 @@ def route(prompt: str, candidates: Sequence[ModelInfo] | None, *, tools: bool) -
         reason = f"{label}: {what}"
     else:
         reason = f"{label} ({c.trigger}): {what}"
+    if quality_cost:
+        cheaper = _cheaper_by(pool, chosen, quality_cost)
+        if cheaper is not chosen:
+            reason += f"; quality_cost {quality_cost}: {cheaper.id} instead of {chosen.id}"
+            chosen = cheaper
     if len(pool) == 1:
         reason = f"{label}: only one candidate"
     if notes:

@@ -29,8 +29,10 @@ queued specs are consumed by chat requests only, one per request, FIFO), the req
 `EmulatorConfig.seed`. `GET .../models` honours only the header's `stall_first` and `status:`.
 
 Routing is in `desktop_app.emulator.router`, reply text in `desktop_app.emulator.textgen`, the
-encoding in `desktop_app.emulator.wire`. Every answer carries `"emulated": true` in its
-`edenai_metadata` (sent when the request has `x-edenai-metadata: enabled`).
+encoding in `desktop_app.emulator.wire`. With `x-edenai-metadata: enabled` the first chunk
+(or the body) carries `edenai_metadata` exactly as Eden AI documents it; an error frame in
+the middle of a stream carries a corrected block. `X-EdenAI-Tags` (and a body `tags` object)
+are checked by the documented rules and echoed in the block.
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ from desktop_app.emulator.tools import (
 from desktop_app.emulator.validation import (
     ChatCall,
     Invalid,
+    invalid_tags_body,
     json_error,
+    merge_tags,
     message_text,
     parse_body,
 )
@@ -87,6 +91,7 @@ log = logging.getLogger(__name__)
 
 FAULT_HEADER = "X-Emulator-Fault"
 METADATA_HEADER = "x-edenai-metadata"
+TAGS_HEADER = "X-EdenAI-Tags"
 _WRITE_BATCH = 64 * 1024
 _MAX_BODY = 64 * 1024 * 1024
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -131,6 +136,10 @@ def _redacted_headers(request: web.Request) -> dict[str, str]:
             value = f"{scheme} <redacted>".strip()
         out[k] = value
     return out
+
+
+def _attempt(model: catalogue.ModelInfo, status: int) -> dict[str, Any]:
+    return {"provider": model.provider, "model": model.id, "status": status, "region": "global"}
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -432,36 +441,40 @@ class EmulatorServer:
     ) -> web.StreamResponse:
         prompt = _last_user_text(call.messages)
         tools_active = bool(call.tools) and call.tool_choice != "none"
-        started = time.monotonic()
-        attempts: list[dict[str, Any]] = []
+        tags, refused = merge_tags(request.headers.get(TAGS_HEADER), call.tags)
+        if refused is not None:
+            return _json_response(invalid_tags_body(refused), 400, {"x-request-id": request_id})
+        auto: dict[str, Any] | None = None
         if call.routed:
-            pool = [catalogue.lookup(c) for c in call.candidates or []]
-            candidates = [m for m in pool if m is not None]
-            if plan.has("router_fail"):
-                chosen = (
-                    candidates[0] if candidates else catalogue.BY_ID[catalogue.SERVER_DEFAULT_MODEL]
-                )
+            candidates = [m for m in (catalogue.lookup(c) for c in call.candidates or []) if m]
+            if plan.has("router_fail"):  # ranking failed: the first candidate, else a default
+                default = catalogue.BY_ID[catalogue.SERVER_DEFAULT_MODEL]
+                chosen = candidates[0] if candidates else default
                 kind = classify(prompt).kind
-                strategy = "router_fallback"
-                reason = (
-                    "routing failed: the first candidate answers"
-                    if candidates
-                    else f"routing failed: {catalogue.SERVER_DEFAULT_MODEL} answers"
+                selection, shown = "default", chosen.id if candidates else chosen.name
+                reason = "routing failed: " + (
+                    "the first candidate answers" if candidates else f"{default.id} answers"
                 )
-                considered = tuple(m.id for m in candidates)
+                available = len(candidates) or 1
             else:
-                decision = route(prompt, candidates or None, tools=tools_active)
+                decision = route(
+                    prompt, candidates or None, tools=tools_active, quality_cost=call.quality_cost
+                )
                 chosen, kind, reason = decision.model, decision.kind, decision.reason
-                strategy = "smart_routing"
-                considered = decision.pool
+                selection = "single" if len(decision.pool) == 1 else "ranked"
+                shown, available = chosen.id, len(decision.pool)
+            auto = {"selection": selection, "chosen": shown, "dropped": list(call.dropped)}
+            if call.quality_cost is not None:
+                auto["quality_cost"] = call.quality_cost
+            strategy = "auto"
         else:
             found = catalogue.lookup(call.model)
             assert found is not None  # validated
-            chosen, kind, strategy = found, classify(prompt).kind, "fixed_model"
-            reason = "fixed model requested: no routing"
-            considered = (found.id,)
+            chosen, kind, strategy = found, classify(prompt).kind, "direct"
+            reason, available = "the request named its model", 1
+        attempts: list[dict[str, Any]] = []
         if plan.has("provider_fail"):
-            attempts.append({"model": chosen.id, "status": "failed", "error": "provider_error"})
+            attempts.append(_attempt(chosen, 502))
             backup = catalogue.lookup(call.fallbacks[0]) if call.fallbacks else None
             if backup is None:
                 body = openai_error(
@@ -472,7 +485,7 @@ class EmulatorServer:
                 return _json_response(body, 502, {"x-request-id": request_id})
             chosen = backup
             reason += f"; provider failed, fallback {backup.id} answered"
-        attempts.append({"model": chosen.id, "status": "success"})
+        attempts.append(_attempt(chosen, 200))
 
         # Routing latency happens before the first byte.
         delay = self.config.routing_delay if call.routed else min(self.config.routing_delay, 0.05)
@@ -481,16 +494,17 @@ class EmulatorServer:
 
         completion = self._compose(call, chosen, kind, prompt)
         if request.headers.get(METADATA_HEADER, "").strip().lower() == "enabled":
+            # The documented block (Eden AI's request-metadata page), nothing else.
             completion.metadata = {
-                "routing_strategy": strategy,
-                "selected_model": chosen.id,
-                "candidates": list(considered),
-                "category": kind,
-                "reason": reason,
-                "routing_latency_ms": round((time.monotonic() - started) * 1000),
+                "requested": call.model,
+                "strategy": strategy,
+                "region": "global",
+                "attempt": len(attempts),
+                "is_byok": False,
+                "summary": f"available={available}, served={chosen.id}; {reason}",
+                "auto": auto,
                 "attempts": attempts,
-                "fallback_used": len(attempts) > 1 or strategy == "router_fallback",
-                "emulated": True,
+                "tags": tags or {},
             }
         if not call.stream:
             for seconds, _ in plan.stall_mid:

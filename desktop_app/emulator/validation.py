@@ -15,7 +15,10 @@ from desktop_app.emulator.faults import unknown_models_body
 
 SMART_ROUTER = "@edenai"
 MAX_FALLBACKS = 3
-MAX_CANDIDATES = 64  # the undocumented ceiling reported for the real router
+MAX_CANDIDATES = 64  # Eden AI's documented bounds for router_candidates
+MAX_CANDIDATE_CHARS = 128
+MAX_TAGS = 10
+_TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/")
 ROLES = ("user", "assistant", "system", "tool", "developer")
 _ROLES_TEXT = "'user', 'assistant', 'system', 'tool' or 'developer'"
 
@@ -29,10 +32,13 @@ class ChatCall:
     stream: bool
     include_usage: bool | None  # stream_options.include_usage; None when not given
     max_tokens: int | None
-    candidates: list[str] | None
+    candidates: list[str] | None  # the ones the router can rank, in the order given
     fallbacks: list[str] | None
     tools: list[dict[str, Any]] | None
     tool_choice: str | dict[str, Any] | None
+    dropped: tuple[str, ...] = ()  # candidates it cannot rank (reported, not fatal)
+    quality_cost: int | None = None  # routing.quality_cost: 0 best model ... 10 cheapest
+    tags: tuple[tuple[str, str], ...] = ()  # from the body's `tags` (the header's come apart)
 
     @property
     def routed(self) -> bool:
@@ -185,6 +191,19 @@ def validate_chat(body: Any) -> ChatCall | Invalid:
         if not candidates:
             msg = "Value error, router_candidates must contain at least one model"
             errors.append(_err("value_error", ["router_candidates"], msg, candidates, error={}))
+        elif any(isinstance(c, str) and len(c) > MAX_CANDIDATE_CHARS for c in candidates):
+            for i, c in enumerate(candidates):
+                if isinstance(c, str) and len(c) > MAX_CANDIDATE_CHARS:
+                    msg = f"String should have at most {MAX_CANDIDATE_CHARS} characters"
+                    errors.append(
+                        _err(
+                            "string_too_long",
+                            ["router_candidates", i],
+                            msg,
+                            c,
+                            max_length=MAX_CANDIDATE_CHARS,
+                        )
+                    )
         elif len(candidates) > MAX_CANDIDATES:
             msg = (
                 f"List should have at most {MAX_CANDIDATES} items after validation, "
@@ -241,6 +260,7 @@ def validate_chat(body: Any) -> ChatCall | Invalid:
     if tool_choice is not None and not isinstance(tool_choice, str | dict):
         msg = "Input should be a valid string"
         errors.append(_err("string_type", ["tool_choice", "str"], msg, tool_choice))
+    quality_cost = _quality_cost(body.get("routing"), errors)
     if errors:
         return Invalid(422, {"detail": errors})
 
@@ -248,14 +268,31 @@ def validate_chat(body: Any) -> ChatCall | Invalid:
     unknown: list[str] = []
     if not model.startswith(SMART_ROUTER) and catalogue.lookup(model) is None:
         unknown.append(model)
-    for name in (candidates or []) if model.startswith(SMART_ROUTER) else []:
-        if catalogue.lookup(name) is None and name not in unknown:
-            unknown.append(name)
     for name in fallbacks or []:
         if catalogue.lookup(name) is None and name not in unknown:
             unknown.append(name)
     if unknown:
         return Invalid(400, unknown_models_body(unknown))
+    # Candidates the router cannot rank are dropped and reported; only none left is an error.
+    usable: list[str] = []
+    dropped: list[str] = []
+    if model.startswith(SMART_ROUTER):
+        for name in candidates or []:
+            (usable if catalogue.lookup(name) is not None else dropped).append(name)
+        if candidates and not usable:
+            msg = "Value error, none of the router candidates can be routed to: " + ", ".join(
+                dropped
+            )
+            item = _err("value_error", ["router_candidates"], msg, candidates, error={})
+            return Invalid(422, {"detail": [item]})
+    tags = body.get("tags")
+    body_tags: tuple[tuple[str, str], ...] = ()
+    if tags is not None:
+        if not isinstance(tags, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+        ):
+            return Invalid(400, invalid_tags_body("tags must be an object of strings"))
+        body_tags = tuple(tags.items())
 
     limits = [v for v in (body.get("max_tokens"), body.get("max_completion_tokens")) if v]
     include_usage = options.get("include_usage") if isinstance(options, dict) else None
@@ -265,8 +302,76 @@ def validate_chat(body: Any) -> ChatCall | Invalid:
         stream=bool(stream),
         include_usage=include_usage if isinstance(include_usage, bool) else None,
         max_tokens=int(min(limits)) if limits else None,
-        candidates=list(candidates) if candidates else None,
+        candidates=usable or None,
         fallbacks=list(fallbacks) if fallbacks else None,
         tools=list(tools) if tools else None,
         tool_choice=tool_choice,
+        dropped=tuple(dropped),
+        quality_cost=quality_cost,
+        tags=body_tags,
     )
+
+
+def _quality_cost(routing: Any, errors: list[dict[str, Any]]) -> int | None:
+    """`routing.quality_cost`: a whole number 0-10 (0: best model, 10: cheapest)."""
+    if routing is None:
+        return None
+    if not isinstance(routing, dict):
+        errors.append(_err("dict_type", ["routing"], "Input should be a valid dictionary", routing))
+        return None
+    value = routing.get("quality_cost")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = "Input should be a valid integer"
+        errors.append(_err("int_type", ["routing", "quality_cost"], msg, value))
+        return None
+    if not 0 <= value <= 10:
+        msg = "Input should be greater than or equal to 0 and less than or equal to 10"
+        errors.append(_err("value_error", ["routing", "quality_cost"], msg, value))
+        return None
+    return value
+
+
+def invalid_tags_body(message: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "message": message,
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "invalid_parameter",
+        }
+    }
+
+
+def merge_tags(
+    header: str | None, body_tags: tuple[tuple[str, str], ...]
+) -> tuple[dict[str, str] | None, str | None]:
+    """The request's tags (`X-EdenAI-Tags: k=v,k=v`, then the body's, which win per key), or
+    why they are refused (the documented rules: at most 10; keys 1-64 characters, stored
+    lowercase, not starting with `eden:`; values 1-128; letters, digits and `- _ . : /`)."""
+    pairs: list[tuple[str, str]] = []
+    if header is not None and header.strip():
+        for item in header.split(","):
+            key, sep, value = item.strip().partition("=")
+            if not sep:
+                return None, f"tag {item.strip()!r} is not key=value"
+            pairs.append((key.strip(), value.strip()))
+    pairs.extend(body_tags)
+    tags: dict[str, str] = {}
+    for key, value in pairs:
+        if not 1 <= len(key) <= 64:
+            return None, f"tag key {key!r} must be 1 to 64 characters"
+        if not 1 <= len(value) <= 128:
+            return None, f"tag value for {key!r} must be 1 to 128 characters"
+        if not set(key) <= _TAG_CHARS or not set(value) <= _TAG_CHARS:
+            return (
+                None,
+                f"tag {key}={value} has characters other than letters, digits and - _ . : /",
+            )
+        if key.lower().startswith("eden:"):
+            return None, f"tag key {key!r} is reserved"
+        tags[key.lower()] = value
+    if len(tags) > MAX_TAGS:
+        return None, f"at most {MAX_TAGS} tags per call, got {len(tags)}"
+    return tags, None

@@ -167,6 +167,12 @@ def _error_frame(f: _Framer, c: Completion) -> bytes:
     }
     head = json.loads(f.head[:-1] + "}")
     obj = {"error": error, **head, **_delta_chunk({"content": ""}, "error")}
+    if c.metadata is not None:  # the corrected block: the attempt that answered failed
+        corrected = json.loads(_dumps(c.metadata))
+        if corrected.get("attempts"):
+            corrected["attempts"][-1]["status"] = 502
+        corrected["summary"] = str(corrected.get("summary", "")) + "; failed mid-stream"
+        obj["edenai_metadata"] = corrected
     return f.raw(_dumps(obj))
 
 

@@ -174,14 +174,31 @@ async def test_metadata_header_adds_routing_explanation(
     )
     first, *rest = chunks_of(r.text)
     meta = first["edenai_metadata"]
-    assert meta["routing_strategy"] == "smart_routing"
-    assert meta["selected_model"] == first["model"] == "anthropic/claude-sonnet-4-5"
-    assert meta["candidates"] == CODE_POOL
-    assert meta["category"] == "code"
-    assert "coding" in meta["reason"]
-    assert "python" in meta["reason"]
-    assert meta["attempts"] == [{"model": "anthropic/claude-sonnet-4-5", "status": "success"}]
-    assert meta["emulated"] is True
+    # Exactly the keys Eden AI documents (v3/llms/request-metadata), nothing of our own.
+    assert set(meta) == {
+        "requested", "strategy", "region", "attempt", "is_byok", "summary", "auto", "attempts",
+        "tags",
+    }  # fmt: skip
+    assert meta["requested"] == "@edenai" and meta["strategy"] == "auto"
+    assert meta["auto"] == {
+        "selection": "ranked",
+        "chosen": "anthropic/claude-sonnet-4-5",
+        "dropped": [],
+    }
+    assert first["model"] == "anthropic/claude-sonnet-4-5"
+    assert first["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert meta["summary"].startswith(f"available={len(CODE_POOL)}, served=anthropic/")
+    assert "coding" in meta["summary"] and "python" in meta["summary"]
+    assert meta["attempt"] == 1 and meta["region"] == "global" and meta["is_byok"] is False
+    assert meta["attempts"] == [
+        {
+            "provider": "anthropic",
+            "model": "anthropic/claude-sonnet-4-5",
+            "status": 200,
+            "region": "global",
+        }
+    ]
+    assert meta["tags"] == {}
     assert all("edenai_metadata" not in c for c in rest)
 
 
@@ -366,7 +383,8 @@ async def test_fixed_model_answers_itself(
     r = await stream(client, emulator, body, headers={"x-edenai-metadata": "enabled"})
     first = chunks_of(r.text)[0]
     assert first["model"] == "openai/gpt-4o-mini"
-    assert first["edenai_metadata"]["routing_strategy"] == "fixed_model"
+    assert first["edenai_metadata"]["strategy"] == "direct"
+    assert first["edenai_metadata"]["auto"] is None  # the request named its own model
 
 
 async def test_tools_route_to_a_function_calling_model(
@@ -379,8 +397,8 @@ async def test_tools_route_to_a_function_calling_model(
     r = await stream(client, emulator, body, headers={"x-edenai-metadata": "enabled"})
     first = chunks_of(r.text)[0]
     assert first["model"] == "openai/gpt-4o"
-    assert first["edenai_metadata"]["candidates"] == ["openai/gpt-4o"]
-    assert first["edenai_metadata"]["reason"].startswith("tools given: function-calling models")
+    assert first["edenai_metadata"]["auto"]["selection"] == "single"  # one could take tools
+    assert "tools given: function-calling models" in first["edenai_metadata"]["summary"]
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -570,8 +588,90 @@ async def test_empty_candidates_is_422(emulator: EmulatorServer, client: httpx.A
     assert r.json()["detail"][0]["loc"] == ["body", "router_candidates"]
 
 
+async def test_unknown_candidates_are_dropped_and_reported(
+    emulator: EmulatorServer, client: httpx.AsyncClient
+) -> None:
+    body = chat_body("hi", ["acme/nope", "openai/gpt-4o", "azure/gpt-5.5"])
+    r = await stream(client, emulator, body, headers={"x-edenai-metadata": "enabled"})
+    assert r.status_code == 200
+    meta = chunks_of(r.text)[0]["edenai_metadata"]
+    assert meta["auto"]["dropped"] == ["acme/nope", "azure/gpt-5.5"]
+    assert meta["auto"]["selection"] == "single" and meta["auto"]["chosen"] == "openai/gpt-4o"
+
+
+async def test_no_candidate_left_is_422_naming_them(
+    emulator: EmulatorServer, client: httpx.AsyncClient
+) -> None:
+    r = await stream(client, emulator, chat_body("hi", ["acme/nope", "azure/gpt-5.5"]))
+    assert r.status_code == 422
+    (item,) = r.json()["detail"]
+    assert item["loc"] == ["body", "router_candidates"]
+    assert "acme/nope, azure/gpt-5.5" in item["msg"]
+
+
+async def test_candidate_bounds_are_422(
+    emulator: EmulatorServer, client: httpx.AsyncClient
+) -> None:
+    long_id = "openai/" + "x" * 122  # 129 characters
+    r = await stream(client, emulator, chat_body("hi", ["openai/gpt-4o", long_id]))
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "router_candidates", 1]
+    r = await stream(client, emulator, chat_body("hi", ["openai/gpt-4o"] * 65))
+    assert r.status_code == 422
+    r = await stream(client, emulator, chat_body("hi", ["openai/gpt-4o"] * 64))
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("value", [-1, 11, "5", 2.5, True])
+async def test_quality_cost_out_of_range_is_422(
+    emulator: EmulatorServer, client: httpx.AsyncClient, value: object
+) -> None:
+    body = {**chat_body("hi", CODE_POOL), "routing": {"quality_cost": value}}
+    r = await stream(client, emulator, body)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "routing", "quality_cost"]
+
+
+async def test_quality_cost_moves_the_choice_towards_cheaper_models(
+    emulator: EmulatorServer, client: httpx.AsyncClient
+) -> None:
+    pool = ["anthropic/claude-opus-4-5", "openai/gpt-4o", "openai/gpt-4o-mini"]
+    prompt = "Write a short story about a lighthouse keeper and the sea"  # -> most premium
+    prices = {m: BY_ID[m].blended_per_m for m in pool}
+    chosen = []
+    for q in (None, 0, 5, 10):
+        body = chat_body(prompt, pool)
+        if q is not None:
+            body["routing"] = {"quality_cost": q}
+        r = await stream(client, emulator, body, headers={"x-edenai-metadata": "enabled"})
+        first = chunks_of(r.text)[0]
+        chosen.append(first["model"])
+        if q is not None:
+            assert first["edenai_metadata"]["auto"]["quality_cost"] == q
+    assert chosen[0] == chosen[1] == "anthropic/claude-opus-4-5"  # unset or 0: quality first
+    assert chosen[3] == "openai/gpt-4o-mini"  # 10: the cheapest that can answer
+    assert [prices[m] for m in chosen] == sorted((prices[m] for m in chosen), reverse=True)
+
+
+async def test_tags_are_checked_and_echoed(
+    emulator: EmulatorServer, client: httpx.AsyncClient
+) -> None:
+    headers = {"x-edenai-metadata": "enabled", "X-EdenAI-Tags": "App=routechat,tier=budget"}
+    body = {**chat_body("hi", CODE_POOL), "tags": {"tier": "code"}}  # the body wins per key
+    r = await stream(client, emulator, body, headers=headers)
+    assert chunks_of(r.text)[0]["edenai_metadata"]["tags"] == {"app": "routechat", "tier": "code"}
+    too_many = ",".join(f"k{i}=v" for i in range(11))
+    for bad in (too_many, "eden:x=1", "a=b c", "k=" + "v" * 129, "novalue"):
+        r = await stream(client, emulator, chat_body("hi"), headers={"X-EdenAI-Tags": bad})
+        assert r.status_code == 400, bad
+        assert r.json()["error"]["type"] == "invalid_request_error"
+        assert r.json()["error"]["code"] == "invalid_parameter"
+    r = await stream(client, emulator, chat_body("hi"), headers={"X-EdenAI-Tags": too_many})
+    assert r.json()["error"]["message"] == "at most 10 tags per call, got 11"
+
+
 async def test_unknown_models_are_400(emulator: EmulatorServer, client: httpx.AsyncClient) -> None:
-    r = await stream(client, emulator, chat_body("hi", ["openai/gpt-4o", "openai/does-not-exist"]))
+    r = await stream(client, emulator, chat_body("hi", model="openai/does-not-exist"))
     assert r.status_code == 400
     assert r.json() == {
         "error": {

@@ -365,12 +365,18 @@ async def test_router_fail_answers_with_the_first_candidate(
     )
     first = json.loads(frames(r.content)[0])
     assert first["model"] == POOL[0]
-    assert first["edenai_metadata"]["routing_strategy"] == "router_fallback"
-    assert first["edenai_metadata"]["fallback_used"] is True
+    assert first["edenai_metadata"]["auto"]["selection"] == "default"
+    assert first["edenai_metadata"]["auto"]["chosen"] == POOL[0]
     no_pool = body("hi")
     del no_pool["router_candidates"]
-    r = await send(client, emulator, "router_fail", no_pool)
-    assert json.loads(frames(r.content)[0])["model"] == "openai/gpt-4o"
+    r = await client.post(
+        emulator.base_url + "/chat/completions",
+        json=no_pool,
+        headers={**KEY, "X-Emulator-Fault": "router_fail", "x-edenai-metadata": "enabled"},
+    )
+    first = json.loads(frames(r.content)[0])
+    assert first["model"] == "openai/gpt-4o"
+    assert first["edenai_metadata"]["auto"]["chosen"] == "gpt-4o"  # a default: a bare name
 
 
 async def test_provider_fail_uses_the_fallbacks(
@@ -384,9 +390,11 @@ async def test_provider_fail_uses_the_fallbacks(
     )
     first = json.loads(frames(r.content)[0])
     assert first["model"] == "openai/gpt-4o-mini"
-    assert first["edenai_metadata"]["attempts"] == [
-        {"model": "anthropic/claude-sonnet-4-5", "status": "failed", "error": "provider_error"},
-        {"model": "openai/gpt-4o-mini", "status": "success"},
+    meta = first["edenai_metadata"]
+    assert meta["attempt"] == 2
+    assert [(a["model"], a["status"]) for a in meta["attempts"]] == [
+        ("anthropic/claude-sonnet-4-5", 502),
+        ("openai/gpt-4o-mini", 200),
     ]
     r = await send(client, emulator, "provider_fail")
     assert r.status_code == 502
@@ -463,3 +471,20 @@ async def test_fault_rate_is_seeded_and_transient(client: httpx.AsyncClient) -> 
     first = await run(seed=3)
     assert first == await run(seed=3)
     assert first != await run(seed=4)
+
+
+async def test_an_error_frame_carries_a_corrected_metadata_block(
+    emulator: EmulatorServer, client: httpx.AsyncClient
+) -> None:
+    r = await client.post(
+        emulator.base_url + "/chat/completions",
+        json=body("Explain how tides work"),
+        headers={**KEY, "X-Emulator-Fault": "error_frame:3", "x-edenai-metadata": "enabled"},
+    )
+    payloads = [json.loads(f) for f in frames(r.content) if f != "[DONE]"]
+    first, last = payloads[0]["edenai_metadata"], payloads[-1]
+    assert "error" in last
+    corrected = last["edenai_metadata"]
+    assert first["attempts"][-1]["status"] == 200
+    assert corrected["attempts"][-1]["status"] == 502
+    assert corrected["auto"] == first["auto"]
