@@ -139,6 +139,7 @@ def compose(
                     StoreRecorder(store, on_error=messages.error),
                     policy=lambda: holder.current.retries,
                     credentials=session.ready,
+                    tags=lambda: holder.current.send_tags,
                 )
             )
         return service[0]

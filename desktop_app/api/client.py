@@ -444,6 +444,7 @@ class EdenClient:
                 "Accept-Encoding": "identity",
                 "Cache-Control": "no-store",
                 "Content-Type": "application/json",
+                **request.headers(),
             }
             task = asyncio.current_task()
             assert task is not None, "stream_chat must be consumed inside an asyncio task"

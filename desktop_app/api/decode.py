@@ -22,6 +22,8 @@ from desktop_app.api.cost import parse_cost
 from desktop_app.api.errors import ApiError, ErrorKind
 from desktop_app.api.events import (
     RoutedModel,
+    RoutingInfo,
+    RoutingReport,
     StreamEvent,
     TextDelta,
     ToolCall,
@@ -30,6 +32,7 @@ from desktop_app.api.events import (
     TurnStatus,
     Usage,
 )
+from desktop_app.api.metadata import parse_routing
 from desktop_app.logs import redact
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "extract_error_message",
     "kind_for_status",
     "parse_retry_after",
+    "parse_routing",
     "parse_usage",
 ]
 
@@ -318,6 +322,7 @@ class TurnDecoder:
         "first_content_at",
         "model",
         "reported_cost",
+        "routing",
         "secret",
         "started",
         "text_parts",
@@ -334,6 +339,7 @@ class TurnDecoder:
         self.model: str | None = None
         self.tool_calls: dict[int, ToolCall] = {}
         self.usage: Usage | None = None
+        self.routing: RoutingInfo | None = None
         self.reported_cost: float | None = None
         self.usage_cost: float | None = None
         self.finish_reason: str | None = None
@@ -408,7 +414,15 @@ class TurnDecoder:
         if self.model is None:
             self._routed_model(obj, events)
         error = obj.get("error")
-        if error is not None and error != "" and error is not False:
+        failing = error is not None and error != "" and error is not False
+        meta = obj.get("edenai_metadata")
+        # The first block is the decision; an error frame's corrected block replaces it.
+        if meta is not None and (self.routing is None or failing):
+            info = parse_routing(meta)
+            if info is not None:
+                self.routing = info
+                events.append(RoutingReport(info))
+        if failing:
             self.error = error_from_frame(error, self.secret)
             return events
         choices = obj.get("choices")
@@ -561,4 +575,5 @@ class TurnDecoder:
             ttft_ms=None if first is None else (first - started) * 1000.0,
             total_ms=(ended - started) * 1000.0,
             status=status,
+            routing=self.routing,
         )

@@ -1,6 +1,7 @@
 """Typed events of one streamed chat turn, in the order the client yields them.
 
-A turn yields `RoutedModel` as soon as the first chunk names the model, then any number of
+A turn yields `RoutedModel` as soon as the first chunk names the model (and `RoutingReport`
+when the server says how it chose), then any number of
 `TextDelta`/`ToolCallDelta`, then `UsageReport`/`CostReport`/`Finished` when the server sends
 them, an optional `Failed`, and always exactly one `Completed` last, which carries the whole
 `TurnResult` (text so far, routed model, usage, cost and its source, timings, error).
@@ -56,10 +57,40 @@ class ToolCall:
 
 
 @dataclass(frozen=True, slots=True)
+class RoutingInfo:
+    """How the router chose the model of a turn, as the server reported it
+    (`edenai_metadata`, sent when the request asks with `x-edenai-metadata: enabled`).
+
+    `selection`: ranked | single | default (None when the request named its own model);
+    `dropped`: candidates the router could not rank; `attempt`: the provider attempt that
+    answered (>1: the provider was retried); `raw`: the block as sent, for the history.
+    """
+
+    selection: str | None = None
+    chosen: str | None = None
+    dropped: tuple[str, ...] = ()
+    strategy: str | None = None
+    attempt: int | None = None
+    attempts: tuple[dict[str, Any], ...] = ()
+    region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    quality_cost: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class RoutedModel:
     """The model the router chose, as soon as the stream names it."""
 
     model: str  # always "provider/model" when the server let us know the provider
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingReport:
+    """How the router chose (the first chunk's `edenai_metadata`; a later error frame's
+    corrected block comes as a second report that replaces it)."""
+
+    info: RoutingInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,28 +139,6 @@ class Failed:
     error: ApiError
 
 
-@dataclass(frozen=True, slots=True)
-class RoutingInfo:
-    """How the router chose the model of a turn, as the server reported it
-    (`edenai_metadata`, sent when the request asks with `x-edenai-metadata: enabled`).
-
-    `selection`: ranked | single | default (None when the request named its own model);
-    `dropped`: candidates the router could not rank; `attempt`: the provider attempt that
-    answered (>1: the provider was retried); `raw`: the block as sent, for the history.
-    """
-
-    selection: str | None = None
-    chosen: str | None = None
-    dropped: tuple[str, ...] = ()
-    strategy: str | None = None
-    attempt: int | None = None
-    attempts: tuple[dict[str, Any], ...] = ()
-    region: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    quality_cost: int | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
-
-
 @dataclass(slots=True)
 class TurnResult:
     """Everything known about one turn; what the store saves and the badge shows."""
@@ -157,6 +166,7 @@ class Completed:
 
 StreamEvent = (
     RoutedModel
+    | RoutingReport
     | TextDelta
     | ToolCallDelta
     | UsageReport

@@ -7,6 +7,17 @@ from typing import Any
 
 SMART_ROUTER = "@edenai"
 MAX_FALLBACKS = 3
+METADATA_HEADER = "x-edenai-metadata"  # "enabled": the reply says how the router chose
+TAGS_HEADER = "X-EdenAI-Tags"
+MAX_TAG_CHARS = 64
+_TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/")
+
+
+def tag_value(text: str) -> str:
+    """`text` as a tag value Eden AI accepts: letters, digits and `- _ . : /` only (others
+    become `-`), at most 64 characters, never empty."""
+    value = "".join(c if c in _TAG_CHARS else "-" for c in text.strip())[:MAX_TAG_CHARS]
+    return value or "-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +36,16 @@ class ChatRequest:
     tools: tuple[dict[str, Any], ...] | None = None
     tool_choice: str | dict[str, Any] | None = None
     fallbacks: tuple[str, ...] | None = None
+    quality_cost: int | None = None  # routing.quality_cost: 0 best model ... 10 cheapest
+    tags: tuple[tuple[str, str], ...] = ()  # sent as X-EdenAI-Tags (never personal data)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def headers(self) -> dict[str, str]:
+        """Headers of this request beyond the client's own: routing metadata, always; tags."""
+        out = {METADATA_HEADER: "enabled"}
+        if self.tags:
+            out[TAGS_HEADER] = ",".join(f"{k}={tag_value(v)}" for k, v in self.tags)
+        return out
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -46,5 +66,7 @@ class ChatRequest:
                 payload["tool_choice"] = self.tool_choice
         if self.fallbacks:
             payload["fallbacks"] = list(self.fallbacks)
+        if self.quality_cost is not None and self.model == SMART_ROUTER:
+            payload["routing"] = {"quality_cost": self.quality_cost}
         payload.update(self.extra)
         return payload

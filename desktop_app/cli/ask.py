@@ -20,7 +20,7 @@ from desktop_app.cli.common import (
 
 if TYPE_CHECKING:
     from desktop_app.api.errors import ApiError
-    from desktop_app.api.events import TurnResult
+    from desktop_app.api.events import RoutingInfo, TurnResult
     from desktop_app.routing.plan import TurnPlan
 
 
@@ -77,6 +77,8 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from desktop_app.api.config import ClientConfig
     from desktop_app.api.events import RoutedModel, TextDelta
     from desktop_app.cli.common import UsageError
+    from desktop_app.config.paths import default_paths
+    from desktop_app.config.settings import load_settings
     from desktop_app.secrets import load_key
     from desktop_app.services.chat import ChatService, MemoryRecorder
 
@@ -102,9 +104,15 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"[routed to {event.model}]\n")
             err.flush()
 
-    config = ClientConfig(base_url=resolve_base_url(args.base_url))
+    settings = load_settings(default_paths()).settings
+    config = ClientConfig(base_url=resolve_base_url(args.base_url), timeouts=settings.timeouts)
     async with EdenClient(config, lookup.key) as client:
-        service = ChatService(lambda: client, MemoryRecorder(system=args.system))
+        service = ChatService(
+            lambda: client,
+            MemoryRecorder(system=args.system),
+            policy=lambda: settings.retries,
+            tags=lambda: settings.send_tags,
+        )
         turn = service.start_turn(1, prompt, plan)
         result = await service.run(
             turn,
@@ -116,6 +124,19 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.json and result.text and not result.text.endswith("\n"):
         out.write("\n")
     return finish(args, out, err, result, plan, tier_id, result.error)
+
+
+def routing_json(info: RoutingInfo | None) -> dict[str, Any] | None:
+    """The `routing` key: how the router chose (null when the server sent no metadata;
+    `chosen` null when the request named its own model)."""
+    if info is None:
+        return None
+    return {
+        "selection": info.selection,
+        "chosen": info.chosen,
+        "dropped": list(info.dropped),
+        "attempt": info.attempt,
+    }
 
 
 def finish(
@@ -147,6 +168,7 @@ def finish(
         "total_ms": result.total_ms if result else 0.0,
         "finish_reason": result.finish_reason if result else None,
         "error": error.to_json() if error else None,
+        "routing": routing_json(result.routing if result else None),
     }
     if args.json:
         out.write(json.dumps(summary, ensure_ascii=False) + "\n")

@@ -237,6 +237,13 @@ class Settings:
     )
     timeouts: Timeouts = setting(factory=Timeouts, section=_CONNECTION)
     retries: RetryPolicy = setting(factory=RetryPolicy, section=_CONNECTION)
+    send_tags: bool = setting(
+        True,
+        label="Tag requests with the app and the tier",
+        section=_CONNECTION,
+        help="X-EdenAI-Tags: app=routechat,tier=<tier id>, so that Eden AI's dashboard splits "
+        "spend by tier (no personal data, never the prompt)",
+    )
     demo_mode: bool = False  # talk to the bundled local emulator instead of Eden AI
     # diagnostics
     log_level: LogLevel = setting("INFO", label="Log level", section="Diagnostics")

@@ -160,19 +160,27 @@ class Turn:
         return (self.first_content_at - self.started) * 1000.0
 
 
+APP_TAG = ("app", "routechat")
+
+
 def build_request(
     history: Sequence[dict[str, Any]],
     plan: TurnPlan,
     *,
     max_tokens: int | None = None,
     temperature: float | None = None,
+    tags: bool = True,
 ) -> ChatRequest:
+    """The request for a turn; `tags`: name the app and the tier in `X-EdenAI-Tags` (so Eden
+    AI's dashboard splits spend by tier; never personal data, never the prompt)."""
     return ChatRequest(
         tuple(history),
         model=plan.model,
         candidates=plan.candidates,
         max_tokens=max_tokens,
         temperature=temperature,
+        quality_cost=plan.quality_cost,
+        tags=(APP_TAG, ("tier", plan.tier_id)) if tags else (),
     )
 
 
@@ -186,11 +194,14 @@ class ChatService:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         credentials: Callable[[], Awaitable[None]] | None = None,
+        tags: Callable[[], bool] = lambda: True,
     ) -> None:
         """`credentials` is awaited before each request: at start-up the key may still be on its
         way from the system keyring (the window does not wait for it). `clock` and `sleep`
-        time the turn and its retry waits (tests pass fake ones)."""
+        time the turn and its retry waits (tests pass fake ones); `tags` says whether requests
+        carry the app and tier tags (a setting)."""
         self._client = client
+        self._tags = tags
         self._credentials = credentials
         self._recorder = recorder
         self._policy = policy
@@ -273,7 +284,11 @@ class ChatService:
                 turn.conversation_id, turn.user_message_id, turn.column
             )
             request = build_request(
-                history, turn.plan, max_tokens=max_tokens, temperature=temperature
+                history,
+                turn.plan,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                tags=self._tags(),
             )
             client = self._client()
 

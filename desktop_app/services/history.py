@@ -9,6 +9,7 @@ from typing import Any
 
 from desktop_app.api.errors import ApiError, ErrorKind
 from desktop_app.api.events import CostSource, TurnResult, TurnStatus, Usage
+from desktop_app.api.metadata import parse_routing
 from desktop_app.store import StoredMessage
 
 INTERRUPTED_NOTE = "RouteChat closed while this reply was arriving"
@@ -71,4 +72,5 @@ def stored_result(message: StoredMessage) -> TurnResult:
         ttft_ms=info.ttft_ms,
         total_ms=info.total_ms,  # None when the app died before the reply ended: unknown
         status=TurnStatus(status),
+        routing=parse_routing(info.routing),
     )

@@ -14,7 +14,7 @@ from tests.e2e.conftest import EmulatorProcess, run_cli
 
 FIELDS = {
     "text", "model", "tier", "candidates", "cost_usd", "cost_source", "prompt_tokens",
-    "completion_tokens", "ttft_ms", "total_ms", "finish_reason", "error",
+    "completion_tokens", "ttft_ms", "total_ms", "finish_reason", "error", "routing",
 }  # fmt: skip
 
 
@@ -39,6 +39,15 @@ def test_a_normal_turn(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
     assert s["completion_tokens"] > 0
     assert 0 < s["ttft_ms"] <= s["total_ms"]
     assert s["finish_reason"] == "stop"
+    assert s["routing"] == {
+        "selection": "ranked",
+        "chosen": "anthropic/claude-sonnet-4-5",
+        "dropped": [],
+        "attempt": 1,
+    }
+    sent = emulator_proc.last_request()
+    assert sent["_headers"]["x-edenai-metadata"] == "enabled"
+    assert sent["_headers"]["x-edenai-tags"] == "app=routechat,tier=balanced"
 
 
 def test_streams_text_and_summary_without_json(
@@ -75,6 +84,18 @@ def test_fixed_model(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
     assert code == 0
     assert s["model"] == "google/gemini-2.5-pro"
     assert s["tier"] is None
+    # The request named its model: the server sends `auto: null`, so nothing was chosen.
+    assert s["routing"] == {"selection": None, "chosen": None, "dropped": [], "attempt": 1}
+
+
+def test_candidates_the_router_cannot_rank_are_reported(
+    emulator_proc: EmulatorProcess, tmp_path: Path
+) -> None:
+    pool = "openai/gpt-4o,acme/not-a-model,openai/gpt-4o-mini"
+    code, s, _ = ask(emulator_proc, tmp_path, "--candidates", pool, "Hello there")
+    assert code == 0
+    assert s["routing"]["dropped"] == ["acme/not-a-model"]
+    assert s["routing"]["chosen"] in ("openai/gpt-4o", "openai/gpt-4o-mini")
 
 
 def test_rate_limited_reports_retry_after(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from desktop_app.api.events import (
     Failed,
     Finished,
     RoutedModel,
+    RoutingReport,
     StreamEvent,
     TextDelta,
     ToolCall,
@@ -283,11 +284,104 @@ async def test_routed_model_comes_as_soon_as_named_and_only_once() -> None:
     assert result.model == "anthropic/claude-haiku-4-5"
 
 
-async def test_metadata_on_first_chunk_is_ignored() -> None:
-    first = chunk("", role="assistant", edenai_metadata={"routing": {"strategy": "quality"}})
-    body = sse(first, chunk("ok", finish="stop"))
+META = {
+    "requested": "@edenai",
+    "strategy": "auto",
+    "region": "global",
+    "attempt": 1,
+    "is_byok": False,
+    "summary": "available=2, served=openai/gpt-5-nano",
+    "auto": {
+        "selection": "ranked",
+        "chosen": "openai/gpt-5-nano",
+        "dropped": ["azure/gpt-5.5"],
+        "quality_cost": 8,
+    },
+    "attempts": [
+        {"provider": "openai", "model": "openai/gpt-5-nano", "status": 200, "region": "global"}
+    ],
+    "tags": {"client": "acme"},
+}
+
+
+async def test_routing_metadata_on_the_first_chunk_is_reported() -> None:
+    first = chunk("", role="assistant", edenai_metadata=META)
+    later = chunk("ok", finish="stop", edenai_metadata={"auto": {"selection": "default"}})
+    events, result, server = await collect(stream_response(sse(first, later)))
+    (report,) = [e for e in events if isinstance(e, RoutingReport)]  # the first block only
+    info = report.info
+    assert (info.selection, info.chosen, info.dropped) == (
+        "ranked",
+        "openai/gpt-5-nano",
+        ("azure/gpt-5.5",),
+    )
+    assert (info.strategy, info.attempt, info.region, info.quality_cost) == (
+        "auto",
+        1,
+        "global",
+        8,
+    )
+    assert info.attempts[0]["status"] == 200 and info.tags == {"client": "acme"}
+    assert info.raw == META
+    assert result.routing == info and result.text == "ok"
+    assert server.requests[0].headers["x-edenai-metadata"] == "enabled"
+
+
+async def test_an_error_frames_corrected_block_replaces_the_first() -> None:
+    corrected = {**META, "attempts": [{**META["attempts"][0], "status": 502}]}  # type: ignore[dict-item]
+    error = {"error": {"message": "upstream reset"}, "edenai_metadata": corrected}
+    body = sse(chunk("", role="assistant", edenai_metadata=META), chunk("Par"), error)
+    events, result, _ = await collect(stream_response(body))
+    reports = [e.info for e in events if isinstance(e, RoutingReport)]
+    assert [r.attempts[0]["status"] for r in reports] == [200, 502]
+    assert result.routing is not None and result.routing.attempts[0]["status"] == 502
+    assert result.status is TurnStatus.INTERRUPTED
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [None, "nonsense", [1, 2], {"auto": "x", "attempt": "1", "attempts": "none", "tags": [1]}],
+)
+async def test_absent_or_malformed_metadata_is_not_an_error(meta: Any) -> None:
+    extra = {} if meta is None else {"edenai_metadata": meta}
+    body = sse(chunk("", role="assistant", **extra), chunk("ok", finish="stop"))
     _, result, _ = await collect(stream_response(body))
-    assert result.text == "ok"
+    assert result.error is None and result.text == "ok"
+    if isinstance(meta, dict):
+        assert result.routing is not None
+        assert (result.routing.selection, result.routing.attempt) == (None, None)
+        assert result.routing.attempts == () and result.routing.tags == {}
+    else:
+        assert result.routing is None
+
+
+async def test_a_non_streamed_body_reports_its_routing_too() -> None:
+    body = json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "model": "openai/gpt-4o",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}}],
+            "edenai_metadata": META,
+        }
+    ).encode()
+    _, result, _ = await collect(stream_response(body, content_type="application/json"))
+    assert result.routing is not None and result.routing.chosen == "openai/gpt-5-nano"
+
+
+async def test_the_knob_and_the_tags_go_out_with_the_request() -> None:
+    request = ChatRequest(
+        ({"role": "user", "content": "hi"},),
+        candidates=("openai/gpt-4o", "openai/gpt-4o-mini"),
+        quality_cost=8,
+        tags=(("app", "routechat"), ("tier", "My pool!")),
+    )
+    _, _, server = await collect(stream_response(sse(chunk("ok", finish="stop"))), request)
+    sent = server.requests[0]
+    assert json.loads(sent.content)["routing"] == {"quality_cost": 8}
+    assert sent.headers["x-edenai-tags"] == "app=routechat,tier=My-pool-"  # allowed characters
+    fixed = ChatRequest(({"role": "user", "content": "hi"},), model="openai/gpt-4o", quality_cost=8)
+    assert "routing" not in fixed.to_payload()  # the knob is the router's only
 
 
 async def test_usage_on_the_finish_reason_chunk() -> None:
