@@ -592,7 +592,15 @@ class EdenClient:
     # ------------------------------------------------------------------ models
 
     async def list_models(self) -> list[ModelInfo]:
-        """`GET {base}/models` (no key needed on /v3; sent when set and safe). Raises ApiError."""
+        """`GET {base}/models` parsed (see `fetch_model_list`). Raises ApiError."""
+        models = parse_model_list(await self.fetch_model_list())
+        if models is None:
+            raise ApiError(ErrorKind.PROTOCOL, "The server sent a model list that is not valid.")
+        return models
+
+    async def fetch_model_list(self) -> Any:
+        """`GET {base}/models` as JSON (no key needed on /v3; sent when set and safe): what the
+        catalogue caches. Raises ApiError, PROTOCOL for a body that is not JSON."""
         try:
             key = self._key()
         except ApiError:
@@ -607,12 +615,11 @@ class EdenClient:
             secret=key,
         )
         try:
-            models = parse_model_list(json.loads(response.content))
+            return json.loads(response.content)
         except ValueError:
-            models = None
-        if models is None:
-            raise ApiError(ErrorKind.PROTOCOL, "The server sent a model list that is not valid.")
-        return models
+            raise ApiError(
+                ErrorKind.PROTOCOL, "The server sent a model list that is not valid JSON."
+            ) from None
 
     async def verify_key(self) -> None:
         """Check the key without spending anything: `GET /v3/upload` lists the caller's files.

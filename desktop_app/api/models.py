@@ -18,6 +18,17 @@ class ModelInfo:
     input_per_token: float | None  # USD per token, after Eden's discount
     output_per_token: float | None
     supports_tools: bool
+    input_modalities: tuple[str, ...] = ("text",)
+    description: str = ""
+
+    @property
+    def input_per_mtok(self) -> float | None:
+        """USD per million input tokens (how prices are shown)."""
+        return None if self.input_per_token is None else round(self.input_per_token * 1e6, 6)
+
+    @property
+    def output_per_mtok(self) -> float | None:
+        return None if self.output_per_token is None else round(self.output_per_token * 1e6, 6)
 
 
 def _price(pricing: Any, key: str) -> float | None:
@@ -60,6 +71,12 @@ def parse_model_entry(entry: Any) -> ModelInfo | None:
     supports_tools = (
         type(capabilities) is dict and capabilities.get("supports_function_calling") is True
     )
+    modalities: tuple[str, ...] = ("text",)
+    if type(capabilities) is dict and type(capabilities.get("input_modalities")) is list:
+        modalities = tuple(m for m in capabilities["input_modalities"] if type(m) is str and m) or (
+            "text",
+        )
+    description = entry.get("description")
     return ModelInfo(
         id=model_id,
         name=name,
@@ -68,6 +85,8 @@ def parse_model_entry(entry: Any) -> ModelInfo | None:
         input_per_token=_price(pricing, "input_cost_per_token"),
         output_per_token=_price(pricing, "output_cost_per_token"),
         supports_tools=supports_tools,
+        input_modalities=modalities,
+        description=description if type(description) is str else "",
     )
 
 

@@ -87,12 +87,17 @@ def emulator_proc(tmp_path: Path) -> Iterator[EmulatorProcess]:
 
 
 def run_cli(
-    args: list[str], home: Path, key: str | None = "sk-e2e-test-key-0001", timeout: float = 60
+    args: list[str],
+    home: Path,
+    key: str | None = "sk-e2e-test-key-0001",
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """`routechat ARGS` in its own process, with `home` as ROUTECHAT_HOME (`env`: more)."""
     return subprocess.run(
         [sys.executable, "-m", "desktop_app", *args],
         cwd=REPO,
-        env=base_env(home, key),
+        env={**base_env(home, key), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

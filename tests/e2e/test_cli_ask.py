@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,9 +149,53 @@ def test_unknown_tier_is_a_usage_error(tmp_path: Path) -> None:
     assert "unknown tier" in done.stderr
 
 
-def test_models_lists_prices(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
-    done = run_cli(["models", "--json", "--base-url", emulator_proc.base_url], tmp_path)
-    assert done.returncode == 0
-    rows = {r["id"]: r for r in json.loads(done.stdout)}
-    assert rows["openai/gpt-4o"]["input_per_million"] == pytest.approx(2.5)
-    assert rows["anthropic/claude-opus-4-5"]["output_per_million"] == pytest.approx(25.0)
+MODEL_KEYS = {"id", "input_per_mtok", "output_per_mtok", "context_length", "supports_tools"}
+
+
+def models_json(home: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    done = run_cli(["models", "--json", *args], home, env=env)
+    assert done.returncode == 0, done.stderr
+    body: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(body) == {"fetched_at", "source", "models"}
+    assert all(set(m) == MODEL_KEYS for m in body["models"])
+    return body
+
+
+def test_models_lists_prices_and_keeps_the_list_for_an_hour(
+    emulator_proc: EmulatorProcess, tmp_path: Path
+) -> None:
+    url = ["--base-url", emulator_proc.base_url]
+    first = models_json(tmp_path, *url)
+    assert first["source"] == "server"
+    datetime.fromisoformat(first["fetched_at"])  # ISO 8601
+    rows = {r["id"]: r for r in first["models"]}
+    assert rows["openai/gpt-4o"]["input_per_mtok"] == pytest.approx(2.5)
+    assert rows["anthropic/claude-opus-4-5"]["output_per_mtok"] == pytest.approx(25.0)
+    assert rows["perplexity/sonar"]["supports_tools"] is False
+    assert rows["openai/gpt-4o"]["context_length"] == 128_000
+    asked = emulator_proc.stats()["http_requests"]
+    again = models_json(tmp_path, *url)  # within the hour: from the cache, no request
+    assert again["source"] == "cache" and again["fetched_at"] == first["fetched_at"]
+    assert again["models"] == first["models"]
+    assert emulator_proc.stats()["http_requests"] == asked + 1  # this stats call only
+    assert models_json(tmp_path, "--refresh", *url)["source"] == "server"
+    tools = models_json(tmp_path, "--tools", "--search", "gpt 4o", *url)["models"]
+    assert [m["id"] for m in tools] == ["openai/gpt-4o", "openai/gpt-4o-mini"]
+
+
+def test_models_offline_uses_the_cache_then_the_bundled_list(
+    emulator_proc: EmulatorProcess, tmp_path: Path
+) -> None:
+    env = {"EDENAI_BASE_URL": emulator_proc.base_url}  # as for `ask`
+    fetched = models_json(tmp_path, env=env)
+    assert fetched["source"] == "server"
+    emulator_proc.proc.terminate()
+    emulator_proc.proc.wait(10)
+    refused = run_cli(["models", "--json", "--refresh"], tmp_path, env=env)
+    assert refused.returncode == cli.EXIT_NETWORK
+    assert "could not be fetched" in refused.stderr
+    kept = json.loads(refused.stdout.strip().splitlines()[-1])
+    assert kept["source"] == "cache" and kept["models"] == fetched["models"]
+    elsewhere = models_json(tmp_path / "new", "--base-url", "http://127.0.0.1:9/v3")
+    assert elsewhere["source"] == "bundled"  # never fetched from there, and nothing answers
+    assert any(m["id"] == "openai/gpt-4o" for m in elsewhere["models"])
