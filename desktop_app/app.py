@@ -120,6 +120,7 @@ def compose(
         settings,
         session.current_key,
         runner,
+        cache_dir=paths.cache_dir,
         base_url_override=base_url,
         emulator_factory=demo_server_factory(
             routing_delay=DEMO_ROUTING_DELAY, token_delay=DEMO_TOKEN_DELAY

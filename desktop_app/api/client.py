@@ -42,7 +42,7 @@ from typing import Any, Final, Protocol
 import httpx
 
 from desktop_app.api.config import DEFAULT_BASE_URL, ClientConfig, Timeouts, normalize_base_url
-from desktop_app.api.cost import resolve_cost
+from desktop_app.api.cost import Prices, resolve_cost
 from desktop_app.api.decode import DecodeError, TurnDecoder, error_from_response
 from desktop_app.api.errors import ApiError, ErrorKind, TimeoutPhase
 from desktop_app.api.events import (
@@ -229,10 +229,14 @@ class EdenClient:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock = time.monotonic,
         call_later: CallLater | None = None,
+        prices: Prices | None = None,
     ) -> None:
         """`clock` times turns and timeouts; `call_later(delay, callback)` arms the timeout
-        watchdog (default: the running loop's). Tests pass fake ones to drive time."""
+        watchdog (default: the running loop's). Tests pass fake ones to drive time.
+        `prices(model)` gives the model list's USD per input and output token, for estimating
+        a cost the server did not report."""
         self._config = config
+        self._prices = prices
         self._clock = clock
         self._call_later = call_later
         self._api_key = api_key
@@ -575,9 +579,11 @@ class EdenClient:
                 model = request.model
             # On this thread, not a worker: importing modules on a worker thread can crash
             # PySide6 (its import hook); the GUI preloads the table at idle time instead.
-            usd, source = resolve_cost(reported, usage_cost, model, decoder.usage)
-            result.cost_usd, result.cost_source = usd, source
-            tail.append(CostReport(usd, source))
+            usd, source, basis = resolve_cost(
+                reported, usage_cost, model, decoder.usage, self._prices
+            )
+            result.cost_usd, result.cost_source, result.cost_basis = usd, source, basis
+            tail.append(CostReport(usd, source, basis))
         else:
             result.cost_source = CostSource.UNKNOWN
         if decoder.finish_reason is not None:

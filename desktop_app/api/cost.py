@@ -2,7 +2,8 @@
 
 Order of preference (see the wire reference): the top-level `cost` Eden puts on its final chunk,
 then `usage.cost` (OpenRouter and other OpenAI-compatible routers), then an estimate from the
-token usage and the `genai-prices` table, then unknown. Every figure is tagged with its
+token usage at the prices of the server's model list (the catalogue), then at the offline
+`genai-prices` table, then unknown. Every figure is tagged with its
 `CostSource` so the UI can mark estimates.
 """
 
@@ -10,11 +11,19 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 from desktop_app.api.events import CostSource, Usage
 
-__all__ = ["estimate_cost", "parse_cost", "resolve_cost"]
+__all__ = [
+    "CATALOGUE",
+    "PRICE_TABLE",
+    "estimate_cost",
+    "estimate_from_prices",
+    "parse_cost",
+    "resolve_cost",
+]
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +92,44 @@ def estimate_cost(model: str | None, usage: Usage | None) -> float | None:
     return total
 
 
+Prices = Callable[[str], "tuple[float, float] | None"]  # USD per input, output token
+CATALOGUE = "catalogue"  # the estimate's prices: the server's model list
+PRICE_TABLE = "price table"  # ... or the offline genai-prices table
+
+
+def estimate_from_prices(
+    model: str | None, usage: Usage | None, prices: Prices | None
+) -> float | None:
+    """USD from token usage at the model list's prices, or None when it has none for it."""
+    if not model or usage is None or prices is None:
+        return None
+    if usage.prompt_tokens is None and usage.completion_tokens is None:
+        return None
+    found = prices(model)
+    if found is None:
+        return None
+    per_in, per_out = found
+    return (usage.prompt_tokens or 0) * per_in + (usage.completion_tokens or 0) * per_out
+
+
 def resolve_cost(
     reported: float | None,
     usage_cost: float | None,
     model: str | None,
     usage: Usage | None,
-) -> tuple[float | None, CostSource]:
-    """Pick the best cost figure: reported top-level → `usage.cost` → estimate → unknown."""
+    prices: Prices | None = None,
+) -> tuple[float | None, CostSource, str | None]:
+    """Pick the best cost figure: reported top-level → `usage.cost` → an estimate from the
+    model list's prices → from the offline price table → unknown. The third value says which
+    prices an estimate used (`CATALOGUE` or `PRICE_TABLE`; None when not estimated)."""
     if reported is not None:
-        return reported, CostSource.REPORTED
+        return reported, CostSource.REPORTED, None
     if usage_cost is not None:
-        return usage_cost, CostSource.REPORTED
+        return usage_cost, CostSource.REPORTED, None
+    estimate = estimate_from_prices(model, usage, prices)
+    if estimate is not None:
+        return estimate, CostSource.ESTIMATED, CATALOGUE
     estimate = estimate_cost(model, usage)
     if estimate is not None:
-        return estimate, CostSource.ESTIMATED
-    return None, CostSource.UNKNOWN
+        return estimate, CostSource.ESTIMATED, PRICE_TABLE
+    return None, CostSource.UNKNOWN, None

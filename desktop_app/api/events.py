@@ -123,6 +123,7 @@ class CostReport:
 
     usd: float | None
     source: CostSource
+    basis: str | None = None  # an estimate's prices: "catalogue" or "price table"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,7 @@ class TurnResult:
     usage: Usage | None = None
     cost_usd: float | None = None
     cost_source: CostSource = CostSource.UNKNOWN
+    cost_basis: str | None = None  # an estimate's prices: "catalogue" or "price table"
     finish_reason: str | None = None
     error: ApiError | None = None
     ttft_ms: float | None = None

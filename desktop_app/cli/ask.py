@@ -80,6 +80,7 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from desktop_app.config.paths import default_paths
     from desktop_app.config.settings import load_settings
     from desktop_app.secrets import load_key
+    from desktop_app.services.catalogue import ModelCatalogue, cache_file
     from desktop_app.services.chat import ChatService, MemoryRecorder
 
     try:
@@ -104,9 +105,12 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"[routed to {event.model}]\n")
             err.flush()
 
-    settings = load_settings(default_paths()).settings
-    config = ClientConfig(base_url=resolve_base_url(args.base_url), timeouts=settings.timeouts)
-    async with EdenClient(config, lookup.key) as client:
+    paths = default_paths()
+    settings = load_settings(paths).settings
+    base_url = resolve_base_url(args.base_url)
+    config = ClientConfig(base_url=base_url, timeouts=settings.timeouts)
+    prices = ModelCatalogue(cache_file(paths.cache_dir, base_url)).prices  # no fetch: the cache
+    async with EdenClient(config, lookup.key, prices=prices) as client:
         service = ChatService(
             lambda: client,
             MemoryRecorder(system=args.system),

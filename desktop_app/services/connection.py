@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop_app.api.config import ClientConfig
@@ -17,6 +18,7 @@ from desktop_app.services.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
+    from desktop_app.services.catalogue import ModelCatalogue, RefreshResult
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +37,12 @@ class Connection:
         key: Callable[[], str | None],
         runner: TaskRunner,
         *,
+        cache_dir: Path,
         base_url_override: str | None = None,
         emulator_factory: Callable[[], DemoServer] | None = None,
     ) -> None:
+        self._cache_dir = cache_dir
+        self._catalogue: ModelCatalogue | None = None
         self._settings = settings
         self._key = key
         self._runner = runner
@@ -75,11 +80,26 @@ class Connection:
         if self._client is None:
             from desktop_app.api.client import EdenClient
 
-            self._client = EdenClient(self.config, self._key)
+            self._client = EdenClient(self.config, self._key, prices=self.catalogue.prices)
         return self._client
+
+    @property
+    def catalogue(self) -> ModelCatalogue:
+        """The model list of the server in use (each server has its own, cached on disk)."""
+        if self._catalogue is None:
+            from desktop_app.services.catalogue import ModelCatalogue, cache_file
+
+            self._catalogue = ModelCatalogue(cache_file(self._cache_dir, self.base_url))
+        return self._catalogue
+
+    async def refresh_catalogue(self, force: bool = False) -> RefreshResult:
+        """Ask the server for its model list when the cached one is an hour old (or `force`)."""
+        catalogue = self.catalogue
+        return await catalogue.refresh(self.client().fetch_model_list, force=force)
 
     def _replace_client(self) -> None:
         old, self._client = self._client, None
+        self._catalogue = None  # another server: its own list
         self.config = self._config()
         if old is not None:
             self._runner.start(f"close-client:{id(old)}", old.aclose())

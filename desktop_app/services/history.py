@@ -67,6 +67,7 @@ def stored_result(message: StoredMessage) -> TurnResult:
         ),
         cost_usd=info.cost_usd,
         cost_source=source,
+        cost_basis=str(message.meta["cost_basis"]) if message.meta else None,
         finish_reason=info.finish_reason,
         error=error,
         ttft_ms=info.ttft_ms,

@@ -72,6 +72,7 @@ class StoreRecorder:
                 fallback_used=fallback,
                 routing=result.routing.raw if result.routing is not None else None,
                 requests=requests,
+                meta={"cost_basis": result.cost_basis} if result.cost_basis else None,
             )
             self._last_error = None
         except StoreError as exc:

@@ -679,10 +679,12 @@ class HistoryStore:
         fallback_used: bool = False,
         routing: Mapping[str, Any] | None = None,
         requests: int = 1,
+        meta: Mapping[str, Any] | None = None,
     ) -> None:
         """Save the final text and everything known about the turn (`api.events.TurnResult`);
         `routing` is the server's routing decision (its `selection` is kept apart for
-        statistics), `requests` how many requests the turn made."""
+        statistics), `requests` how many requests the turn made, `meta` what else the reply
+        keeps (which prices an estimated cost used)."""
         status = str(result.status)
         if status not in FINAL_STATUSES:
             raise ValueError(f"a finished reply's status must be one of {sorted(FINAL_STATUSES)}")
@@ -695,11 +697,12 @@ class HistoryStore:
         now = self._clock()
         with self._tx() as conn:
             cur = conn.execute(
-                "UPDATE messages SET content = ?, tool_calls = ? "
+                "UPDATE messages SET content = ?, tool_calls = ?, meta = COALESCE(?, meta) "
                 "WHERE id = ? AND role = 'assistant'",
                 (
                     result.text,
                     json.dumps(tool_calls, ensure_ascii=False) if tool_calls else None,
+                    json.dumps(dict(meta), ensure_ascii=False) if meta else None,
                     reply_id,
                 ),
             )

@@ -16,7 +16,7 @@ from desktop_app.api.client import (
     is_loopback_host,
     normalize_base_url,
 )
-from desktop_app.api.cost import estimate_cost, parse_cost, resolve_cost
+from desktop_app.api.cost import CATALOGUE, PRICE_TABLE, estimate_cost, parse_cost, resolve_cost
 from desktop_app.api.decode import (
     DecodeError,
     TurnDecoder,
@@ -215,15 +215,28 @@ def test_parse_cost(value: object, expected: float | None) -> None:
 
 def test_cost_source_order() -> None:
     usage = Usage(prompt_tokens=1000, completion_tokens=1000)
-    assert resolve_cost(0.1, 0.2, "openai/gpt-4o", usage) == (0.1, CostSource.REPORTED)
-    assert resolve_cost(None, 0.2, "openai/gpt-4o", usage) == (0.2, CostSource.REPORTED)
-    usd, source = resolve_cost(None, None, "openai/gpt-4o", usage)
-    assert source is CostSource.ESTIMATED
+    unknown = (None, CostSource.UNKNOWN, None)
+    assert resolve_cost(0.1, 0.2, "openai/gpt-4o", usage) == (0.1, CostSource.REPORTED, None)
+    assert resolve_cost(None, 0.2, "openai/gpt-4o", usage) == (0.2, CostSource.REPORTED, None)
+    usd, source, basis = resolve_cost(None, None, "openai/gpt-4o", usage)
+    assert (source, basis) == (CostSource.ESTIMATED, PRICE_TABLE)
     assert usd == pytest.approx(1000 * 2.5e-6 + 1000 * 10e-6)
-    assert resolve_cost(None, None, "openai/gpt-4o", None) == (None, CostSource.UNKNOWN)
-    assert resolve_cost(None, None, None, usage) == (None, CostSource.UNKNOWN)
-    assert resolve_cost(None, None, "edenai/unknown-9", usage) == (None, CostSource.UNKNOWN)
-    assert resolve_cost(0.0, None, "openai/gpt-4o", usage) == (0.0, CostSource.REPORTED)
+    assert resolve_cost(None, None, "openai/gpt-4o", None) == unknown
+    assert resolve_cost(None, None, None, usage) == unknown
+    assert resolve_cost(None, None, "edenai/unknown-9", usage) == unknown
+    assert resolve_cost(0.0, None, "openai/gpt-4o", usage) == (0.0, CostSource.REPORTED, None)
+
+
+def test_the_model_lists_prices_come_before_the_offline_table() -> None:
+    usage = Usage(prompt_tokens=1000, completion_tokens=500)
+    listed = {"openai/gpt-4o": (2e-6, 8e-6), "acme/new-model": (1e-6, 1e-6)}
+    usd, source, basis = resolve_cost(None, None, "openai/gpt-4o", usage, listed.get)
+    assert (source, basis) == (CostSource.ESTIMATED, CATALOGUE)
+    assert usd == pytest.approx(1000 * 2e-6 + 500 * 8e-6)  # not the table's 2.5/10
+    # A model the offline table does not know, priced by the list:
+    assert resolve_cost(None, None, "acme/new-model", usage, listed.get)[0] == pytest.approx(1.5e-3)
+    # Not in the list: the table, and it says so.
+    assert resolve_cost(None, None, "openai/gpt-4o-mini", usage, listed.get)[2] == PRICE_TABLE
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ Everything it works with is built by the composition root (`app.compose`) and pa
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -24,6 +25,8 @@ from desktop_app.ui.shell.key_flow import KeyFlow
 from desktop_app.ui.shell.main_window import MainWindow
 from desktop_app.ui.shell.status import StatusPresenter
 from desktop_app.ui.shell.tab_manager import TabManager
+
+log = logging.getLogger(__name__)
 
 
 class AppController(QObject):
@@ -163,6 +166,20 @@ class AppController(QObject):
         self.window.show_tabs()
         self.tabs.ensure_open(restore=self.settings.current.restore_tabs)
         self.status.update()
+        self.window.after_first_frame(self.refresh_catalogue)
+
+    def refresh_catalogue(self, force: bool = False) -> None:
+        """Fetch the server's model list in the background when the cached one is an hour old
+        (prices for estimates, the model picker, tool support); offline, the cache serves."""
+        if self._shutdown is not None or not (force or self.connection.catalogue.stale()):
+            return
+
+        async def refresh() -> None:
+            outcome = await self.connection.refresh_catalogue(force=force)
+            if outcome.problem:
+                log.info("%s", outcome.problem)
+
+        self.runner.start("catalogue", refresh(), replace=True)
 
     def use_key(self, key: str, source: KeySource) -> None:
         if self.session.demo:
