@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from desktop_app.services.chat import ChatService
     from desktop_app.services.connection import Connection
     from desktop_app.services.messages import MessageBridge
+    from desktop_app.services.pools import PoolService
     from desktop_app.services.preferences import SettingsHolder
     from desktop_app.services.session import KeySession
     from desktop_app.store import HistoryStore
@@ -47,6 +48,7 @@ class Composition:
     messages: MessageBridge
     settings: SettingsHolder
     store: HistoryStore
+    pools: PoolService
 
 
 def open_history(paths: AppPaths) -> tuple[HistoryStore, list[str]]:
@@ -84,6 +86,7 @@ def compose(
     from desktop_app.routing.tiers import TierCatalogue
     from desktop_app.services.connection import Connection, demo_server_factory
     from desktop_app.services.messages import MessageBridge
+    from desktop_app.services.pools import POOLS_FILE, PoolService
     from desktop_app.services.preferences import SettingsHolder
     from desktop_app.services.session import KeySession
     from desktop_app.services.tasks import TaskRunner
@@ -126,6 +129,11 @@ def compose(
             routing_delay=DEMO_ROUTING_DELAY, token_delay=DEMO_TOKEN_DELAY
         ),
     )
+    pools = PoolService(
+        paths.config_dir / POOLS_FILE, tiers, lambda: connection.catalogue.snapshot().models
+    )
+    if problem := pools.load():
+        messages.warning(problem)
     service: list[ChatService] = []
 
     def chat_service() -> ChatService:
@@ -174,7 +182,17 @@ def compose(
     history = HistoryController(window, tabs, store, messages)
     status.update()
     return Composition(
-        window, controller, tabs, history, session, connection, status, messages, holder, store
+        window,
+        controller,
+        tabs,
+        history,
+        session,
+        connection,
+        status,
+        messages,
+        holder,
+        store,
+        pools,
     )
 
 
@@ -234,14 +252,17 @@ QT_FREE_CORE = (
     "concurrent.futures.thread",  # qasync's executor
     "gc",  # ui.gc_guard
     "desktop_app.api.config",
+    "desktop_app.api.models",
     "desktop_app.config.settings",
     "desktop_app.logs",
+    "desktop_app.routing.pools",
     "desktop_app.routing.tiers",
     "desktop_app.secrets",
     "desktop_app.store",
     "desktop_app.services.connection",
     "desktop_app.services.format",
     "desktop_app.services.messages",
+    "desktop_app.services.pools",
     "desktop_app.services.preferences",
     "desktop_app.services.session",
     "desktop_app.services.tasks",

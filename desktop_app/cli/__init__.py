@@ -51,7 +51,7 @@ __all__ = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop_app.cli import ask, catalogue, emulator
+    from desktop_app.cli import ask, catalogue, emulator, pools
     from desktop_app.cli.common import epilog
 
     parser = argparse.ArgumentParser(
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     ask.add_parser(sub)
     catalogue.add_parsers(sub)
+    pools.add_parser(sub)
     emulator.add_parser(sub)
     return parser
 
@@ -99,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop_app.cli import catalogue
 
             return catalogue.run_tiers(out)
+        if args.command == "pools":
+            from desktop_app.cli import pools
+
+            return pools.run(args, out, err)
         if args.command == "emulator":
             from desktop_app.cli import emulator
 

@@ -49,13 +49,9 @@ def plan_from_args(
     """The plan for `--tier`, `--candidates` or `--model`, and the tier id the summary names
     (None for a custom pool or a fixed model); UsageError for an unknown tier."""
     from desktop_app.cli.common import UsageError
+    from desktop_app.cli.pools import service
     from desktop_app.routing.plan import plan_for
-    from desktop_app.routing.tiers import (
-        DEFAULT_TIER_ID,
-        TierCatalogue,
-        custom_tier,
-        fixed_model_tier,
-    )
+    from desktop_app.routing.tiers import DEFAULT_TIER_ID, custom_tier, fixed_model_tier
 
     if model:
         return plan_for(fixed_model_tier(model)), None
@@ -64,12 +60,13 @@ def plan_from_args(
         if not pool:
             raise UsageError("--candidates needs at least one provider/model")
         return plan_for(custom_tier(pool)), None
-    catalogue = TierCatalogue()
-    tier_id = tier or DEFAULT_TIER_ID
-    try:
-        return plan_for(catalogue.get(tier_id)), tier_id
-    except KeyError:
-        raise UsageError(f"unknown tier {tier_id!r}; known: {', '.join(catalogue.ids())}") from None
+    pools = service()
+    pools.load()
+    found = pools.find(tier or DEFAULT_TIER_ID)  # a tier id, or a saved pool by name or id
+    if found is None:
+        known = ", ".join(t.id for t in pools.all_pools())
+        raise UsageError(f"unknown tier {tier!r}; known: {known}")
+    return plan_for(found), found.id
 
 
 async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -26,4 +26,5 @@ class TurnPlan:
 
 def plan_for(tier: Tier, *, demo: bool = False) -> TurnPlan:
     fallback = None if tier.fixed_model else tier.effective_fallback
-    return TurnPlan(tier.id, tier.label, tier.model, tier.candidates, fallback, demo)
+    quality_cost = None if tier.fixed_model else tier.quality_cost  # the router's knob only
+    return TurnPlan(tier.id, tier.label, tier.model, tier.candidates, fallback, demo, quality_cost)

@@ -6,10 +6,11 @@ branches, so a settings screen can edit them and user-defined pools sit beside t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from desktop_app.api.request import SMART_ROUTER
+from desktop_app.routing.pools import Pool
 
 # What the server itself falls back to when routing fails and no candidates were given.
 SERVER_DEFAULT_FALLBACK = "openai/gpt-4o"
@@ -28,7 +29,9 @@ class Tier:
     candidates: tuple[str, ...] | None = None  # None: the router's whole pool
     fixed_model: str | None = None  # set: no routing, this model answers
     fallback_model: str | None = None  # None: the pool's first candidate, as the server does
-    kind: str = "tier"  # "tier" | "use_case" | "auto" | "fixed"
+    kind: str = "tier"  # "tier" | "use_case" | "auto" | "fixed" | "pool" | "custom"
+    quality_cost: int | None = None  # routing.quality_cost: 0 best model ... 10 cheapest
+    requires_tools: bool = False
 
     @property
     def model(self) -> str:
@@ -128,11 +131,54 @@ def custom_tier(candidates: tuple[str, ...]) -> Tier:
     return Tier("custom", "Custom pool", "Your own candidates", candidates, kind="custom")
 
 
-class TierCatalogue:
-    """Lookup over presets plus any user-defined pools (a later settings screen adds them)."""
+def pool_tier(pool: Pool) -> Tier:
+    """A user's pool as the tier selector and a turn see it."""
+    return Tier(
+        pool.id,
+        pool.name,
+        pool.description or "Your own pool",
+        pool.candidates,
+        fallback_model=pool.fallback,
+        kind="pool",
+        quality_cost=pool.quality_cost,
+        requires_tools=pool.requires_tools,
+    )
 
-    def __init__(self, tiers: tuple[Tier, ...] = PRESETS) -> None:
-        self._tiers = {t.id: t for t in tiers}
+
+class TierCatalogue:
+    """Lookup over the presets and the user's pools, in the order the selector shows them.
+
+    The pools change while the app runs (Settings → Pools): listeners hear it, and views
+    holding a tier id look it up again.
+    """
+
+    def __init__(
+        self,
+        tiers: tuple[Tier, ...] = PRESETS,
+        pools: Sequence[Pool] = (),
+        preset_quality_cost: Mapping[str, int] | None = None,
+    ) -> None:
+        self._presets = tiers
+        self._listeners: list[Callable[[], None]] = []
+        self._tiers: dict[str, Tier] = {}
+        self.pools: tuple[Pool, ...] = ()
+        self.set_pools(pools, preset_quality_cost or {})
+
+    def set_pools(self, pools: Sequence[Pool], preset_quality_cost: Mapping[str, int]) -> None:
+        presets = [
+            replace(t, quality_cost=preset_quality_cost[t.id]) if t.id in preset_quality_cost else t
+            for t in self._presets
+        ]
+        self.pools = tuple(pools)
+        self._tiers = {t.id: t for t in (*presets, *(pool_tier(p) for p in pools))}
+        for listener in list(self._listeners):
+            listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def presets(self) -> list[Tier]:
+        return [t for t in self._tiers.values() if t.kind != "pool"]
 
     def __iter__(self) -> Iterator[Tier]:
         return iter(self._tiers.values())

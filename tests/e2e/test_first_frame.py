@@ -31,6 +31,7 @@ It returns the greeting; **print** it to see it.
 # first run import them too.
 RESTORE_ONLY = {
     "desktop_app.api.events",
+    "desktop_app.api.metadata",
     "desktop_app.routing.plan",
     "desktop_app.render",
     "desktop_app.render.markdown",
