@@ -1,4 +1,5 @@
-"""Command line: the window by default; `ask`, `models`, `tiers` and `emulator` run headless.
+"""Command line: the window by default; `ask`, `models`, `tiers`, `pools`, `stats` and
+`emulator` run headless.
 
 Each command lives in its own module (parser and run); exit codes are in `common`.
 """
@@ -15,6 +16,7 @@ from desktop_app import __version__
 from desktop_app.cli.common import (
     BASE_URL_ENV,
     EXIT_AUTH,
+    EXIT_BUDGET,
     EXIT_CANCELLED,
     EXIT_CODES,
     EXIT_CREDITS,
@@ -32,6 +34,7 @@ from desktop_app.cli.common import (
 __all__ = [
     "BASE_URL_ENV",
     "EXIT_AUTH",
+    "EXIT_BUDGET",
     "EXIT_CANCELLED",
     "EXIT_CODES",
     "EXIT_CREDITS",
@@ -51,7 +54,7 @@ __all__ = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop_app.cli import ask, catalogue, emulator, pools
+    from desktop_app.cli import ask, catalogue, emulator, pools, stats
     from desktop_app.cli.common import epilog
 
     parser = argparse.ArgumentParser(
@@ -72,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_parser(sub)
     catalogue.add_parsers(sub)
     pools.add_parser(sub)
+    stats.add_parser(sub)
     emulator.add_parser(sub)
     return parser
 
@@ -104,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop_app.cli import pools
 
             return pools.run(args, out, err)
+        if args.command == "stats":
+            from desktop_app.cli import stats
+
+            return stats.run(args, out, err)
         if args.command == "emulator":
             from desktop_app.cli import emulator
 

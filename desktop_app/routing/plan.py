@@ -22,6 +22,7 @@ class TurnPlan:
     fallback_model: str | None = None  # where a failed smart-routing turn goes once more
     demo: bool = False  # sent to the demo server: recorded, never billed
     quality_cost: int | None = None  # the router's cost knob (`routing.quality_cost`)
+    budget_knob: bool = False  # the spending limit raised `quality_cost` (services.budget)
 
 
 def plan_for(tier: Tier, *, demo: bool = False) -> TurnPlan:

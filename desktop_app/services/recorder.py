@@ -17,6 +17,8 @@ from desktop_app.store import HistoryStore, StoreError
 
 log = logging.getLogger(__name__)
 
+BUDGET_KNOB = "budget_quality_cost"  # message meta: the spending limit raised the reply's knob
+
 
 class StoreRecorder:
     def __init__(self, store: HistoryStore, on_error: Callable[[str], None] | None = None) -> None:
@@ -48,6 +50,7 @@ class StoreRecorder:
             column=column,
             demo=plan.demo,
             quality_cost=plan.quality_cost,
+            meta={BUDGET_KNOB: plan.quality_cost} if plan.budget_knob else None,
         )
 
     def update_reply(self, reply_id: int, text: str, model: str | None) -> None:
