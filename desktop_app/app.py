@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from desktop_app.config.paths import AppPaths
     from desktop_app.config.settings import Settings
+    from desktop_app.services.budget import SpendingGuard
     from desktop_app.services.chat import ChatService
     from desktop_app.services.connection import Connection
     from desktop_app.services.messages import MessageBridge
@@ -153,6 +154,20 @@ def compose(
             )
         return service[0]
 
+    guard: list[SpendingGuard] = []
+
+    def spending() -> SpendingGuard:
+        """Built at first use: the status bar needs it only when a limit is set."""
+        if not guard:
+            from desktop_app.services.budget import SpendingGuard
+
+            guard.append(
+                SpendingGuard(
+                    store, lambda: holder.current, lambda: connection.catalogue.snapshot()
+                )
+            )
+        return guard[0]
+
     ctx = ChatContext(
         store=store,
         tiers=tiers,
@@ -163,9 +178,10 @@ def compose(
         messages=messages,
         settings=holder,
         after_first_frame=lambda work: window.after_first_frame(work),
+        spending=spending,
     )
     tabs = TabManager(window, ctx, holder, messages)
-    status = StatusPresenter(window, session, connection, store, messages)
+    status = StatusPresenter(window, session, connection, store, messages, holder, spending)
     controller = AppController(
         window,
         session=session,

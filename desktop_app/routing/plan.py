@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from desktop_app.routing.tiers import Tier
 
+BUDGET_KNOB = "budget_quality_cost"  # a reply's meta: the spending limit raised its knob
+
 
 @dataclass(frozen=True, slots=True)
 class TurnPlan:

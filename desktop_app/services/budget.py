@@ -361,6 +361,12 @@ class SpendingGuard:
     def spending(self) -> Spending:
         return self._settings().spending
 
+    @property
+    def limited(self) -> bool:
+        """Whether any spending limit is set."""
+        spending = self.spending
+        return spending.daily_limit_usd is not None or spending.monthly_limit_usd is not None
+
     def status(self) -> SpendStatus:
         return read_status(self._store, self.spending, self._today())
 
@@ -378,9 +384,9 @@ class SpendingGuard:
         go (and never count). Raises `store.StoreError` when the spend cannot be read."""
         if plan.demo:
             return Verdict("send"), plan
-        spending = self.spending
-        if spending.daily_limit_usd is None and spending.monthly_limit_usd is None:
+        if not self.limited:
             return Verdict("send"), plan
+        spending = self.spending
         status = self.status()
         next_usd = estimate.high if estimate is not None else None
         verdict = check(status, spending, next_usd, command_line=command_line)

@@ -11,13 +11,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from desktop_app.api.events import TurnResult
-from desktop_app.routing.plan import TurnPlan
+from desktop_app.routing.plan import BUDGET_KNOB, TurnPlan
 from desktop_app.services.history import history_from_store
 from desktop_app.store import HistoryStore, StoreError
 
 log = logging.getLogger(__name__)
-
-BUDGET_KNOB = "budget_quality_cost"  # message meta: the spending limit raised the reply's knob
 
 
 class StoreRecorder:

@@ -196,6 +196,7 @@ class Figures:
     longest: list[LongReply] = field(default_factory=list)
     win_rates: list[WinRate] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    tiers: list[str] = field(default_factory=list)  # every tier key billed (the filter's list)
 
     def _sum(self, name: str) -> Any:
         return sum(getattr(t, name) for t in self.by_tier.values())
@@ -638,8 +639,11 @@ class StatsJob:
         self._reader.interrupt()
 
     def run(self) -> Figures:
+        """The figures, and every tier key of the history for the window's filter."""
         with self._reader.open():
-            return compute(self._reader, self.filter, self._premium)
+            figures = compute(self._reader, self.filter, self._premium)
+            figures.tiers = tier_keys(self._reader.tiers())
+            return figures
 
     def write_turns(self, path: Path) -> int:
         """Write the per-turn CSV to `path` (on the worker thread); returns the row count."""

@@ -377,11 +377,7 @@ class StatsReader:
 
     def tiers(self) -> list[str]:
         """Every tier key billed replies were ever sent with (for the window's filter)."""
-        rows = self._all(
-            f"SELECT DISTINCT COALESCE(requested_tier_id, '{UNKNOWN_TIER}') FROM replies "
-            "WHERE demo = 0 ORDER BY 1"
-        )
-        return [str(r[0]) for r in rows]
+        return [str(r[0]) for r in self._all("SELECT DISTINCT tier FROM reply_days ORDER BY 1")]
 
     def turns(self, f: StatsFilter) -> Iterator[tuple[Any, ...]]:
         """The per-turn rows behind the figures (`TURN_COLUMNS`), oldest first."""

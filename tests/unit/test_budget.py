@@ -292,7 +292,8 @@ def test_the_command_line_recorder_sends_only_the_turn(tmp_path: Path) -> None:
 
 def test_a_raised_knob_is_kept_with_the_reply(tmp_path: Path) -> None:
     from desktop_app.api.events import CostSource, TurnResult
-    from desktop_app.services.recorder import BUDGET_KNOB, StoreRecorder
+    from desktop_app.routing.plan import BUDGET_KNOB
+    from desktop_app.services.recorder import StoreRecorder
 
     store = HistoryStore.open(tmp_path / "h.sqlite3")
     recorder = StoreRecorder(store)

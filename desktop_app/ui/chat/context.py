@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from desktop_app.render.markdown import MarkdownRenderer
     from desktop_app.routing.tiers import TierCatalogue
+    from desktop_app.services.budget import SpendingGuard
     from desktop_app.services.chat import ChatService
     from desktop_app.services.messages import MessageBridge
     from desktop_app.services.preferences import SettingsHolder
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 class ChatContext:
     """What every conversation tab works with, built once by the composition root.
 
-    `service` and `renderer` are factories: a restored tab shows its history without the chat
-    machinery, and the renderer follows the appearance.
+    `service`, `renderer` and `spending` are factories: a restored tab shows its history
+    without the chat machinery, and the renderer follows the appearance.
     """
 
     __slots__ = (
@@ -35,6 +36,7 @@ class ChatContext:
         "service",
         "session",
         "settings",
+        "spending",
         "store",
         "tiers",
     )
@@ -51,6 +53,7 @@ class ChatContext:
         messages: MessageBridge,
         settings: SettingsHolder,
         after_first_frame: Callable[[Callable[[], None]], None],
+        spending: Callable[[], SpendingGuard] | None = None,
     ) -> None:
         self.store = store
         self.tiers = tiers
@@ -61,6 +64,7 @@ class ChatContext:
         self.messages = messages
         self.settings = settings
         self.after_first_frame = after_first_frame
+        self.spending = spending  # the spending limits and estimates (built at first use)
 
     def tier_label(self, tier_id: str | None) -> str:
         try:

@@ -16,6 +16,7 @@ from desktop_app.api.errors import ErrorKind
 from desktop_app.api.events import (
     CostReport,
     RoutedModel,
+    RoutingReport,
     StreamEvent,
     TextDelta,
     TurnResult,
@@ -28,6 +29,7 @@ from desktop_app.services.tasks import StreamGroup
 from desktop_app.store import StoredMessage, StoreError, Totals
 from desktop_app.ui.chat.context import ChatContext
 from desktop_app.ui.chat.conversation_page import ConversationPage
+from desktop_app.ui.chat.spending_gate import SpendingGate
 from desktop_app.ui.chat.transcript import Actions, Entry, Transcript
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 REPLY = "reply"  # the tab's one stream slot
 DRAFT_SAVE_MS = 800  # the composer's text is saved this long after the last keystroke
+ESTIMATE_MS = 300  # the likely cost is estimated again this long after the last keystroke
 
 
 class ConversationController(QObject):
@@ -77,6 +80,13 @@ class ConversationController(QObject):
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_MS)
         self._draft_timer.timeout.connect(self.save_draft)
+        self.spending = SpendingGate(
+            page.composer, ctx, lambda: [e.content for e in self.entries if e.content]
+        )
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(ESTIMATE_MS)
+        self._estimate_timer.timeout.connect(self.update_estimate)
         page.shown.connect(self.transcript.refresh_appearance)
         page.tier_selector.select(tier_id)
         self._show_tier_hint()
@@ -84,6 +94,7 @@ class ConversationController(QObject):
         page.composer.send.connect(self.send)
         page.composer.stop.connect(self.stop)
         page.composer.input.textChanged.connect(self._draft_timer.start)
+        page.composer.input.textChanged.connect(self._estimate_timer.start)
         self.update_total()
 
     # --- state -------------------------------------------------------------------------------
@@ -140,6 +151,7 @@ class ConversationController(QObject):
             except StoreError as exc:
                 self._ctx.messages.error(f"Could not save the tier: {exc}")
         self._show_tier_hint()
+        self.update_estimate()
         self.tier_changed.emit(tier_id)
 
     def _show_tier_hint(self) -> None:
@@ -165,6 +177,12 @@ class ConversationController(QObject):
             f"This conversation: {fmt.spend(totals)} · {fmt.replies(totals.turns)}"
         )
 
+    def update_estimate(self) -> None:
+        """The composer's likely cost of sending what is typed, with this tab's tier."""
+        self._estimate_timer.stop()
+        prompt = self.page.composer.input.toPlainText()
+        self.spending.show_estimate(self._plan(self.tier()), prompt)
+
     def save_draft(self) -> None:
         """Keep the composer's text with the conversation (restored with the tab)."""
         self._draft_timer.stop()
@@ -177,9 +195,15 @@ class ConversationController(QObject):
 
     # --- actions -----------------------------------------------------------------------------
     def send(self, prompt: str) -> None:
-        if self.streaming or not prompt.strip():
+        """Send, once the spending limits allow it (at the limit the user is asked, or told
+        why not)."""
+        if self.streaming or not prompt.strip() or self.spending.dialog is not None:
             return
-        plan = self._plan(self.tier())
+        self.spending.check(self._plan(self.tier()), prompt, lambda p: self._send(prompt, p))
+
+    def _send(self, prompt: str, plan: TurnPlan) -> None:
+        if self.streaming:
+            return
         first = not any(e.role == "user" for e in self.entries)
         store = self._ctx.store
         try:
@@ -209,7 +233,13 @@ class ConversationController(QObject):
         if user is None or user.db_id is None or self.conversation_id is None:
             return
         tier = self._ctx.tiers.get(tier_id) if tier_id else self.tier()
-        plan = self._plan(tier)
+        if self.spending.dialog is None:
+            self.spending.check(self._plan(tier), "", lambda p: self._regenerate(reply, user, p))
+
+    def _regenerate(self, reply: Entry, user: Entry, plan: TurnPlan) -> None:
+        if self.streaming or reply not in self.entries or self.conversation_id is None:
+            return
+        assert user.db_id is not None
         try:
             turn = self._service.start_turn(self.conversation_id, None, plan, parent_id=user.db_id)
         except StoreError as exc:
@@ -291,6 +321,9 @@ class ConversationController(QObject):
             reply.ui.view.append_stream(event.text)
         elif isinstance(event, RoutedModel):
             b.model = event.model
+            badge.show_state(b)
+        elif isinstance(event, RoutingReport):  # a later report corrects the first
+            b.routing = event.info
             badge.show_state(b)
         elif isinstance(event, UsageReport):
             b.prompt_tokens = event.usage.prompt_tokens

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -25,6 +26,9 @@ from desktop_app.ui.shell.key_flow import KeyFlow
 from desktop_app.ui.shell.main_window import MainWindow
 from desktop_app.ui.shell.status import StatusPresenter
 from desktop_app.ui.shell.tab_manager import TabManager
+
+if TYPE_CHECKING:
+    from desktop_app.ui.stats.stats_controller import StatsController
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,7 @@ class AppController(QObject):
         self._integrity: tuple[IntegrityCheckJob, asyncio.Future[IntegrityResult]] | None = None
         self._shutdown: asyncio.Task[None] | None = None
         self._shutdown_done = asyncio.Event()
+        self.stats: StatsController | None = None  # View → Statistics, built when first opened
         w = window
         w.new_tab.connect(lambda: self.tabs.new_conversation())
         w.close_current_tab.connect(lambda: self.request_close(w.tabs.currentIndex()))
@@ -80,6 +85,7 @@ class AppController(QObject):
         w.toggle_demo.connect(self._toggle_demo)
         w.open_log_folder.connect(self._open_log_folder)
         w.preferences_requested.connect(self.show_preferences)
+        w.statistics_requested.connect(self.show_statistics)
         w.after_first_frame(appearance.confirm_colour_scheme)
         w.after_first_frame(self._check_history)
         appearance.changed.connect(lambda: tabs.set_renderer_all(True))
@@ -262,6 +268,21 @@ class AppController(QObject):
         if problem:
             self.messages.error(problem)
 
+    def show_statistics(self) -> None:
+        if self.stats is None:
+            from desktop_app.ui.stats.stats_controller import StatsController
+
+            self.stats = StatsController(
+                self.window,
+                self.store,
+                self.runner,
+                self.tiers,
+                lambda: self.connection.catalogue.snapshot().models,
+                self.messages,
+            )
+            self.tabs.turn_finished.connect(self.stats.turn_finished)
+        self.stats.show()
+
     def _open_log_folder(self) -> None:
         log_dir = self.settings.paths.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -283,6 +304,8 @@ class AppController(QObject):
         try:
             self.tabs.closing_all = True
             self.tabs.save_drafts()
+            if self.stats is not None:
+                self.stats.close()
             await self.runner.cancel_all()
             self.tabs.save_tabs(final=True)
             if self._integrity is not None:  # stops at SQLite's next progress call
