@@ -187,3 +187,34 @@ def test_badge_routing_words(qtbot: QtBot) -> None:
     badge.show_state(BadgeState(model="openai/gpt-4o", routing=RoutingInfo(selection="ranked")))
     assert "single" not in badge.text() and "retried" not in badge.text()
     assert "⚠" not in badge.text()
+
+
+async def test_preferences_has_a_spending_section(make_app: Callable[..., Composition]) -> None:
+    from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
+
+    from desktop_app.config.settings import load_settings
+    from desktop_app.ui.settings.preferences import PreferencesDialog
+
+    parts = make_app()
+    parts.controller.show_preferences()
+    dialog = parts.window.findChild(PreferencesDialog, "preferences_dialog")
+    assert dialog is not None
+    tabs = [dialog.sections.tabText(i) for i in range(dialog.sections.count())]
+    assert "Spending" in tabs
+    daily = dialog.field("spending.daily_limit_usd")
+    assert isinstance(daily, QDoubleSpinBox)
+    assert daily.text() == "Off" and daily.suffix() == " USD"  # off by default
+    daily.setValue(1.5)
+    warn = dialog.field("spending.warn_percent")
+    assert isinstance(warn, QSpinBox) and warn.value() == 80
+    at_limit = dialog.field("spending.at_limit")
+    assert isinstance(at_limit, QComboBox) and at_limit.currentData() == "ask"
+    at_limit.setCurrentIndex(at_limit.findData("refuse"))
+    cheaper = dialog.field("spending.prefer_cheaper")
+    assert isinstance(cheaper, QCheckBox) and not cheaper.isChecked()
+    dialog._save()
+    saved = load_settings(parts.settings.paths).settings.spending
+    assert (saved.daily_limit_usd, saved.monthly_limit_usd, saved.at_limit) == (1.5, None, "refuse")
+    parts.status.update_spend()
+    assert parts.window.session_label.text().startswith("Today $0 of $1.50")
+    await quit_app(parts)

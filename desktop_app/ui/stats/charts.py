@@ -109,13 +109,16 @@ class BarChart(QWidget):
             self._rows.append((QRect(0, y, self.width(), BAR_HEIGHT), bar))
             y += BAR_HEIGHT + ROW_GAP
 
+    def tip_at(self, pos: QPoint) -> str | None:
+        """What the bar under `pos` says (its tooltip)."""
+        for rect, bar in self._rows:
+            if rect.contains(pos):
+                return f"{bar.label}: {bar.text}"
+        return None
+
     def event(self, e: object) -> bool:
         if isinstance(e, QHelpEvent):
-            for rect, bar in self._rows:
-                if rect.contains(e.pos()):
-                    QToolTip.showText(e.globalPos(), f"{bar.label}: {bar.text}", self)
-                    return True
-            QToolTip.hideText()
+            _show_tip(e, self.tip_at(e.pos()), self)
             return True
         return super().event(e)  # type: ignore[arg-type]
 
@@ -175,15 +178,25 @@ class DayChart(QWidget):
         if last != first:
             painter.drawText(QPoint(self.width() - metrics.horizontalAdvance(last), baseline), last)
 
+    def tip_at(self, pos: QPoint) -> str | None:
+        """What the column under `pos` says (its tooltip)."""
+        for rect, day, value in self._columns:
+            if rect.contains(pos.toPointF()):
+                return f"{day}: {self._text(value)}"
+        return None
+
     def event(self, e: object) -> bool:
         if isinstance(e, QHelpEvent):
-            for rect, day, value in self._columns:
-                if rect.contains(e.pos().toPointF()):
-                    QToolTip.showText(e.globalPos(), f"{day}: {self._text(value)}", self)
-                    return True
-            QToolTip.hideText()
+            _show_tip(e, self.tip_at(e.pos()), self)
             return True
         return super().event(e)  # type: ignore[arg-type]
+
+
+def _show_tip(event: QHelpEvent, text: str | None, widget: QWidget) -> None:
+    if text is None:
+        QToolTip.hideText()
+    else:
+        QToolTip.showText(event.globalPos(), text, widget)
 
 
 def describe(bars: Sequence[Bar]) -> str:
