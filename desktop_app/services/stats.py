@@ -289,8 +289,6 @@ def _add_group(figures: Figures, row: GroupRow) -> None:
                 m = bucket[row.model] = ModelFigures()
             m.requests += row.requests
             m.cost_usd += cost
-    figures.by_day[row.day] = figures.by_day.get(row.day, 0.0) + cost
-    figures.requests_by_day[row.day] = figures.requests_by_day.get(row.day, 0) + row.requests
 
 
 def compute(reader: StatsReader, f: StatsFilter, premium: frozenset[str] = frozenset()) -> Figures:
@@ -298,6 +296,9 @@ def compute(reader: StatsReader, f: StatsFilter, premium: frozenset[str] = froze
     figures = Figures(f)
     for row in reader.groups(f):
         _add_group(figures, row)
+    for day, cost, requests in reader.days(f):
+        figures.by_day[day] = cost
+        figures.requests_by_day[day] = requests
     counts = {tier: t.requests for tier, t in figures.by_tier.items()}
     for column, per_tier in reader.percentiles(f, counts).items():
         prefix = column.removesuffix("_ms")
@@ -313,8 +314,6 @@ def compute(reader: StatsReader, f: StatsFilter, premium: frozenset[str] = froze
     figures.by_model = dict(
         sorted(figures.by_model.items(), key=lambda kv: (-kv[1].cost_usd, kv[0]))
     )
-    figures.by_day = dict(sorted(figures.by_day.items()))
-    figures.requests_by_day = dict(sorted(figures.requests_by_day.items()))
     figures.dropped = reader.dropped(f)
     if _premium_share(figures, premium) is not None:  # read only when the diagnosis needs them
         figures.longest = reader.longest(f, LONGEST)

@@ -65,6 +65,14 @@ _MESSAGE_COLUMNS = (
 )
 _MESSAGE_FROM = "FROM messages AS m LEFT JOIN replies AS r ON r.message_id = m.id"
 
+# A new reply becomes the chosen one of its prompt and column. EXISTS looks up each sibling's
+# reply by its key; `id IN (SELECT ... FROM replies ...)` listed every reply of the history
+# (about 0.1 s a send at 200,000 replies).
+CHOOSE_ONLY_NEW = (
+    "UPDATE messages SET is_chosen = 0 WHERE parent_id = ? AND role = 'assistant' AND EXISTS "
+    "(SELECT 1 FROM replies AS r WHERE r.message_id = messages.id AND r.column_index IS ?)"
+)
+
 TABS_KEY = "open_tabs"
 SNIPPET_TOKENS = 12
 RANK_WINDOW = 1000  # a query is ranked among at most this many of its newest matches
@@ -631,11 +639,7 @@ class HistoryStore:
         now = self._clock()
         with self._tx() as conn:
             if chosen and parent_id is not None:  # one chosen reply per prompt and column
-                conn.execute(
-                    "UPDATE messages SET is_chosen = 0 WHERE parent_id = ? AND role = 'assistant' "
-                    "AND id IN (SELECT message_id FROM replies WHERE column_index IS ?)",
-                    (parent_id, column),
-                )
+                conn.execute(CHOOSE_ONLY_NEW, (parent_id, column))
             reply_id = self._insert_message(
                 conn,
                 conversation_id,

@@ -26,7 +26,8 @@ History:
   per local day, tier, model, failure kind and whether they answered a comparison column, and
   `reply_dropped`, the candidates the router could not rank per day and tier, both kept exact
   by triggers on `replies` (insert, update, delete, and the deletes a purge cascades); indexes
-  that give latency percentiles over the whole history without sorting it.
+  that give latency percentiles and the longest replies of the whole history without sorting
+  it.
 """
 
 from __future__ import annotations
@@ -312,6 +313,9 @@ INSERT INTO reply_dropped (day, tier, candidate, compared, requests)
 CREATE INDEX replies_ttft ON replies (demo, requested_tier_id, ttft_ms) WHERE ttft_ms IS NOT NULL;
 CREATE INDEX replies_total ON replies (demo, requested_tier_id, total_ms)
     WHERE total_ms IS NOT NULL;
+-- The longest replies of the whole history, for "unexpected costs", from the top down.
+CREATE INDEX replies_longest ON replies (demo, completion_tokens)
+    WHERE completion_tokens IS NOT NULL;
 CREATE TABLE reply_days (
 {columns},
     PRIMARY KEY ({keys})

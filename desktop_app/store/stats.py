@@ -102,11 +102,10 @@ class StatsFilter:
 
 @dataclass(frozen=True, slots=True)
 class GroupRow:
-    """The replies of one tier, routed model, local day and failure kind, summed."""
+    """The replies of one tier, routed model and failure kind, summed."""
 
     tier: str
     model: str | None  # None: no model answered (a failure before the first chunk)
-    day: str  # local calendar day, YYYY-MM-DD
     failure: str | None  # the error kind of failed and interrupted replies, else None
     requests: int
     cost_reported: float
@@ -167,6 +166,13 @@ TURN_COLUMNS = (
 )
 
 
+def nearest_rank(values: list[float], points: Sequence[int]) -> dict[int, float]:
+    """The nearest-rank percentiles of `values` (sorted in place)."""
+    values.sort()
+    n = len(values)
+    return {p: float(values[(p * n + 99) // 100 - 1]) for p in points}
+
+
 class StatsReader:
     """Read-only statistics queries over a history file (see the module docstring)."""
 
@@ -222,38 +228,29 @@ class StatsReader:
     # --- queries ----------------------------------------------------------------------------
 
     def groups(self, f: StatsFilter) -> list[GroupRow]:
-        """Everything summed per tier, model, local day and failure kind, from `reply_days`
-        (a few thousand rows a year, however many turns)."""
+        """Everything summed per tier, model and failure kind, from `reply_days` (a few
+        thousand rows a year, however many turns; SQLite adds them up)."""
         where, params = f.where_days()
         rows = self._all(
-            "SELECT tier, NULLIF(model, ''), day, NULLIF(failure, ''), SUM(requests), "
+            "SELECT tier, NULLIF(model, ''), NULLIF(failure, ''), SUM(requests), "
             "TOTAL(cost_reported), TOTAL(cost_estimated), SUM(unknown_cost), "
             "SUM(prompt_tokens), SUM(completion_tokens), SUM(retries), SUM(fallbacks), "
             "SUM(ranked), SUM(single), SUM(defaulted) "
-            f"FROM reply_days WHERE {where} GROUP BY tier, model, day, failure",
+            f"FROM reply_days WHERE {where} GROUP BY tier, model, failure "
+            "HAVING SUM(requests) > 0",
             params,
         )
-        return [
-            GroupRow(
-                tier=row[0],
-                model=row[1],
-                day=row[2],
-                failure=row[3],
-                requests=int(row[4]),
-                cost_reported=float(row[5]),
-                cost_estimated=float(row[6]),
-                unknown_cost=int(row[7]),
-                prompt_tokens=int(row[8]),
-                completion_tokens=int(row[9]),
-                retries=int(row[10]),
-                fallbacks=int(row[11]),
-                ranked=int(row[12]),
-                single=int(row[13]),
-                default=int(row[14]),
-            )
-            for row in rows
-            if row[4] > 0
-        ]
+        return [GroupRow(*row) for row in rows]
+
+    def days(self, f: StatsFilter) -> list[tuple[str, float, int]]:
+        """(local day, cost, requests) per day with billed replies, in order."""
+        where, params = f.where_days()
+        rows = self._all(
+            "SELECT day, TOTAL(cost_reported) + TOTAL(cost_estimated), SUM(requests) "
+            f"FROM reply_days WHERE {where} GROUP BY day HAVING SUM(requests) > 0 ORDER BY day",
+            params,
+        )
+        return [(str(d), float(c), int(n)) for d, c, n in rows]
 
     def percentiles(
         self,
@@ -262,14 +259,15 @@ class StatsReader:
         points: Sequence[int] = (50, 95),
         sample: int = SAMPLE,
     ) -> dict[str, dict[str, dict[int, float]]]:
-        """Nearest-rank percentiles of `ttft_ms` and `total_ms` per tier key, computed by
-        SQLite in one pass (only the rows at those ranks come back):
+        """Nearest-rank percentiles of `ttft_ms` and `total_ms` per tier key:
         `{"ttft_ms": {tier: {50: v, 95: v}}, "total_ms": ...}`.
 
-        `counts` (requests per tier, from `groups`): a tier with more than `sample` of them is
-        read off a deterministic sample of about `sample` replies (by a hash of the id), so
-        sorting stays small on a large history; the error of a percentile is then well under
-        one percent of the values' spread.
+        One pass reads the period's two timings (sorting them here is faster than SQLite's
+        window functions). `counts` (requests per tier, from `groups`): a tier with more than
+        twice `sample` of them is read off a deterministic sample of about `sample` replies (by
+        a hash of the id), so a long custom period stays quick; the error of a percentile is
+        then well under one percent of the values' spread. The whole history is read off the
+        indexes instead (`_percentiles_by_index`).
         """
         if f.first is None and f.end is None and f.kind == "all" and counts is not None:
             return self._percentiles_by_index(f, counts, points)
@@ -284,28 +282,22 @@ class StatsReader:
             )
             for tier, step in steps.items():
                 params += [tier, step]
-        ranks = " OR ".join(f"rn = ({int(p)} * n + 99) / 100" for p in points)
-
-        def ranked(metric: str, column: str) -> str:
-            return (
-                f"SELECT '{metric}', tier, v, rn, n FROM (SELECT tier, {column} AS v, "
-                f"ROW_NUMBER() OVER (PARTITION BY tier ORDER BY {column}) AS rn, "
-                f"COUNT(*) OVER (PARTITION BY tier) AS n FROM s WHERE {column} IS NOT NULL) "
-                f"WHERE {ranks}"
-            )
-
         rows = self._all(
-            f"WITH s AS (SELECT COALESCE(r.requested_tier_id, '{UNKNOWN_TIER}') AS tier, "
-            f"r.ttft_ms AS a, r.total_ms AS b FROM replies AS r WHERE {where}{sampled}) "
-            f"{ranked('ttft_ms', 'a')} UNION ALL {ranked('total_ms', 'b')}",
+            f"SELECT COALESCE(r.requested_tier_id, '{UNKNOWN_TIER}'), r.ttft_ms, r.total_ms "
+            f"FROM replies AS r WHERE {where}{sampled}",
             params,
         )
-        out: dict[str, dict[str, dict[int, float]]] = {"ttft_ms": {}, "total_ms": {}}
-        for metric, tier, value, rn, n in rows:
-            for p in points:
-                if rn == (p * n + 99) // 100:
-                    out[metric].setdefault(tier, {})[p] = float(value)
-        return out
+        ttft: dict[str, list[float]] = {}
+        total: dict[str, list[float]] = {}
+        for tier, first_token, whole in rows:
+            if first_token is not None:
+                ttft.setdefault(tier, []).append(first_token)
+            if whole is not None:
+                total.setdefault(tier, []).append(whole)
+        return {
+            "ttft_ms": {t: nearest_rank(v, points) for t, v in ttft.items()},
+            "total_ms": {t: nearest_rank(v, points) for t, v in total.items()},
+        }
 
     def _percentiles_by_index(
         self, f: StatsFilter, counts: Mapping[str, int], points: Sequence[int]
@@ -346,11 +338,16 @@ class StatsReader:
     def longest(self, f: StatsFilter, limit: int = 3) -> list[LongReply]:
         """The replies with the most output tokens (what long answers cost)."""
         where, params = f.where()
+        # The whole history walks its index from the top; a period reads its own replies
+        # (walking the longest of all from the top could pass most of the history first).
+        whole = f.first is None and f.end is None
+        index = "replies_longest" if whole else "replies_billed"
         rows = self._all(
             "SELECT r.message_id, r.conversation_id, r.started_at, "
             f"COALESCE(r.requested_tier_id, '{UNKNOWN_TIER}'), r.routed_model, "
             "r.completion_tokens, CASE WHEN r.cost_source != 'unknown' THEN r.cost_usd END "
-            f"FROM replies AS r WHERE {where} AND r.completion_tokens IS NOT NULL "
+            f"FROM replies AS r INDEXED BY {index} "
+            f"WHERE {where} AND r.completion_tokens IS NOT NULL "
             "ORDER BY r.completion_tokens DESC, r.message_id LIMIT ?",
             [*params, limit],
         )
@@ -366,10 +363,12 @@ class StatsReader:
             f"SELECT COALESCE(r.requested_tier_id, '{UNKNOWN_TIER}'), COUNT(*), "
             "SUM(v.winner_column IS NOT NULL AND r.column_index = v.winner_column), "
             "SUM(v.winner_column IS NULL) "
+            # CROSS JOIN keeps this order: from the few votes to their replies (starting from
+            # the billed replies would read them all).
             "FROM votes AS v "
-            "JOIN messages AS m ON m.parent_id = v.prompt_id AND m.role = 'assistant' "
+            "CROSS JOIN messages AS m ON m.parent_id = v.prompt_id AND m.role = 'assistant' "
             "AND m.is_chosen = 1 "
-            "JOIN replies AS r ON r.message_id = m.id "
+            "CROSS JOIN replies AS r ON r.message_id = m.id "
             f"WHERE v.created_at >= ? AND v.created_at < ? AND {where} GROUP BY 1 ORDER BY 1",
             [*f.bounds(), *params],
         )

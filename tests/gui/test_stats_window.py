@@ -44,7 +44,8 @@ def seed(store: HistoryStore) -> None:
 
 
 async def open_stats(parts: Composition) -> tuple[StatsController, StatsWindow]:
-    parts.window.statistics_requested.emit()
+    parts.window.statistics_requested.emit()  # modules now, the window in the next turn
+    await wait_until(lambda: parts.controller.stats is not None)
     stats = parts.controller.stats
     assert stats is not None and stats.window is not None
     await wait_until(lambda: stats.figures is not None and not stats.window.status.text())

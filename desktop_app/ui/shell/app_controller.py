@@ -269,6 +269,20 @@ class AppController(QObject):
             self.messages.error(problem)
 
     def show_statistics(self) -> None:
+        """View → Statistics. The first time, its modules are imported in this event-loop turn
+        and the window is built in the next: neither keeps the loop for long."""
+        if self.stats is not None:
+            self.stats.show()
+            return
+        from PySide6.QtCore import QTimer
+
+        import desktop_app.ui.stats.stats_controller  # noqa: F401
+
+        QTimer.singleShot(0, self, self._open_statistics)
+
+    def _open_statistics(self) -> None:
+        if self._shutdown is not None:
+            return
         if self.stats is None:
             from desktop_app.ui.stats.stats_controller import StatsController
 

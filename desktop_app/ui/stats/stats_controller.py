@@ -76,11 +76,18 @@ class StatsController(QObject):
             window.export_requested.connect(self.export)
             window.closed.connect(self._closed)
             self.window = window
+            QTimer.singleShot(0, self, self._first_show)  # built now, laid out and shown next
+            return
         if self.window.isVisible():
             self.window.activateWindow()  # already open: to the front
         else:
             self.window.show()
         self.refresh()
+
+    def _first_show(self) -> None:
+        if self.window is not None:
+            self.refresh()
+            self.window.show()
 
     def turn_finished(self) -> None:
         """A reply ended somewhere: an open window catches up shortly."""
@@ -144,9 +151,20 @@ class StatsController(QObject):
             return  # a newer filter or a closed window
         self._job = None
         self.figures = figures
-        self.window.set_tiers([(key, self.tier_label(key)) for key in figures.tiers])
         self._show(figures)
-        self.window.set_busy("")
+        # The charts, then the tables and the filter's list, each in a turn of its own: each
+        # relayout of the window stays short.
+        QTimer.singleShot(0, self, lambda: self._show_charts(figures))
+
+    def _show_tables(self, figures: Figures) -> None:
+        w = self.window
+        if w is None or figures is not self.figures:
+            return
+        w.set_tiers([(key, self.tier_label(key)) for key in figures.tiers])
+        w.fill(w.tiers_table, TIER_HEADERS, [tier_row(self.tier_label(t.tier), t)
+                                               for t in figures.by_tier.values()])  # fmt: skip
+        self._show_votes(figures)
+        w.set_busy("")
         self.figures_shown.emit()
 
     # --- the figures in words and pictures ------------------------------------------------------
@@ -168,6 +186,12 @@ class StatsController(QObject):
         w = self.window
         assert w is not None
         w.set_summary(summary_html(f))
+
+    def _show_charts(self, f: Figures) -> None:
+        w = self.window
+        if w is None or f is not self.figures:
+            return
+        QTimer.singleShot(0, self, lambda: self._show_tables(f))
         w.set_diagnoses(diagnoses_html(f))
         per_tier = [
             Bar(self.tier_label(t.tier), t.cost_usd, spend_text(t.cost_usd, t.unknown_cost))
@@ -184,8 +208,10 @@ class StatsController(QObject):
                 text = f"{m.requests:,} · {share:.0f} %"
                 distribution.append(Bar(model, m.requests, text, self.tier_label(t.tier)))
         w.set_charts(list(f.by_day.items()), per_tier, per_model, distribution, fmt.money)
-        w.fill(w.tiers_table, TIER_HEADERS, [tier_row(self.tier_label(t.tier), t)
-                                               for t in f.by_tier.values()])  # fmt: skip
+
+    def _show_votes(self, f: Figures) -> None:
+        w = self.window
+        assert w is not None
         if f.win_rates:
             w.votes_note.setText("How often each tier's answer won the blind vote it was in.")
             rows = [

@@ -207,7 +207,7 @@ class StatsWindow(QWidget):
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         table.verticalHeader().setVisible(False)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         return table
@@ -291,9 +291,9 @@ class StatsWindow(QWidget):
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 table.setItem(r, c, item)
-        height = table.horizontalHeader().sizeHint().height() + 4
-        height += sum(table.rowHeight(r) for r in range(len(rows)))
-        table.setFixedHeight(height)
+        table.resizeColumnsToContents()  # once, not at every cell (ResizeToContents)
+        rows_height = table.verticalHeader().defaultSectionSize() * len(rows)
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + rows_height + 4)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         super().closeEvent(event)
