@@ -68,13 +68,13 @@ async def test_the_window_shows_the_figures_of_the_history(
     assert window.diagnoses.isVisible()
     assert "Routing always selects the same model" in window.diagnoses.text()
     assert "High routing latency" in window.diagnoses.text()
-    assert "Code (code)" in window.per_tier.accessibleDescription()
+    assert "Code" in window.per_tier.accessibleDescription()
     assert "openai/gpt-4o" in window.per_model.accessibleDescription()
-    assert "Code (code): openai/gpt-4o 22 · 100 %" in window.distribution.accessibleDescription()
+    assert "Code: openai/gpt-4o 22 · 100 %" in window.distribution.accessibleDescription()
     assert date.today().isoformat() in window.per_day.accessibleDescription()
     table = window.tiers_table
     rows = {table.item(r, 0).text(): r for r in range(table.rowCount())}
-    code = rows["Code (code)"]
+    code = rows["Code"]
     assert table.item(code, 1).text() == "23"
     assert table.item(code, 3).text() == "1.4 s"  # first token p50
     assert table.item(code, 12).text() == "server 1"

@@ -82,14 +82,16 @@ class BarChart(QWidget):
         if not self.bars:
             painter.drawText(QPoint(0, metrics.ascent() + ROW_GAP), self._empty)
             return
-        label_w = min(MAX_LABEL_WIDTH, max(metrics.horizontalAdvance(b.label) for b in self.bars))
+        widest = max(metrics.horizontalAdvance(b.label) for b in self.bars) + 4
+        label_w = min(MAX_LABEL_WIDTH, widest)
         text_w = max(metrics.horizontalAdvance(b.text) for b in self.bars)
         track = max(10, self.width() - label_w - text_w - 3 * LABEL_GAP)
         top = max((b.value for b in self.bars), default=0.0) or 1.0
         y = ROW_GAP
         section = None
         self._rows = []
-        for i, bar in enumerate(self.bars):
+        colours: dict[str, int] = {}  # one colour per label: a model keeps its colour
+        for bar in self.bars:
             if bar.section and bar.section != section:
                 section = bar.section
                 font = painter.font()
@@ -104,7 +106,9 @@ class BarChart(QWidget):
             painter.drawText(QPoint(0, baseline), label)
             x = label_w + LABEL_GAP
             width = max(1.0, track * max(bar.value, 0.0) / top) if bar.value > 0 else 0.0
-            painter.fillRect(QRectF(x, y, width, BAR_HEIGHT), colour(i))
+            painter.fillRect(
+                QRectF(x, y, width, BAR_HEIGHT), colour(colours.setdefault(bar.label, len(colours)))
+            )
             painter.drawText(QPoint(int(x + width) + LABEL_GAP, baseline), bar.text)
             self._rows.append((QRect(0, y, self.width(), BAR_HEIGHT), bar))
             y += BAR_HEIGHT + ROW_GAP

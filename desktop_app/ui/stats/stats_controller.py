@@ -180,7 +180,7 @@ class StatsController(QObject):
             label = self._tiers.get(key).label
         except KeyError:
             return key
-        return label if label == key else f"{label} ({key})"
+        return label if label.lower() == key.lower() else f"{label} ({key})"
 
     def _show(self, f: Figures) -> None:
         w = self.window
