@@ -269,7 +269,7 @@ class StatsReader:
         then well under one percent of the values' spread. The whole history is read off the
         indexes instead (`_percentiles_by_index`).
         """
-        if f.first is None and f.end is None and f.kind == "all" and counts is not None:
+        if f.kind == "all" and counts is not None and self._whole_history(f):
             return self._percentiles_by_index(f, counts, points)
         where, params = f.where()
         steps = {t: n // sample for t, n in (counts or {}).items() if n > 2 * sample}
@@ -298,6 +298,15 @@ class StatsReader:
             "ttft_ms": {t: nearest_rank(v, points) for t, v in ttft.items()},
             "total_ms": {t: nearest_rank(v, points) for t, v in total.items()},
         }
+
+    def _whole_history(self, f: StatsFilter) -> bool:
+        """Whether `f`'s span covers every billed reply (`--since` before the first one too)."""
+        if f.end is not None:
+            return False
+        if f.first is None:
+            return True
+        first = self._all("SELECT MIN(day) FROM reply_days")[0][0]
+        return first is None or f.first.isoformat() <= str(first)
 
     def _percentiles_by_index(
         self, f: StatsFilter, counts: Mapping[str, int], points: Sequence[int]
@@ -340,8 +349,7 @@ class StatsReader:
         where, params = f.where()
         # The whole history walks its index from the top; a period reads its own replies
         # (walking the longest of all from the top could pass most of the history first).
-        whole = f.first is None and f.end is None
-        index = "replies_longest" if whole else "replies_billed"
+        index = "replies_longest" if self._whole_history(f) else "replies_billed"
         rows = self._all(
             "SELECT r.message_id, r.conversation_id, r.started_at, "
             f"COALESCE(r.requested_tier_id, '{UNKNOWN_TIER}'), r.routed_model, "

@@ -179,7 +179,8 @@ def migrate_part(big: Path) -> None:
     try:
         for kind, name in conn.execute(
             "SELECT type, name FROM sqlite_master WHERE name LIKE 'reply_%' "
-            "OR name IN ('replies_ttft', 'replies_total') ORDER BY type = 'table'"
+            "OR name IN ('replies_ttft', 'replies_total', 'replies_longest') "
+            "ORDER BY type = 'table'"
         ).fetchall():
             conn.execute(f"DROP {kind.upper()} IF EXISTS {name}")
         conn.execute("PRAGMA user_version = 3")
@@ -209,12 +210,12 @@ async def window_once(app: Any, home: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     parts.window.statistics_requested.emit()
     while parts.controller.stats is None:  # the window is built in the next loop turn
-        await helpers["qt_turn"]()
+        await asyncio.sleep(0.002)
     stats = parts.controller.stats
     shown: list[float] = []
     stats.figures_shown.connect(lambda: shown.append(time.perf_counter()))
-    while not shown:
-        await helpers["qt_turn"]()
+    while not shown:  # idle, as the app waits (spinning the loop would hold the GIL)
+        await asyncio.sleep(0.002)
     watch = helpers["PaintWatch"](stats.window)
     painted = await helpers["until_painted"](watch, shown[0]) or shown[0]
     opened = (painted - t0) * 1000
@@ -224,7 +225,7 @@ async def window_once(app: Any, home: Path) -> dict[str, float]:
     t1 = time.perf_counter()
     stats.window.period.setCurrentIndex(stats.window.period.findData("all"))
     while not shown:
-        await helpers["qt_turn"]()
+        await asyncio.sleep(0.002)
     painted_all = await helpers["until_painted"](watch, shown[0]) or shown[0]
     switched = (painted_all - t1) * 1000
     await helpers["settle"](5)

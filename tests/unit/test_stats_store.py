@@ -213,7 +213,7 @@ def test_percentiles_of_a_large_tier_come_from_a_sample(tmp_path: Path) -> None:
     for i in range(1, 401):
         add_turn(store, cid, ttft=float(i), total=float(i))
     store.close()
-    f = StatsFilter(TODAY, None)
+    f = StatsFilter(TODAY, TODAY + timedelta(days=1))  # a period: not the whole history
     with StatsReader(tmp_path / "h.sqlite3") as reader:
         exact = reader.percentiles(f)["ttft_ms"]["balanced"]
         sampled = reader.percentiles(f, {"balanced": 400}, sample=40)["ttft_ms"]["balanced"]
@@ -322,3 +322,15 @@ def test_starting_a_reply_does_not_read_every_reply(tmp_path: Path) -> None:
     chosen = {m.id: m.is_chosen for m in store.load_messages(cid, include_alternatives=True)}
     assert (chosen[first], chosen[second], chosen[third]) == (False, True, True)
     store.close()
+
+
+def test_a_span_before_the_first_reply_reads_the_whole_history_by_index(tmp_path: Path) -> None:
+    db = seeded(tmp_path)
+    with StatsReader(db) as reader:
+        counts = {"balanced": 11, "budget": 3, "code": 2}
+        early = StatsFilter(date(2000, 1, 1))
+        assert reader._whole_history(early) and reader._whole_history(StatsFilter())
+        assert not reader._whole_history(StatsFilter(TODAY))
+        assert not reader._whole_history(StatsFilter(date(2000, 1, 1), TODAY))
+        assert reader.percentiles(early, counts) == reader.percentiles(early)
+        assert reader.longest(early, 3) == reader.longest(StatsFilter(TODAY - timedelta(90)), 3)
