@@ -209,23 +209,29 @@ async def window_once(app: Any, home: Path) -> dict[str, float]:
     beat.start()
     t0 = time.perf_counter()
     parts.window.statistics_requested.emit()
-    while parts.controller.stats is None:  # the window is built in the next loop turn
-        await asyncio.sleep(0.002)
+    for _ in range(3):  # modules, then the window's, then the window: a loop turn each
+        await helpers["qt_turn"]()
     stats = parts.controller.stats
+    assert stats is not None
     shown: list[float] = []
-    stats.figures_shown.connect(lambda: shown.append(time.perf_counter()))
-    while not shown:  # idle, as the app waits (spinning the loop would hold the GIL)
-        await asyncio.sleep(0.002)
+    arrived = asyncio.Event()
+
+    def figures_shown() -> None:
+        shown.append(time.perf_counter())
+        arrived.set()
+
+    stats.figures_shown.connect(figures_shown)
+    await arrived.wait()  # idle, as the app waits (spinning the loop would hold the GIL)
     watch = helpers["PaintWatch"](stats.window)
     painted = await helpers["until_painted"](watch, shown[0]) or shown[0]
     opened = (painted - t0) * 1000
     month = stats.figures.requests if stats.figures else 0
     # The whole history: the period's menu.
     shown.clear()
+    arrived.clear()
     t1 = time.perf_counter()
     stats.window.period.setCurrentIndex(stats.window.period.findData("all"))
-    while not shown:
-        await asyncio.sleep(0.002)
+    await arrived.wait()
     painted_all = await helpers["until_painted"](watch, shown[0]) or shown[0]
     switched = (painted_all - t1) * 1000
     await helpers["settle"](5)

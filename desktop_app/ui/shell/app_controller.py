@@ -269,11 +269,19 @@ class AppController(QObject):
             self.messages.error(problem)
 
     def show_statistics(self) -> None:
-        """View → Statistics. The first time, its modules are imported in this event-loop turn
-        and the window is built in the next: neither keeps the loop for long."""
+        """View → Statistics. The first time, its Qt-free modules are imported in this
+        event-loop turn, the window's in the next and the window is built in the one after:
+        none keeps the loop for long."""
         if self.stats is not None:
             self.stats.show()
             return
+        from PySide6.QtCore import QTimer
+
+        import desktop_app.services.stats  # noqa: F401
+
+        QTimer.singleShot(0, self, self._import_statistics_window)
+
+    def _import_statistics_window(self) -> None:
         from PySide6.QtCore import QTimer
 
         import desktop_app.ui.stats.stats_controller  # noqa: F401
