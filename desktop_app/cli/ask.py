@@ -164,7 +164,8 @@ def open_store(paths: AppPaths, err: TextIO) -> HistoryStore | None:
     from desktop_app.store import HistoryStore, StoreError
 
     try:
-        store = HistoryStore.open(paths.database_file)
+        # Never recovered here: the window may be streaming into the same file.
+        store = HistoryStore.open(paths.database_file, recover=False)
     except StoreError as exc:
         say(err, f"{exc} This turn is not recorded and spending limits are not checked.")
         return None

@@ -137,3 +137,21 @@ def test_below_the_limit_the_send_goes_out(emulator_proc: EmulatorProcess, tmp_p
     code, s, _ = ask(emulator_proc, tmp_path, "Hello")
     assert code == cli.EXIT_OK and s["error"] is None
     assert "quality_cost" not in (emulator_proc.last_request().get("routing") or {})
+
+
+def test_the_command_line_leaves_the_window_s_streaming_reply_alone(
+    emulator_proc: EmulatorProcess, tmp_path: Path
+) -> None:
+    """The window may be streaming into the same history: `routechat ask` must not take its
+    reply for one a crash cut off."""
+    from desktop_app.store import HistoryStore
+
+    db = tmp_path / "data" / "routechat.sqlite3"
+    with HistoryStore.open(db) as store:
+        cid = store.create_conversation()
+        uid = store.add_user_message(cid, "a question in the window")
+        rid = store.begin_reply(cid, parent_id=uid, requested_tier_id="balanced")
+    assert ask(emulator_proc, tmp_path, "Hello")[0] == cli.EXIT_OK
+    assert stats(tmp_path)["requests"] == 1
+    status = history_rows(tmp_path, f"SELECT status FROM replies WHERE message_id = {rid}")
+    assert status == [("streaming",)]
