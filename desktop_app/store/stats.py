@@ -363,14 +363,14 @@ class StatsReader:
 
     def votes(self, f: StatsFilter) -> list[VoteRow]:
         """Blind-comparison votes per tier: each vote counts once for every column's tier;
-        a win when the vote chose that column, a tie when it chose none. Votes cast in the
+        a win when the vote chose that column, a tie when it said "tie". Votes cast in the
         span, on billed replies; an empty `votes` table gives no rows."""
         # The votes' span, not the replies': a vote cast today on an old comparison counts today.
         where, params = f.where(span=False)
         rows = self._all(
             f"SELECT COALESCE(r.requested_tier_id, '{UNKNOWN_TIER}'), COUNT(*), "
             "SUM(v.winner_column IS NOT NULL AND r.column_index = v.winner_column), "
-            "SUM(v.winner_column IS NULL) "
+            "SUM(v.choice = 'tie') "
             # CROSS JOIN keeps this order: from the few votes to their replies (starting from
             # the billed replies would read them all).
             "FROM votes AS v "
