@@ -163,7 +163,10 @@ def compose(
         messages=messages,
         settings=holder,
         after_first_frame=lambda work: window.after_first_frame(work),
+        pick_model=lambda chosen: controllers[0].pick_model(chosen),
+        edit_pools=lambda: controllers[0].show_pools(),
     )
+    controllers: list[AppController] = []  # the tabs reach the pickers through it
     tabs = TabManager(window, ctx, holder, messages)
     status = StatusPresenter(window, session, connection, store, messages)
     controller = AppController(
@@ -178,7 +181,9 @@ def compose(
         appearance=appearance,
         store=store,
         tiers=tiers,
+        pools=pools,
     )
+    controllers.append(controller)
     history = HistoryController(window, tabs, store, messages)
     status.update()
     return Composition(

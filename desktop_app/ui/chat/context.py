@@ -29,7 +29,9 @@ class ChatContext:
 
     __slots__ = (
         "after_first_frame",
+        "edit_pools",
         "messages",
+        "pick_model",
         "renderer",
         "runner",
         "service",
@@ -51,7 +53,11 @@ class ChatContext:
         messages: MessageBridge,
         settings: SettingsHolder,
         after_first_frame: Callable[[Callable[[], None]], None],
+        pick_model: Callable[[Callable[[str], None]], None] = lambda _chosen: None,
+        edit_pools: Callable[[], None] = lambda: None,
     ) -> None:
+        """`pick_model(chosen)` opens the model picker and calls `chosen(model id)`;
+        `edit_pools()` opens Settings → Pools."""
         self.store = store
         self.tiers = tiers
         self.service = service
@@ -61,6 +67,8 @@ class ChatContext:
         self.messages = messages
         self.settings = settings
         self.after_first_frame = after_first_frame
+        self.pick_model = pick_model
+        self.edit_pools = edit_pools
 
     def tier_label(self, tier_id: str | None) -> str:
         try:

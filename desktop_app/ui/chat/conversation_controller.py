@@ -81,6 +81,8 @@ class ConversationController(QObject):
         page.tier_selector.select(tier_id)
         self._show_tier_hint()
         page.tier_changed.connect(self._on_tier_changed)
+        page.tier_selector.pick_model_requested.connect(self._pick_model)
+        page.tier_selector.new_pool_requested.connect(ctx.edit_pools)
         page.composer.send.connect(self.send)
         page.composer.stop.connect(self.stop)
         page.composer.input.textChanged.connect(self._draft_timer.start)
@@ -99,11 +101,13 @@ class ConversationController(QObject):
     def _service(self) -> ChatService:
         return self._ctx.service()
 
-    def tier(self) -> Tier:
+    def tier(self) -> Tier | None:
+        """The tab's tier; None when it names a pool that was deleted (the tab says so and
+        sends nothing until another is chosen: never a silent switch)."""
         try:
             return self._ctx.tiers.get(self.tier_id)
         except KeyError:
-            return self._ctx.tiers.get("balanced")
+            return None
 
     def _plan(self, tier: Tier) -> TurnPlan:
         return plan_for(tier, demo=self._ctx.session.demo)
@@ -143,7 +147,35 @@ class ConversationController(QObject):
         self.tier_changed.emit(tier_id)
 
     def _show_tier_hint(self) -> None:
-        self.page.set_tier_hint(self.tier().routing_summary())
+        tier = self.tier()
+        if tier is None:
+            self.page.set_tier_hint(
+                f"The pool “{self.tier_id}” was deleted: choose a tier or pool to send with."
+            )
+        else:
+            self.page.set_tier_hint(tier.routing_summary())
+
+    def tiers_changed(self) -> None:
+        """Pools were added, renamed or deleted: the selector and the hint follow."""
+        self.page.tier_selector.set_tiers(self._ctx.tiers)
+        self.page.tier_selector.select(self.tier_id)
+        self._show_tier_hint()
+
+    def _pick_model(self) -> None:
+        def chosen(model_id: str) -> None:
+            self.page.tier_selector.select(f"model:{model_id}")
+            self._on_tier_changed(f"model:{model_id}")
+
+        self._ctx.pick_model(chosen)
+
+    def _missing_tier(self) -> bool:
+        if self.tier() is not None:
+            return False
+        self._ctx.messages.error(
+            f"This tab's pool “{self.tier_id}” was deleted. Choose a tier or pool in the "
+            "selector, then send again."
+        )
+        return True
 
     def totals(self) -> Totals | None:
         """What the conversation's replies cost (None before its first message)."""
@@ -177,9 +209,11 @@ class ConversationController(QObject):
 
     # --- actions -----------------------------------------------------------------------------
     def send(self, prompt: str) -> None:
-        if self.streaming or not prompt.strip():
+        if self.streaming or not prompt.strip() or self._missing_tier():
             return
-        plan = self._plan(self.tier())
+        tier = self.tier()
+        assert tier is not None
+        plan = self._plan(tier)
         first = not any(e.role == "user" for e in self.entries)
         store = self._ctx.store
         try:
@@ -208,7 +242,10 @@ class ConversationController(QObject):
         user = next((e for e in reversed(self.entries[:idx]) if e.role == "user"), None)
         if user is None or user.db_id is None or self.conversation_id is None:
             return
+        if not tier_id and self._missing_tier():
+            return
         tier = self._ctx.tiers.get(tier_id) if tier_id else self.tier()
+        assert tier is not None
         plan = self._plan(tier)
         try:
             turn = self._service.start_turn(self.conversation_id, None, plan, parent_id=user.db_id)

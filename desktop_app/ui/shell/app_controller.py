@@ -16,6 +16,7 @@ from desktop_app.routing.tiers import TierCatalogue
 from desktop_app.secrets import KeyLookup, KeySource, env_key
 from desktop_app.services.connection import Connection
 from desktop_app.services.messages import MessageBridge
+from desktop_app.services.pools import PoolService
 from desktop_app.services.preferences import SettingsHolder
 from desktop_app.services.session import KeySession
 from desktop_app.services.tasks import TaskRunner
@@ -46,6 +47,7 @@ class AppController(QObject):
         appearance: Appearance,
         store: HistoryStore,
         tiers: TierCatalogue,
+        pools: PoolService,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -59,6 +61,7 @@ class AppController(QObject):
         self.appearance = appearance
         self.store = store
         self.tiers = tiers
+        self.pools = pools
         self.keys = KeyFlow(
             window,
             session,
@@ -80,6 +83,7 @@ class AppController(QObject):
         w.toggle_demo.connect(self._toggle_demo)
         w.open_log_folder.connect(self._open_log_folder)
         w.preferences_requested.connect(self.show_preferences)
+        w.pools_requested.connect(self.show_pools)
         w.after_first_frame(appearance.confirm_colour_scheme)
         w.after_first_frame(self._check_history)
         appearance.changed.connect(lambda: tabs.set_renderer_all(True))
@@ -253,6 +257,29 @@ class AppController(QObject):
         dialog = PreferencesDialog(self.settings.current, list(self.tiers), stored, self.window)
         dialog.saved.connect(self.save_preferences)
         dialog.open()
+
+    def show_pools(self, select: str | None = None) -> None:
+        """Settings → Pools (also the tier selector's "New pool…")."""
+        from desktop_app.ui.settings.pools_dialog import PoolsDialog
+
+        catalogue = self.connection.catalogue
+        dialog = PoolsDialog(
+            self.pools,
+            lambda: catalogue.snapshot().models,
+            lambda: catalogue.snapshot().age(),
+            self.window,
+            select=select,
+        )
+        dialog.open()
+
+    def pick_model(self, chosen: Callable[[str], None], *, tools_only: bool = False) -> None:
+        """The model picker over the server's list; `chosen(model id)` when the user picks."""
+        from desktop_app.ui.widgets.model_picker import ModelPicker
+
+        snap = self.connection.catalogue.snapshot()
+        picker = ModelPicker(snap.models, snap.age(), self.window, tools_only=tools_only)
+        picker.chosen.connect(chosen)
+        picker.open()
 
     def save_preferences(self, settings: object) -> None:
         from desktop_app.config.settings import Settings

@@ -51,6 +51,11 @@ class TabManager(QObject):
         tabs.currentChanged.connect(lambda _i: self._save_timer.start())
         tabs.tabBar().tabMoved.connect(lambda _a, _b: self._save_timer.start())
         settings.subscribe(lambda _old, new: self._apply(new.enter_sends))
+        ctx.tiers.subscribe(self._tiers_changed)
+
+    def _tiers_changed(self) -> None:
+        for ctrl in self.controllers:
+            ctrl.tiers_changed()
 
     def _apply(self, enter_sends: bool) -> None:
         for ctrl in self.controllers:
