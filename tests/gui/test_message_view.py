@@ -151,6 +151,17 @@ def test_no_gap_above_a_list_after_a_colon(view: MessageView, between: str) -> N
     assert gap == expected
 
 
+def test_text_after_a_list_is_no_list_item(view: MessageView) -> None:
+    """The line after a list used to take the list's format, and all that followed it."""
+    view.begin_stream()
+    stream(view, "Key points:\n\n- a\n- b\n\nAfter the list.\n\nMore", piece=5)
+    for moment in ("streaming", "ended"):
+        document = view.document()
+        for text in ("After the list.", "More"):
+            assert block_with(document, text).textList() is None, (moment, text)
+        view.end_stream()
+
+
 def test_a_code_block_streams_as_code_and_is_coloured_once_complete(view: MessageView) -> None:
     view.begin_stream()
     stream(view, "Here:\n\n```python\ndef f(x):\n    return x")
