@@ -111,17 +111,20 @@ class MarkdownRenderer:
             )
         return self._parser
 
-    def render(self, text: str, code_offset: int = 0, highlight: bool = True) -> RenderedMarkdown:
+    def render(self, text: str, code_offset: int = 0, streaming: bool = False) -> RenderedMarkdown:
         """HTML for `text`; code blocks are numbered from `code_offset` for their copy links.
 
         Paragraphs of plain prose (most of a reply) skip the parser: the pure-Python parse
         was a third of the cost of showing a long streamed reply. The output is the same
-        HTML markdown-it gives (tests/unit/test_markdown.py compares them). Without
-        `highlight`, code is shown uncoloured: a code block still streaming is redrawn at
-        every frame, and colouring costs ~6 ms per kilobyte of code.
+        HTML markdown-it gives (tests/unit/test_markdown.py compares them).
+
+        `streaming`: `text` is a block still arriving, drawn again at every frame. Its code
+        is not coloured (~6 ms per kilobyte) and is drawn as shaded lines rather than in a
+        box: Qt lays a table out again whole at each change, so lines appended to a box
+        cost the whole block each time, and appended to shaded lines only themselves.
         """
         if "```" in text or "~~~" in text or "]:" in text:  # fences, link definitions
-            return self._render_parsed(text, code_offset, highlight)
+            return self._render_parsed(text, code_offset, streaming)
         parts: list[str] = []
         codes: list[str] = []
         start = end = -1  # text[start:end]: blocks not plain yet to be parsed, as one run
@@ -146,7 +149,7 @@ class MarkdownRenderer:
         return RenderedMarkdown("".join(parts), codes)
 
     def _render_parsed(
-        self, text: str, code_offset: int, highlight: bool = True
+        self, text: str, code_offset: int, streaming: bool = False
     ) -> RenderedMarkdown:
         """`text` through markdown-it, code blocks highlighted and numbered from `code_offset`."""
         from html import escape
@@ -158,18 +161,31 @@ class MarkdownRenderer:
         for tok in tokens:
             if tok.type in ("fence", "code_block"):
                 code = tok.content
+                shown = code.rstrip("\n")
                 index = code_offset + len(codes)
                 codes.append(code)
                 lang = tok.info.strip().split(" ")[0] if tok.info else ""
-                body = _highlight(code.rstrip("\n"), lang if highlight else "", self.dark)
                 label = escape(lang or "code")
                 tok.type = "html_block"
+                header = (
+                    f'<span style="color:#888888; font-size:small">{label}</span>&nbsp;&nbsp;'
+                    f'<a href="copy:{index}" style="color:{link}; font-size:small">Copy</a>'
+                )
+                # Streaming: the same look in shaded lines, without margins, which the lines
+                # appended next (taking the last one's format) follow seamlessly.
+                if streaming:
+                    shaded = f"background:{bg}; text-indent:6px"
+                    tok.content = (
+                        f'<p style="{shaded}; margin:4px 0 0 0">{header}</p>'
+                        f'<pre style="{shaded}; margin:0; font-family:monospace">'
+                        f"{escape(shown)}</pre>"
+                    )
+                    continue
+                body = _highlight(shown, lang, self.dark)
                 tok.content = (
                     f'<table width="100%" cellspacing="0" cellpadding="6" '
                     f'style="background:{bg}; margin-top:4px; margin-bottom:4px">'
-                    f'<tr><td><span style="color:#888888; font-size:small">{label}</span>'
-                    f'&nbsp;&nbsp;<a href="copy:{index}" style="color:{link}; font-size:small">'
-                    f"Copy</a></td></tr>"
+                    f"<tr><td>{header}</td></tr>"
                     f'<tr><td><pre style="margin:0; font-family:monospace">{body}</pre></td></tr>'
                     f"</table>"
                 )

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_app.render.markdown import MarkdownRenderer, RenderedMarkdown
 from desktop_app.ui.chat.message_view import TAIL_EVERY_FRAME, MessageView
 
+CODE_BACKGROUND = "#f4f4f6"  # light appearance
 BOLD_LIST = (
     "Here are the options:\n"
     "- **Start simple**: one process, one queue\n"
@@ -48,6 +49,14 @@ def weight_at(block: QTextBlock, text: str) -> int:
     cursor = QTextCursor(block)
     cursor.setPosition(block.position() + block.text().index(text) + 1)
     return cursor.charFormat().fontWeight()
+
+
+def in_code_box(block: QTextBlock) -> bool:
+    """A line of a code block: in its box once complete, on the box's shade while streaming."""
+    shaded = block.blockFormat().background().color().name() == CODE_BACKGROUND
+    return block.blockFormat().nonBreakableLines() and (
+        shaded or QTextCursor(block).currentTable() is not None
+    )
 
 
 def shape(document: QTextDocument) -> list[tuple[object, ...]]:
@@ -166,28 +175,32 @@ def test_a_code_block_streams_as_code_and_is_coloured_once_complete(view: Messag
     view.begin_stream()
     stream(view, "Here:\n\n```python\ndef f(x):\n    return x")
     document = view.document()
-    code = block_with(document, "return x")
-    assert QTextCursor(code).currentTable() is not None  # in the code box, not as typed
+    assert in_code_box(block_with(document, "def f(x):"))  # not "```python" typed out
+    assert in_code_box(block_with(document, "return x"))
     assert "```" not in document.toPlainText()
     assert view.code_blocks() == ["def f(x):\n    return x"]  # Copy takes what is there
     assert "#008000" not in document.toHtml()  # colouring waits for the end of the block
     stream(view, " * 2\n```\n")
     view.end_stream()
     assert view.code_blocks() == ["def f(x):\n    return x * 2\n"]
+    assert QTextCursor(block_with(document, "return x * 2")).currentTable() is not None
     assert "#008000" in document.toHtml()  # `def` in the default style's green
 
 
-def test_a_long_code_block_goes_on_inside_its_box(view: MessageView) -> None:
+def test_a_long_code_block_goes_on_as_code(view: MessageView) -> None:
     """Past TAIL_EVERY_FRAME the open block is no longer drawn at every frame: the lines in
-    between are appended, in the code box, not below it."""
+    between are appended, as code lines too."""
     lines = [f"value_{i} = compute({i})" for i in range(2 * TAIL_EVERY_FRAME // 20)]
     view.begin_stream()
     stream(view, "```python\n" + "\n".join(lines), piece=40)
     document = view.document()
-    last = block_with(document, lines[-1])
-    assert QTextCursor(last).currentTable() is not None
-    assert last.text() == lines[-1]
     assert document.toPlainText().count("value_") == len(lines)
+    for line in (lines[0], lines[-2], lines[-1]):
+        block = block_with(document, line)
+        assert block.text() == line and in_code_box(block), line
+        assert QTextCursor(block).charFormat().fontFamilies() == ["monospace"], line
+    view.end_stream()
+    assert in_code_box(block_with(document, lines[-1]))
 
 
 class CountingRenderer(MarkdownRenderer):
@@ -195,9 +208,9 @@ class CountingRenderer(MarkdownRenderer):
         super().__init__()
         self.rendered = 0
 
-    def render(self, text: str, code_offset: int = 0, highlight: bool = True) -> RenderedMarkdown:
+    def render(self, text: str, code_offset: int = 0, streaming: bool = False) -> RenderedMarkdown:
         self.rendered += len(text)
-        return super().render(text, code_offset, highlight)
+        return super().render(text, code_offset, streaming)
 
 
 @pytest.mark.parametrize(

@@ -194,10 +194,12 @@ def test_the_open_block_is_previewed_as_it_will_end(tail: str, shown: str) -> No
 def test_an_open_code_block_is_previewed_as_code() -> None:
     tail = "```python\ndef f(**kwargs):\n    return `x"
     assert preview_markdown(tail, in_fence=True) == tail
-    out = MarkdownRenderer().render(tail, 4, highlight=False)
+    out = MarkdownRenderer().render(tail, 4, streaming=True)
     assert out.code_blocks == ["def f(**kwargs):\n    return `x"]  # open: to the end
     assert 'href="copy:4"' in out.html and ">python<" in out.html
-    assert "<span style" not in out.html.split("<pre", 1)[1]  # coloured once complete
+    code = out.html.split("<pre", 1)[1]
+    assert "<span" not in code and "<table" not in out.html  # coloured, boxed once complete
+    assert "def f(**kwargs):\n    return `x</pre>" in code
 
 
 _FRAGMENTS = [

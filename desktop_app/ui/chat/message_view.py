@@ -296,23 +296,16 @@ class MessageView(QTextBrowser):
         return length <= TAIL_MAX and 4 * length >= 5 * self._tail_drawn
 
     def _draw_tail(self, cursor: QTextCursor, tail: str, after_blank: bool) -> None:
-        """The open last block as Markdown, after the stable part. Code still streaming is not
-        coloured (it is once complete): it is drawn again at every frame."""
+        """The open last block as Markdown, after the stable part (a code block in it as
+        shaded lines, uncoloured, which the text arriving next can be appended to)."""
         in_code = self._splitter.in_fence
         source = preview_markdown(tail, in_code) if len(tail) <= TAIL_EVERY_FRAME else tail
-        rendered = self._renderer.render(source, len(self._codes), highlight=False)
+        rendered = self._renderer.render(source, len(self._codes), streaming=True)
         self._tail_codes = rendered.code_blocks
         self._tail_drawn = len(tail)
         self._tail_again = source != tail
-        if not self._insert_html(cursor, rendered.html, after_blank):
-            return
-        document = self.document()
-        last = document.lastBlock()
-        code = last.previous()  # an open code block ends the document: its box, then a line
-        if in_code and code.isValid() and not last.text():
-            self._append_pos = code.position() + code.length() - 1  # in the box, not below
-        else:
-            self._append_pos = document.characterCount() - 1
+        if self._insert_html(cursor, rendered.html, after_blank):
+            self._append_pos = self.document().characterCount() - 1
 
     def _drop_tail(self, cursor: QTextCursor) -> None:
         """Remove what is drawn of the tail; the stable part's last block is as it was."""
