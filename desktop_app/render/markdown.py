@@ -67,6 +67,12 @@ _LINE = r"[^\W\d_](?:[^\x00-\x1f\\`*_\[\]<>&~|]*[^\s\x00-\x1f\\`*_\[\]<>&~|])?"
 _PLAIN_PARAGRAPH = re.compile(f"{_LINE}(?:\n{_LINE})*")
 
 
+def is_plain_paragraph(text: str) -> bool:
+    """Whether `text` is one paragraph without any markup: shown as it is, words appended to
+    it look as they would if it were rendered again."""
+    return _PLAIN_PARAGRAPH.fullmatch(text) is not None
+
+
 # Characters laid out correctly without text shaping: Latin, Greek, Cyrillic and Armenian
 # letters, general punctuation, currency, letter-like symbols, arrows and maths. Not combining
 # marks, zero-width joiners, right-to-left or Indic scripts, emoji (sequences and flags are

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QTextEdit, QWid
 from desktop_app.render.markdown import (
     BlockSplitter,
     MarkdownRenderer,
+    is_plain_paragraph,
     needs_shaping,
     preview_markdown,
 )
@@ -163,6 +164,7 @@ class MessageView(QTextBrowser):
         self._append_pos: int | None = None  # where text arriving goes; None: tail is empty
         self._tail_drawn = 0  # the tail's length when last drawn as Markdown (0: not yet)
         self._tail_again = False  # that drawing held text back: draw the next frame too
+        self._tail_plain = False  # that drawing was of plain words, which text is added to
         self._tail_codes: list[str] = []
 
     def set_markdown(self, text: str) -> None:
@@ -257,7 +259,7 @@ class MessageView(QTextBrowser):
         cursor.beginEditBlock()
         tail = text[boundary:]
         stable = boundary > self._rendered_upto
-        if stable or (tail and self._tail_due(len(tail))):
+        if stable or (tail and self._tail_due(tail)):
             self._drop_tail(cursor)
             if stable:  # what became stable is drawn once, for good
                 part_at = self._rendered_upto
@@ -281,16 +283,23 @@ class MessageView(QTextBrowser):
                     _, _, QTextBlockFormat = _streaming_classes()  # noqa: N806
                     cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
                 self._append_pos = cursor.position()
+            added = text[self._shown_upto :]
+            if self._tail_plain:  # a line break in a paragraph is a space
+                added = added.replace("\n", " ")
             cursor.setPosition(self._append_pos)
-            cursor.insertText(text[self._shown_upto :], self._appended_format(in_code))
+            cursor.insertText(added, self._appended_format(in_code))
             self._append_pos = cursor.position()
             self._shown_upto = len(text)
         cursor.endEditBlock()
         self._fit_height()
         settle_layouts()
 
-    def _tail_due(self, length: int) -> bool:
-        """Whether the tail is drawn again now, at `length` characters (see TAIL_EVERY_FRAME)."""
+    def _tail_due(self, tail: str) -> bool:
+        """Whether the tail is drawn again now (see TAIL_EVERY_FRAME). Plain words added to
+        plain words are not: appended, they look the same (most of a reply, at less cost)."""
+        if self._tail_plain and is_plain_paragraph(tail.rstrip("\n")):
+            return False
+        length = len(tail)
         if length <= TAIL_EVERY_FRAME or self._tail_again:
             return True
         return length <= TAIL_MAX and 4 * length >= 5 * self._tail_drawn
@@ -304,6 +313,7 @@ class MessageView(QTextBrowser):
         self._tail_codes = rendered.code_blocks
         self._tail_drawn = len(tail)
         self._tail_again = source != tail
+        self._tail_plain = not in_code and is_plain_paragraph(tail.rstrip("\n"))
         if self._insert_html(cursor, rendered.html, after_blank):
             self._append_pos = self.document().characterCount() - 1
 
@@ -312,6 +322,7 @@ class MessageView(QTextBrowser):
         QTextCharFormat, QTextCursor, QTextBlockFormat = _streaming_classes()  # noqa: N806
         self._tail_codes = []
         self._append_pos = None
+        self._tail_plain = False
         cursor.setPosition(self._tail_pos)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         if not cursor.hasSelection():
@@ -350,6 +361,7 @@ class MessageView(QTextBrowser):
         numbering continues, and without a blank line in between (`after_blank`), the two
         items have no space between them either.
         """
+        html = html.rstrip()  # a line break after the last tag ends its block with a space
         if not html:
             return False
         QTextCharFormat, QTextCursor, QTextBlockFormat = _streaming_classes()  # noqa: N806
