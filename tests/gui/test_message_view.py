@@ -231,3 +231,21 @@ def test_showing_a_long_block_costs_a_multiple_of_its_length(qapp: QApplication,
     assert view.text == text
     assert renderer.rendered <= 8 * len(text)  # redrawn at every frame, it was ~len/40 times
     view.deleteLater()
+
+
+def test_plain_words_are_appended_to_a_plain_paragraph(qapp: QApplication) -> None:
+    """Most of a reply: redrawing it would show the same, so the words are only appended."""
+    text = "Plain words that go on\nafter a line break " * 40
+    renderer = CountingRenderer()
+    view = MessageView(renderer)
+    view.begin_stream()
+    stream(view, text, piece=10)
+    assert renderer.rendered < 20  # drawn once, when it had one word
+    fresh = MessageView(MarkdownRenderer())
+    fresh.begin_stream(text)
+    fresh.flush_now()
+    shown = view.document().toPlainText()
+    assert shown.rstrip() == fresh.document().toPlainText()  # (a trailing space is not seen)
+    assert view.document().blockCount() == 1
+    for widget in (view, fresh):
+        widget.deleteLater()

@@ -297,7 +297,7 @@ class MessageView(QTextBrowser):
     def _tail_due(self, tail: str) -> bool:
         """Whether the tail is drawn again now (see TAIL_EVERY_FRAME). Plain words added to
         plain words are not: appended, they look the same (most of a reply, at less cost)."""
-        if self._tail_plain and is_plain_paragraph(tail.rstrip("\n")):
+        if self._tail_plain and is_plain_paragraph(tail.rstrip()):
             return False
         length = len(tail)
         if length <= TAIL_EVERY_FRAME or self._tail_again:
@@ -313,7 +313,7 @@ class MessageView(QTextBrowser):
         self._tail_codes = rendered.code_blocks
         self._tail_drawn = len(tail)
         self._tail_again = source != tail
-        self._tail_plain = not in_code and is_plain_paragraph(tail.rstrip("\n"))
+        self._tail_plain = not in_code and is_plain_paragraph(tail.rstrip())
         if self._insert_html(cursor, rendered.html, after_blank):
             self._append_pos = self.document().characterCount() - 1
 
