@@ -259,6 +259,7 @@ class MessageView(QTextBrowser):
         cursor.beginEditBlock()
         tail = text[boundary:]
         stable = boundary > self._rendered_upto
+        drawn = False
         if stable or (tail and self._tail_due(tail)):
             self._drop_tail(cursor)
             if stable:  # what became stable is drawn once, for good
@@ -270,12 +271,13 @@ class MessageView(QTextBrowser):
                     self._has_stable = True
                 self._mark_tail_start(cursor)
                 self._rendered_upto = self._shown_upto = boundary
-            if tail:
+            if tail and len(tail) <= TAIL_MAX:
                 self._draw_tail(cursor, tail, _after_blank_line(text, boundary))
                 self._shown_upto = boundary + len(tail.rstrip())
                 if self._tail_again:  # held back or closed markup: shown, in its way
                     self._shown_upto = len(text)
-        elif len(text) > self._shown_upto:  # a long tail between two drawings: appended
+                drawn = True
+        if not drawn and len(text) > self._shown_upto:  # a long tail between drawings: appended
             in_code = self._splitter.in_fence
             if self._append_pos is None:  # nothing of the tail is drawn: a line of its own
                 cursor.movePosition(QTextCursor.MoveOperation.End)
