@@ -1,0 +1,1406 @@
+"""Curated code for the emulator's demo replies: complete, runnable programs chosen by task.
+
+A code prompt is answered with one of these, never with code assembled from the prompt's words:
+a reply that names a function after a fragment of the question reads as the word salad demo
+mode must not produce. Each snippet is a whole, correct program or function with a short
+demonstration; `points` explain it the way an assistant would. Tasks cover the requests people
+try first (reverse a string, FizzBuzz, a SQL report, a backup script ...); anything else gets
+the language's general example, introduced as such.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    code: str
+    points: tuple[str, ...]  # Markdown bullet texts, "**Lead**: explanation."
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    key: str
+    pattern: re.Pattern[str]  # searched in the lower-cased prompt
+    intros: tuple[str, ...]  # one line before the code, whatever the language
+    snippets: dict[str, Snippet] = field(default_factory=dict)
+    extra: str = ""  # a closing paragraph for the more detailed models
+
+
+def _task(
+    key: str, pattern: str, intros: tuple[str, ...], extra: str = "", **snippets: Snippet
+) -> Task:
+    return Task(key, re.compile(pattern), intros, dict(snippets), extra)
+
+
+# Display names for the languages that have code here, by fence tag.
+LANGUAGE_NAMES = {
+    "python": "Python",
+    "javascript": "JavaScript",
+    "typescript": "TypeScript",
+    "rust": "Rust",
+    "go": "Go",
+    "java": "Java",
+    "cpp": "C++",
+    "c": "C",
+    "csharp": "C#",
+    "ruby": "Ruby",
+    "php": "PHP",
+    "kotlin": "Kotlin",
+    "swift": "Swift",
+    "bash": "Bash",
+    "sql": "SQL",
+}
+
+# --- general purpose tasks ------------------------------------------------------------------
+
+_REVERSE = _task(
+    "reverse",
+    r"revers\w*\s+(?:a\s+|the\s+|an?\s+input\s+)?(?:string|word|text|sentence)|"
+    r"\bstrings?\b.*\brevers",
+    (
+        "Here's a function that reverses a string:",
+        "Reversing a string takes only a line or two:",
+        "Sure, here's a simple and correct way to reverse a string:",
+    ),
+    "For most text this is all you need. If your strings contain emoji built from several code "
+    "points or letters with combining accents, reverse grapheme clusters instead, with a "
+    "library that understands them, so those characters stay intact.",
+    python=Snippet(
+        r'''def reverse_string(text: str) -> str:
+    """Return the characters of text in reverse order."""
+    return text[::-1]
+
+
+print(reverse_string("hello"))  # olleh
+print(reverse_string("RouteChat"))  # tahCetuoR''',
+        (
+            "**Slicing**: `text[::-1]` walks the string from the end to the start with a step "
+            "of -1.",
+            "**New string**: Python strings are immutable, so the original is left untouched.",
+            "**Speed**: slicing runs in C and is faster than building the result in a loop.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function reverseString(text) {
+  // Spreading splits by code point, so most emoji survive the reversal.
+  return [...text].reverse().join("");
+}
+
+console.log(reverseString("hello")); // olleh
+console.log(reverseString("RouteChat")); // tahCetuoR""",
+        (
+            "**Spread into an array**: `[...text]` splits the string into characters, which "
+            'unlike `split("")` keeps surrogate pairs together.',
+            "**Reverse and join**: arrays can be reversed in place, then joined back into a "
+            "string.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn reverse_string(text: &str) -> String {
+    text.chars().rev().collect()
+}
+
+fn main() {
+    println!("{}", reverse_string("hello")); // olleh
+    println!("{}", reverse_string("RouteChat")); // tahCetuoR
+}""",
+        (
+            "**`chars()`**: iterates over Unicode scalar values, so multi-byte characters are "
+            "never split.",
+            "**`rev()` and `collect()`**: reverse the iterator and gather it into a new `String`.",
+            "**Borrowing**: the function takes `&str`, so it works with string literals and "
+            "`String` values alike.",
+        ),
+    ),
+    bash=Snippet(
+        r"""#!/usr/bin/env bash
+set -euo pipefail
+
+reverse() {
+  local text=$1 reversed="" i
+  for (( i=${#text}-1; i>=0; i-- )); do
+    reversed+=${text:i:1}
+  done
+  printf '%s\n' "$reversed"
+}
+
+reverse "hello"   # olleh""",
+        (
+            "**Substring expansion**: `${text:i:1}` takes one character at position `i`.",
+            '**Shortcut**: on most systems `rev <<< "hello"` does the same in one command.',
+        ),
+    ),
+)
+
+_MERGE_LISTS = _task(
+    "merge_lists",
+    r"\bmerg\w*\b(?!\s+sort).*\b(?:lists?|arrays?|vectors?|sequences?)\b|"
+    r"\b(?:lists?|arrays?)\b.*\bmerg\w*\b(?!\s+sort)",
+    (
+        "Here's a function that merges two sorted lists in a single pass:",
+        "Since both inputs are already sorted, you can merge them in linear time with two "
+        "pointers:",
+        "The classic approach walks both lists at once and always takes the smaller head:",
+    ),
+    "This runs in O(n + m) time, where n and m are the two lengths, and uses O(n + m) extra "
+    "space for the result. It is exactly the merge step of merge sort, and it only works if "
+    "both inputs are sorted to begin with.",
+    python=Snippet(
+        r'''def merge_sorted(left: list[int], right: list[int]) -> list[int]:
+    """Merge two already sorted lists into one sorted list."""
+    merged: list[int] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        if left[i] <= right[j]:
+            merged.append(left[i])
+            i += 1
+        else:
+            merged.append(right[j])
+            j += 1
+    merged.extend(left[i:])
+    merged.extend(right[j:])
+    return merged
+
+
+print(merge_sorted([1, 4, 9], [2, 3, 10]))  # [1, 2, 3, 4, 9, 10]''',
+        (
+            "**Two pointers**: `i` and `j` track the next unused item of each list.",
+            "**Take the smaller head**: using `<=` keeps equal items in their original order, "
+            "so the merge is stable.",
+            "**Leftovers**: once one list runs out, the rest of the other is already sorted "
+            "and is appended as is.",
+            "**Standard library**: `heapq.merge(left, right)` does the same lazily for any "
+            "number of sorted inputs.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function mergeSorted(left, right) {
+  const merged = [];
+  let i = 0;
+  let j = 0;
+  while (i < left.length && j < right.length) {
+    if (left[i] <= right[j]) {
+      merged.push(left[i++]);
+    } else {
+      merged.push(right[j++]);
+    }
+  }
+  return merged.concat(left.slice(i), right.slice(j));
+}
+
+console.log(mergeSorted([1, 4, 9], [2, 3, 10]).join(", ")); // 1, 2, 3, 4, 9, 10""",
+        (
+            "**Two indexes**: `i` and `j` advance through each array exactly once.",
+            "**Stable**: `<=` takes from the left array first when values are equal.",
+            "**Leftovers**: `concat` appends whatever remains of either array.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn merge_sorted(left: &[i32], right: &[i32]) -> Vec<i32> {
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        if left[i] <= right[j] {
+            merged.push(left[i]);
+            i += 1;
+        } else {
+            merged.push(right[j]);
+            j += 1;
+        }
+    }
+    merged.extend_from_slice(&left[i..]);
+    merged.extend_from_slice(&right[j..]);
+    merged
+}
+
+fn main() {
+    println!("{:?}", merge_sorted(&[1, 4, 9], &[2, 3, 10])); // [1, 2, 3, 4, 9, 10]
+}""",
+        (
+            "**Slices in, vector out**: the inputs are borrowed, and the result is allocated "
+            "once with the right capacity.",
+            "**Two indexes**: each element is looked at exactly once.",
+            "**`extend_from_slice`**: copies the remaining tail of either input.",
+        ),
+    ),
+)
+
+_FIBONACCI = _task(
+    "fibonacci",
+    r"fibonacci|\bfib\b",
+    (
+        "Here's an iterative Fibonacci function:",
+        "An iterative version is the simplest correct way to generate Fibonacci numbers:",
+        "This builds the sequence with a loop rather than recursion, so it stays fast:",
+    ),
+    "The loop takes O(n) time. The naive recursive version, `fib(n - 1) + fib(n - 2)`, looks "
+    "elegant but recomputes the same values again and again and takes exponential time.",
+    python=Snippet(
+        r'''def fibonacci(n: int) -> list[int]:
+    """Return the first n Fibonacci numbers."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    numbers: list[int] = []
+    a, b = 0, 1
+    for _ in range(n):
+        numbers.append(a)
+        a, b = b, a + b
+    return numbers
+
+
+print(fibonacci(10))  # [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]''',
+        (
+            "**Tuple assignment**: `a, b = b, a + b` updates both values at once, with no "
+            "temporary variable.",
+            "**Big numbers**: Python integers grow as needed, so `fibonacci(500)` just works.",
+            "**Validation**: a negative count raises a clear error instead of returning nonsense.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function fibonacci(n) {
+  const numbers = [];
+  let [a, b] = [0, 1];
+  for (let k = 0; k < n; k++) {
+    numbers.push(a);
+    [a, b] = [b, a + b];
+  }
+  return numbers;
+}
+
+console.log(fibonacci(10).join(", ")); // 0, 1, 1, 2, 3, 5, 8, 13, 21, 34""",
+        (
+            "**Destructuring**: `[a, b] = [b, a + b]` advances the pair in one step.",
+            "**Precision**: numbers above 2^53 lose precision; switch to `BigInt` (`0n`, `1n`) "
+            "beyond the 78th value.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn fibonacci(n: usize) -> Vec<u64> {
+    let mut numbers = Vec::with_capacity(n);
+    let (mut a, mut b) = (0u64, 1u64);
+    for _ in 0..n {
+        numbers.push(a);
+        (a, b) = (b, a + b);
+    }
+    numbers
+}
+
+fn main() {
+    println!("{:?}", fibonacci(10)); // [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]
+}""",
+        (
+            "**Destructuring assignment**: `(a, b) = (b, a + b)` advances the pair in one "
+            "statement.",
+            "**Limits**: `u64` overflows after about 90 values; use `u128` or `checked_add` "
+            "if you need more.",
+        ),
+    ),
+)
+
+_FACTORIAL = _task(
+    "factorial",
+    r"factorial",
+    (
+        "Here's a factorial function with input validation:",
+        "A simple loop computes the factorial reliably:",
+        "Here's a straightforward factorial implementation:",
+    ),
+    "A recursive version, `n * factorial(n - 1)`, is the textbook definition, but a loop avoids "
+    "recursion limits for large inputs. Remember that factorials grow very fast: 20! already "
+    "has 19 digits.",
+    python=Snippet(
+        r'''def factorial(n: int) -> int:
+    """Return n! for a non-negative integer n."""
+    if n < 0:
+        raise ValueError("factorial is not defined for negative numbers")
+    result = 1
+    for k in range(2, n + 1):
+        result *= k
+    return result
+
+
+print(factorial(5))  # 120
+print(factorial(0))  # 1''',
+        (
+            "**Base case**: the loop does nothing for 0 and 1, so both return 1.",
+            "**Validation**: negative input raises a `ValueError` with a clear message.",
+            "**Standard library**: `math.factorial` does the same, faster, for real code.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function factorial(n) {
+  if (!Number.isInteger(n) || n < 0) {
+    throw new RangeError("factorial needs a non-negative integer");
+  }
+  let result = 1;
+  for (let k = 2; k <= n; k++) {
+    result *= k;
+  }
+  return result;
+}
+
+console.log(factorial(5)); // 120
+console.log(factorial(0)); // 1""",
+        (
+            "**Validation**: non-integers and negative numbers throw a `RangeError`.",
+            "**Precision**: results are exact up to 18!; use `BigInt` for larger values.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn factorial(n: u64) -> u64 {
+    (1..=n).product()
+}
+
+fn main() {
+    println!("{}", factorial(5)); // 120
+    println!("{}", factorial(0)); // 1
+}""",
+        (
+            "**Iterator product**: `(1..=n).product()` multiplies the range, and an empty "
+            "range gives 1.",
+            "**Unsigned input**: `u64` rules out negative numbers at compile time.",
+            "**Overflow**: 21! no longer fits in `u64`; use `u128` or `checked_mul` if needed.",
+        ),
+    ),
+)
+
+_PALINDROME = _task(
+    "palindrome",
+    r"palindrom",
+    (
+        "Here's a palindrome check that ignores case, spaces and punctuation:",
+        "To test for a palindrome, normalise the text first, then compare it with its reverse:",
+    ),
+    'Normalising first matters: without it, phrases such as "A man, a plan, a canal: Panama" '
+    "would fail because of the spaces, capitals and punctuation.",
+    python=Snippet(
+        r'''def is_palindrome(text: str) -> bool:
+    """True if text reads the same backwards, ignoring case, spaces and punctuation."""
+    letters = [ch.lower() for ch in text if ch.isalnum()]
+    return letters == letters[::-1]
+
+
+print(is_palindrome("A man, a plan, a canal: Panama"))  # True
+print(is_palindrome("RouteChat"))  # False''',
+        (
+            "**Normalise**: keep only letters and digits, in lower case.",
+            "**Compare with the reverse**: `letters[::-1]` is the same list backwards.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function isPalindrome(text) {
+  const letters = text.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return letters === [...letters].reverse().join("");
+}
+
+console.log(isPalindrome("A man, a plan, a canal: Panama")); // true
+console.log(isPalindrome("RouteChat")); // false""",
+        (
+            "**Normalise**: the regular expression drops everything but letters and digits.",
+            "**Compare with the reverse**: the string is reversed through an array.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn is_palindrome(text: &str) -> bool {
+    let letters: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    letters.iter().eq(letters.iter().rev())
+}
+
+fn main() {
+    println!("{}", is_palindrome("A man, a plan, a canal: Panama")); // true
+    println!("{}", is_palindrome("RouteChat")); // false
+}""",
+        (
+            "**Normalise**: keep alphanumeric characters and lower-case them.",
+            "**Iterator comparison**: `eq` compares the sequence with its reverse without "
+            "building a second vector.",
+        ),
+    ),
+)
+
+_PRIME = _task(
+    "prime",
+    r"\bprimes?\b|\bprimality\b",
+    (
+        "Here's a primality check using trial division up to the square root:",
+        "Trial division is simple and fast enough for numbers up to the billions:",
+    ),
+    "Checking divisors only up to the square root is enough, because any factor larger than "
+    "the square root pairs with one smaller than it. For generating many primes at once, a "
+    "Sieve of Eratosthenes is faster.",
+    python=Snippet(
+        r'''def is_prime(n: int) -> bool:
+    """True if n is a prime number."""
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    divisor = 3
+    while divisor * divisor <= n:
+        if n % divisor == 0:
+            return False
+        divisor += 2
+    return True
+
+
+print([n for n in range(30) if is_prime(n)])  # [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]''',
+        (
+            "**Small cases first**: numbers below 2 are not prime, and 2 is the only even prime.",
+            "**Odd divisors only**: after ruling out 2, the loop steps by two.",
+            "**Square-root bound**: `divisor * divisor <= n` avoids floating point entirely.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function isPrime(n) {
+  if (n < 2) return false;
+  if (n % 2 === 0) return n === 2;
+  for (let d = 3; d * d <= n; d += 2) {
+    if (n % d === 0) return false;
+  }
+  return true;
+}
+
+const primes = [];
+for (let n = 0; n < 30; n++) {
+  if (isPrime(n)) primes.push(n);
+}
+console.log(primes.join(", ")); // 2, 3, 5, 7, 11, 13, 17, 19, 23, 29""",
+        (
+            "**Early exits**: small numbers and even numbers are settled immediately.",
+            "**Square-root bound**: `d * d <= n` limits the loop without `Math.sqrt`.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn is_prime(n: u64) -> bool {
+    if n < 2 {
+        return false;
+    }
+    if n % 2 == 0 {
+        return n == 2;
+    }
+    let mut d = 3;
+    while d * d <= n {
+        if n % d == 0 {
+            return false;
+        }
+        d += 2;
+    }
+    true
+}
+
+fn main() {
+    let primes: Vec<u64> = (0..30).filter(|&n| is_prime(n)).collect();
+    println!("{:?}", primes); // [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
+}""",
+        (
+            "**Early exits**: numbers below 2 and even numbers are handled first.",
+            "**Iterator filter**: `main` collects the primes below 30 in one expression.",
+        ),
+    ),
+)
+
+_FIZZBUZZ = _task(
+    "fizzbuzz",
+    r"fizz\s*buzz",
+    (
+        "Here's FizzBuzz for the numbers 1 to 15:",
+        "FizzBuzz, written to be easy to read:",
+    ),
+    "Checking divisibility by 15 first (or building the word from both checks) is the whole "
+    "trick: otherwise multiples of 15 only ever print Fizz.",
+    python=Snippet(
+        r'''def fizzbuzz(n: int) -> list[str]:
+    """FizzBuzz from 1 to n."""
+    lines = []
+    for i in range(1, n + 1):
+        if i % 15 == 0:
+            lines.append("FizzBuzz")
+        elif i % 3 == 0:
+            lines.append("Fizz")
+        elif i % 5 == 0:
+            lines.append("Buzz")
+        else:
+            lines.append(str(i))
+    return lines
+
+
+print(", ".join(fizzbuzz(15)))  # 1, 2, Fizz, 4, Buzz, Fizz, 7, 8, Fizz, Buzz, 11, Fizz, 13, 14, FizzBuzz''',  # noqa: E501
+        (
+            "**Order matters**: multiples of 15 are checked first.",
+            "**Returns a list**: printing is left to the caller, which makes the function easy "
+            "to test.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""for (let i = 1; i <= 15; i++) {
+  let line = "";
+  if (i % 3 === 0) line += "Fizz";
+  if (i % 5 === 0) line += "Buzz";
+  console.log(line || i);
+}""",
+        (
+            "**Build the word**: Fizz and Buzz are appended independently, so 15 gets both.",
+            "**Fallback**: `line || i` prints the number when the word is empty.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn main() {
+    for i in 1..=15 {
+        match (i % 3, i % 5) {
+            (0, 0) => println!("FizzBuzz"),
+            (0, _) => println!("Fizz"),
+            (_, 0) => println!("Buzz"),
+            _ => println!("{i}"),
+        }
+    }
+}""",
+        (
+            "**Pattern matching**: matching on both remainders at once makes every case explicit.",
+            "**Order of arms**: `(0, 0)` comes first, so multiples of 15 print FizzBuzz.",
+        ),
+    ),
+)
+
+_WORD_FREQUENCY = _task(
+    "word_frequency",
+    r"\b(?:count|counts|counting|frequenc\w*|occurrences?)\b.*\bwords?\b|"
+    r"\bwords?\b.*\b(?:count|counts|counting|frequenc\w*|occurrences?)\b",
+    (
+        "Here's a function that counts how often each word appears:",
+        "Counting words comes down to normalising the text, splitting it and tallying:",
+    ),
+    "Real text needs a decision about what counts as a word: this version treats apostrophes "
+    'as part of a word ("don\'t") and ignores case. For serious language work, a proper '
+    "tokenizer handles hyphens, numbers and other languages better.",
+    python=Snippet(
+        r'''import re
+from collections import Counter
+
+
+def word_frequencies(text: str, top: int = 3) -> list[tuple[str, int]]:
+    """The most common words in text, ignoring case and punctuation."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return Counter(words).most_common(top)
+
+
+sample = "The cat sat on the mat. The mat was warm, and the cat was happy."
+print(word_frequencies(sample))  # [('the', 4), ('cat', 2), ('mat', 2)]''',
+        (
+            '**Normalise**: lower-casing first means "The" and "the" count as one word.',
+            "**Split with a pattern**: `re.findall` picks out runs of letters and apostrophes, "
+            "so punctuation never sticks to a word.",
+            "**`Counter`**: tallies everything in one pass, and `most_common` sorts the result.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function wordFrequencies(text, top = 3) {
+  const counts = new Map();
+  for (const word of text.toLowerCase().match(/[a-z']+/g) ?? []) {
+    counts.set(word, (counts.get(word) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+}
+
+const sample = "The cat sat on the mat. The mat was warm, and the cat was happy.";
+console.log(wordFrequencies(sample)); // [ [ 'the', 4 ], [ 'cat', 2 ], [ 'mat', 2 ] ]""",
+        (
+            "**`Map`**: keeps counts per word and remembers insertion order.",
+            "**Stable sort**: words with the same count stay in the order they first appeared.",
+            "**`?? []`**: `match` returns `null` for text without words, and this avoids an error.",
+        ),
+    ),
+    typescript=Snippet(
+        r"""function wordFrequencies(text: string, top = 3): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const word of text.toLowerCase().match(/[a-z']+/g) ?? []) {
+    counts.set(word, (counts.get(word) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+}
+
+console.log(wordFrequencies("the cat and the hat")); // [ [ 'the', 2 ], [ 'cat', 1 ], [ 'and', 1 ] ]""",  # noqa: E501
+        (
+            "**Typed map**: `Map<string, number>` documents what is stored.",
+            "**Tuple result**: each entry is a `[word, count]` pair.",
+        ),
+    ),
+    rust=Snippet(
+        r"""use std::collections::HashMap;
+
+fn word_frequencies(text: &str, top: usize) -> Vec<(String, usize)> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for word in text
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+    {
+        *counts.entry(word.to_lowercase()).or_insert(0) += 1;
+    }
+    let mut pairs: Vec<(String, usize)> = counts.into_iter().collect();
+    pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    pairs.truncate(top);
+    pairs
+}
+
+fn main() {
+    let sample = "The cat sat on the mat. The mat was warm, and the cat was happy.";
+    println!("{:?}", word_frequencies(sample, 3)); // [("the", 4), ("cat", 2), ("mat", 2)]
+}""",
+        (
+            "**`entry` API**: inserts a zero the first time a word is seen, then increments.",
+            "**Deterministic order**: ties are broken alphabetically, because `HashMap` has "
+            "no order of its own.",
+        ),
+    ),
+    go=Snippet(
+        r"""package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+func wordFrequencies(text string) map[string]int {
+	counts := make(map[string]int)
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '\''
+	})
+	for _, word := range words {
+		counts[word]++
+	}
+	return counts
+}
+
+func main() {
+	counts := wordFrequencies("The cat sat on the mat. The mat was warm.")
+	words := make([]string, 0, len(counts))
+	for word := range counts {
+		words = append(words, word)
+	}
+	sort.Slice(words, func(i, j int) bool {
+		if counts[words[i]] != counts[words[j]] {
+			return counts[words[i]] > counts[words[j]]
+		}
+		return words[i] < words[j]
+	})
+	for _, word := range words[:3] {
+		fmt.Println(word, counts[word])
+	}
+}""",
+        (
+            "**`strings.FieldsFunc`**: splits wherever the function reports a separator.",
+            "**Sorted output**: Go maps have no order, so the keys are sorted by count, then "
+            "alphabetically.",
+        ),
+    ),
+    java=Snippet(
+        r"""import java.util.Map;
+import java.util.TreeMap;
+
+public class WordCount {
+    static Map<String, Integer> wordFrequencies(String text) {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (String word : text.toLowerCase().split("[^a-z']+")) {
+            if (!word.isEmpty()) {
+                counts.merge(word, 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    public static void main(String[] args) {
+        System.out.println(wordFrequencies("The cat sat on the mat. The mat was warm."));
+        // {cat=1, mat=2, on=1, sat=1, the=3, warm=1, was=1}
+    }
+}""",
+        (
+            "**`Map.merge`**: inserts 1 for a new word or adds 1 to its count.",
+            "**`TreeMap`**: keeps the words in alphabetical order for readable output.",
+        ),
+    ),
+    cpp=Snippet(
+        r"""#include <cctype>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+
+std::map<std::string, int> word_frequencies(const std::string& text) {
+    std::string cleaned;
+    for (unsigned char ch : text) {
+        cleaned += std::isalpha(ch) ? static_cast<char>(std::tolower(ch)) : ' ';
+    }
+    std::map<std::string, int> counts;
+    std::istringstream words(cleaned);
+    for (std::string word; words >> word;) {
+        ++counts[word];
+    }
+    return counts;
+}
+
+int main() {
+    auto counts = word_frequencies("The cat sat on the mat. The mat was warm.");
+    for (const auto& [word, count] : counts) {
+        std::cout << word << ": " << count << '\n';
+    }
+}""",
+        (
+            "**Normalise first**: letters are lower-cased and everything else becomes a space.",
+            "**`std::map`**: counts default to zero and the words come out sorted.",
+            "**Structured bindings**: `auto& [word, count]` needs C++17.",
+        ),
+    ),
+    bash=Snippet(
+        r"""#!/usr/bin/env bash
+set -euo pipefail
+
+# Prints the ten most frequent words of the files given (or of standard input).
+cat "$@" \
+  | tr '[:upper:]' '[:lower:]' \
+  | tr -cs "[:alpha:]'" '\n' \
+  | grep -v '^$' \
+  | sort \
+  | uniq -c \
+  | sort -rn \
+  | head -n 10""",
+        (
+            "**`tr -cs`**: turns every run of non-letters into a single newline, one word per "
+            "line.",
+            "**`sort | uniq -c | sort -rn`**: the classic pipeline for counting and ranking.",
+        ),
+    ),
+)
+
+
+_BINARY_SEARCH = _task(
+    "binary_search",
+    r"binary search|bisect",
+    (
+        "Here's an iterative binary search:",
+        "Binary search halves the search range on every step:",
+    ),
+    "Binary search takes O(log n) steps, so even a million sorted items need only about 20 "
+    "comparisons. It requires the input to be sorted; on unsorted data the results are "
+    "meaningless.",
+    python=Snippet(
+        r'''def binary_search(items: list[int], target: int) -> int:
+    """Index of target in the sorted list items, or -1 if it is absent."""
+    low, high = 0, len(items) - 1
+    while low <= high:
+        mid = (low + high) // 2
+        if items[mid] == target:
+            return mid
+        if items[mid] < target:
+            low = mid + 1
+        else:
+            high = mid - 1
+    return -1
+
+
+numbers = [2, 5, 8, 12, 16, 23, 38]
+print(binary_search(numbers, 23))  # 5
+print(binary_search(numbers, 7))  # -1''',
+        (
+            "**Inclusive bounds**: `low` and `high` are both valid indexes, hence `<=`.",
+            "**Halving**: each comparison discards half of the remaining range.",
+            "**Standard library**: `bisect.bisect_left` gives the insertion point directly.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function binarySearch(items, target) {
+  let low = 0;
+  let high = items.length - 1;
+  while (low <= high) {
+    const mid = Math.floor((low + high) / 2);
+    if (items[mid] === target) return mid;
+    if (items[mid] < target) low = mid + 1;
+    else high = mid - 1;
+  }
+  return -1;
+}
+
+const numbers = [2, 5, 8, 12, 16, 23, 38];
+console.log(binarySearch(numbers, 23)); // 5
+console.log(binarySearch(numbers, 7)); // -1""",
+        (
+            "**Inclusive bounds**: the loop runs while the range is not empty.",
+            "**Integer midpoint**: `Math.floor` keeps the index whole.",
+        ),
+    ),
+)
+
+
+_ADD = _task(
+    "add",
+    r"\badd(?:s|ing)?\b.*\bnumbers?\b|\bsum of\b|\bsums?\b.*\bnumbers?\b",
+    (
+        "Here's a function that adds two numbers:",
+        "Adding two numbers is a one-liner; here it is with type hints and a quick check:",
+    ),
+    "The second example shows floating-point rounding, which surprises many people: decimal "
+    "fractions such as 0.1 cannot be stored exactly in binary. For money, use a decimal type "
+    "or whole cents.",
+    python=Snippet(
+        r'''def add(a: float, b: float) -> float:
+    """Return the sum of a and b."""
+    return a + b
+
+
+print(add(2, 3))  # 5
+print(add(0.1, 0.2))  # 0.30000000000000004''',
+        (
+            "**Type hints**: `float` also accepts integers, so `add(2, 3)` is fine.",
+            "**Exact decimals**: use `decimal.Decimal` when rounding errors matter.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function add(a, b) {
+  return a + b;
+}
+
+console.log(add(2, 3)); // 5
+console.log(add(0.1, 0.2)); // 0.30000000000000004""",
+        (
+            '**Watch the types**: `add("2", 3)` gives `"23"`, because `+` also joins strings.',
+            "**Floating point**: all JavaScript numbers are doubles.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+fn main() {
+    println!("{}", add(2, 3)); // 5
+}""",
+        (
+            "**Explicit types**: `i64` for whole numbers; use `f64` for fractions.",
+            "**Overflow**: debug builds panic on overflow; `checked_add` returns an `Option` "
+            "instead.",
+        ),
+    ),
+)
+
+_CSV = _task(
+    "csv",
+    r"\bcsv\b",
+    (
+        "Here's how to read a CSV file with a header row:",
+        "Reading CSV is best left to a proper parser, because quoted fields can contain commas:",
+    ),
+    "Always pass the encoding explicitly, and prefer a real CSV parser over splitting on "
+    'commas: a field like "Smith, Jane" would otherwise break the row apart.',
+    python=Snippet(
+        r'''import csv
+from pathlib import Path
+
+
+def read_rows(path: str) -> list[dict[str, str]]:
+    """Read a CSV file with a header row into a list of dictionaries."""
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+if __name__ == "__main__":
+    import sys
+
+    for row in read_rows(sys.argv[1]):
+        print(row)''',
+        (
+            '**`csv.DictReader`**: uses the header row as keys, so you can write `row["email"]`.',
+            '**`newline=""`**: lets the csv module handle line endings inside quoted fields.',
+            "**Bigger data**: for analysis, `pandas.read_csv` adds types and fast filtering.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""const fs = require("node:fs");
+
+// Splits one CSV line, honouring double-quoted fields and "" escapes.
+function parseLine(line) {
+  const fields = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') {
+        quoted = false;
+      } else {
+        field += ch;
+      }
+    } else if (ch === '"') {
+      quoted = true;
+    } else if (ch === ",") {
+      fields.push(field);
+      field = "";
+    } else {
+      field += ch;
+    }
+  }
+  fields.push(field);
+  return fields;
+}
+
+function readRows(path) {
+  const [header, ...lines] = fs.readFileSync(path, "utf8").trim().split(/\r?\n/);
+  const names = parseLine(header);
+  return lines.map((line) => {
+    const values = parseLine(line);
+    return Object.fromEntries(names.map((name, i) => [name, values[i] ?? ""]));
+  });
+}
+
+console.log(readRows(process.argv[2]));""",
+        (
+            "**Quoted fields**: commas inside quotes stay part of the field.",
+            "**Objects per row**: the header names become the keys.",
+            "**Limits**: line breaks inside quoted fields need a full parser such as the "
+            "`csv-parse` package.",
+        ),
+    ),
+)
+
+
+_HTTP = _task(
+    "http",
+    r"\b(?:http|https|fetch\w*|download\w*|get request|rest api|api call|call an api|"
+    r"web page|webpage|url)\b",
+    (
+        "Here's how to fetch JSON from a URL, with a timeout and error handling:",
+        "This sends a GET request and decodes the JSON response:",
+    ),
+    "Always set a timeout and check the status code: a request without a timeout can hang "
+    "forever, and an error page decoded as data causes confusing failures later.",
+    python=Snippet(
+        r'''import json
+from typing import Any
+from urllib.request import Request, urlopen
+
+
+def fetch_json(url: str, timeout: float = 10.0) -> Any:
+    """GET a URL and decode its JSON body; raises on HTTP errors and timeouts."""
+    request = Request(url, headers={"Accept": "application/json"})
+    with urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+if __name__ == "__main__":
+    print(fetch_json("https://api.github.com/repos/python/cpython")["full_name"])''',
+        (
+            "**Standard library only**: `urllib.request` needs no installation.",
+            "**Errors**: HTTP error statuses raise `HTTPError`, and the timeout applies to "
+            "connecting and reading.",
+            "**In bigger projects**: `httpx` or `requests` add sessions, retries and a "
+            "friendlier API.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""async function fetchJson(url) {
+  const response = await fetch(url, {
+    headers: { Accept: "application/json" },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok) {
+    throw new Error(`HTTP ${response.status} for ${url}`);
+  }
+  return response.json();
+}
+
+fetchJson("https://api.github.com/repos/nodejs/node")
+  .then((repo) => console.log(repo.full_name))
+  .catch((error) => console.error(error));""",
+        (
+            "**`fetch`**: built into browsers and Node.js 18 and later.",
+            "**Status check**: `fetch` only rejects on network errors, so `response.ok` must "
+            "be checked by hand.",
+            "**Timeout**: `AbortSignal.timeout` cancels the request after ten seconds.",
+        ),
+    ),
+    bash=Snippet(
+        r"""#!/usr/bin/env bash
+set -euo pipefail
+
+url=${1:-https://api.github.com/repos/curl/curl}
+curl --fail --silent --show-error --max-time 10 \
+  -H 'Accept: application/json' "$url" | jq -r '.full_name'""",
+        (
+            "**`--fail`**: makes curl exit with an error on HTTP 4xx and 5xx.",
+            "**`--max-time`**: bounds the whole transfer.",
+            "**`jq`**: extracts a field from the JSON response.",
+        ),
+    ),
+)
+
+
+_REGEX = _task(
+    "regex",
+    r"\bregex\w*|regular expression|validat\w* (?:an? )?e-?mail",
+    (
+        "Here's a practical email check with a regular expression:",
+        "A simple pattern catches the typos that matter without rejecting valid addresses:",
+    ),
+    "No regular expression fully matches the email standard, and trying makes things worse. "
+    "Check the basic shape, then confirm the address really works by sending a message to it.",
+    python=Snippet(
+        r'''import re
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+
+
+def looks_like_email(text: str) -> bool:
+    """A practical check: something@domain.tld without spaces (not full RFC 5322)."""
+    return EMAIL.match(text) is not None
+
+
+print(looks_like_email("ada@example.com"))  # True
+print(looks_like_email("not an email"))  # False''',
+        (
+            "**Compiled once**: the pattern is compiled at import time and reused.",
+            "**`[^@\\s]+`**: one or more characters that are neither `@` nor whitespace.",
+            "**`\\.[a-z]{2,}$`**: the address must end with a dot and a top-level domain.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""const EMAIL = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
+
+function looksLikeEmail(text) {
+  return EMAIL.test(text);
+}
+
+console.log(looksLikeEmail("ada@example.com")); // true
+console.log(looksLikeEmail("not an email")); // false""",
+        (
+            "**Anchors**: `^` and `$` make the whole string match, not just a part of it.",
+            "**`i` flag**: upper-case domains are accepted too.",
+        ),
+    ),
+)
+
+# --- shell tasks (a shell script is the natural answer) -------------------------------------
+
+_BACKUP = _task(
+    "backup",
+    r"\bbackups?\b|\barchive\b",
+    (
+        "Here's a backup script that writes a dated archive and keeps the last seven:",
+        "This script archives a folder with a timestamp and prunes old backups:",
+    ),
+    "Test the restore, not only the backup: `tar -tzf` lists an archive's contents, and "
+    "extracting one into a scratch folder now and then proves it works.",
+    bash=Snippet(
+        r"""#!/usr/bin/env bash
+set -euo pipefail
+
+source_dir=${1:?usage: backup.sh SOURCE_DIR [DEST_DIR]}
+dest_dir=${2:-$HOME/backups}
+keep=7
+
+name=$(basename "$source_dir")
+archive="$dest_dir/${name}_$(date +%Y-%m-%d_%H%M%S).tar.gz"
+mkdir -p "$dest_dir"
+tar -czf "$archive" -C "$(dirname "$source_dir")" "$name"
+echo "Created $archive"
+
+# Keep only the newest $keep archives of this folder.
+find "$dest_dir" -maxdepth 1 -name "${name}_*.tar.gz" -printf '%T@\t%p\n' \
+  | sort -rn \
+  | tail -n +$((keep + 1)) \
+  | cut -f2- \
+  | xargs -r -d '\n' rm --""",
+        (
+            "**`set -euo pipefail`**: stops at the first error instead of carrying on silently.",
+            "**`${1:?...}`**: prints the usage line and exits if no folder is given.",
+            "**`tar -C`**: stores paths relative to the folder's parent, so archives unpack "
+            "cleanly.",
+            "**Pruning**: `find -printf '%T@'` lists the archives with their times, newest "
+            "first after sorting, and everything after the seventh is deleted.",
+        ),
+    ),
+)
+
+_LARGE_FILES = _task(
+    "large_files",
+    r"\b(?:large|big|biggest|largest)\b.*\bfiles?\b|\bdisk (?:space|usage)\b",
+    (
+        "Here's a script that lists the largest files under a folder:",
+        "This finds the biggest files so you can see where the space went:",
+    ),
+    "For an interactive view of disk usage, `ncdu` is worth installing; for a one-off check, "
+    "`du -sh */ | sort -h` shows the size of each subfolder.",
+    bash=Snippet(
+        r"""#!/usr/bin/env bash
+set -euo pipefail
+
+dir=${1:-.}
+count=${2:-10}
+
+# Largest files first, with human-readable sizes.
+find "$dir" -type f -printf '%s\t%p\n' 2>/dev/null \
+  | sort -rn \
+  | head -n "$count" \
+  | numfmt --field=1 --to=iec""",
+        (
+            "**`find -printf`**: prints each file's size in bytes and its path.",
+            "**`sort -rn`**: numeric sort, largest first.",
+            "**`numfmt --to=iec`**: turns byte counts into sizes like `1.5G`.",
+        ),
+    ),
+)
+
+
+_LINES = _task(
+    "count_lines",
+    r"\bcount\w*\b.*\blines?\b|\blines?\b.*\bcount\w*\b|\bloop\b.*\bfiles\b",
+    ("Here's a script that counts the lines of each file it is given:",),
+    'Quoting `"$file"` everywhere keeps the script working with names that contain spaces.',
+    bash=Snippet(
+        r"""#!/usr/bin/env bash
+set -euo pipefail
+
+total=0
+for file in "$@"; do
+  if [[ -f "$file" ]]; then
+    lines=$(wc -l < "$file")
+    printf '%8d  %s\n' "$lines" "$file"
+    total=$((total + lines))
+  fi
+done
+printf '%8d  total\n' "$total"  # the sum over all files""",
+        (
+            '**`"$@"`**: loops over every argument, even ones with spaces.',
+            "**`wc -l < file`**: reading from standard input prints only the number.",
+        ),
+    ),
+)
+
+# --- SQL ------------------------------------------------------------------------------------
+
+# The schema the SQL answers assume, stated in their introduction.
+SQL_SCHEMA = (
+    "`customers(id, name, email, created_at)`, `orders(id, customer_id, total_cents, "
+    "created_at)` and `employees(id, name, department, salary)`"
+)
+
+SQL_TASKS: tuple[Task, ...] = (
+    _task(
+        "sql_duplicates",
+        r"duplicat",
+        ("This finds email addresses that appear on more than one customer:",),
+        "To delete the extra rows instead, keep the lowest id per email and remove the rest; "
+        "run the SELECT first to see exactly what would go.",
+        sql=Snippet(
+            r"""SELECT email,
+       COUNT(*) AS copies
+FROM customers
+GROUP BY email
+HAVING COUNT(*) > 1
+ORDER BY copies DESC, email;""",
+            (
+                "**`GROUP BY email`**: one row per distinct address.",
+                "**`HAVING`**: filters groups after counting, which `WHERE` cannot do.",
+            ),
+        ),
+    ),
+    _task(
+        "sql_second_salary",
+        r"second (?:highest|largest)|\bnth\b|salar",
+        ("This finds the second-highest salary, ignoring ties:",),
+        "If two people share the top salary, `DISTINCT` makes sure the next lower amount is "
+        "returned rather than the same one twice.",
+        sql=Snippet(
+            r"""SELECT DISTINCT salary
+FROM employees
+ORDER BY salary DESC
+LIMIT 1 OFFSET 1;""",
+            (
+                "**`DISTINCT`**: collapses equal salaries into one value.",
+                "**`LIMIT 1 OFFSET 1`**: skips the highest and returns the next one.",
+            ),
+        ),
+    ),
+    _task(
+        "sql_no_orders",
+        r"without (?:any )?orders|never ordered|no orders|(?:left|anti) join",
+        ("This lists customers who have never placed an order:",),
+        "The same pattern, a LEFT JOIN and a test for NULL, finds any rows without a match in "
+        "another table.",
+        sql=Snippet(
+            r"""SELECT c.id, c.name
+FROM customers AS c
+LEFT JOIN orders AS o ON o.customer_id = c.id
+WHERE o.id IS NULL
+ORDER BY c.name;""",
+            (
+                "**`LEFT JOIN`**: keeps every customer, with NULLs where no order matches.",
+                "**`WHERE o.id IS NULL`**: keeps only the customers without a match.",
+            ),
+        ),
+    ),
+    _task(
+        "sql_monthly",
+        r"per month|by month|monthly|each month|per day|daily",
+        ("This counts orders and revenue per month:",),
+        "`strftime` is SQLite's date function; in PostgreSQL use `date_trunc('month', "
+        "created_at)`, and in MySQL `DATE_FORMAT(created_at, '%Y-%m')`.",
+        sql=Snippet(
+            r"""SELECT strftime('%Y-%m', created_at) AS month,
+       COUNT(*)                    AS orders,
+       SUM(total_cents) / 100.0    AS revenue
+FROM orders
+GROUP BY month
+ORDER BY month;""",
+            (
+                "**Group by month**: the date is cut down to year and month first.",
+                "**Cents to currency**: dividing by `100.0` keeps the decimals.",
+            ),
+        ),
+    ),
+    _task(
+        "sql_running_total",
+        r"running total|cumulative|window function",
+        ("This adds a running total of revenue with a window function:",),
+        "Window functions compute across rows without collapsing them, unlike GROUP BY; they "
+        "work in PostgreSQL, MySQL 8, SQL Server and SQLite 3.25 or later.",
+        sql=Snippet(
+            r"""SELECT id,
+       created_at,
+       total_cents,
+       SUM(total_cents) OVER (ORDER BY created_at, id) AS running_total_cents
+FROM orders
+ORDER BY created_at, id;""",
+            (
+                "**`OVER (ORDER BY ...)`**: sums every row up to and including the current one.",
+                "**Tie-breaker**: ordering by `id` as well keeps the result deterministic.",
+            ),
+        ),
+    ),
+    _task(
+        "sql_create",
+        r"create (?:a )?table|schema",
+        ("Here's a table definition with sensible constraints:",),
+        "Constraints in the database catch bad data that slips past the application, so it is "
+        "worth declaring them from the start.",
+        sql=Snippet(
+            r"""CREATE TABLE customers (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    email      TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE orders (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    total_cents INTEGER NOT NULL CHECK (total_cents >= 0),
+    created_at  TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE INDEX orders_by_customer ON orders (customer_id);""",
+            (
+                "**Money as integers**: cents avoid floating-point rounding.",
+                "**`UNIQUE` and `CHECK`**: the database itself refuses duplicates and "
+                "negative totals.",
+                "**Index on the foreign key**: makes the joins from customers to orders fast.",
+            ),
+        ),
+    ),
+    _task(
+        "sql_join",
+        r"\bjoin\w*\b|with (?:the )?customer names?",
+        ("This joins orders with the customers who placed them:",),
+        "Use an INNER JOIN when every order must have a customer, and a LEFT JOIN when you "
+        "also want rows without a match.",
+        sql=Snippet(
+            r"""SELECT o.id,
+       o.created_at,
+       c.name              AS customer,
+       o.total_cents / 100.0 AS total
+FROM orders AS o
+JOIN customers AS c ON c.id = o.customer_id
+ORDER BY o.created_at DESC
+LIMIT 20;""",
+            (
+                "**Table aliases**: `o` and `c` keep the column references short.",
+                "**`JOIN ... ON`**: matches each order to its customer by id.",
+            ),
+        ),
+    ),
+)
+
+# The SQL answer when no task above matches: a top-customers report, the classic example.
+SQL_GENERAL = _task(
+    "sql_top_customers",
+    r"",
+    (
+        "Here's a query for the top ten customers by revenue:",
+        "This ranks customers by what they spent:",
+    ),
+    "An index on `orders(customer_id)` keeps this fast as the tables grow.",
+    sql=Snippet(
+        r"""SELECT c.id,
+       c.name,
+       COUNT(o.id)               AS order_count,
+       SUM(o.total_cents) / 100.0 AS revenue
+FROM customers AS c
+JOIN orders AS o ON o.customer_id = c.id
+GROUP BY c.id, c.name
+ORDER BY revenue DESC
+LIMIT 10;""",
+        (
+            "**`JOIN`**: combines each order with its customer.",
+            "**`GROUP BY`**: one row per customer, with the count and the sum.",
+            "**`ORDER BY ... LIMIT 10`**: the highest revenue first, ten rows.",
+        ),
+    ),
+)
+
+# Tasks in the order they are tried: the specific before the general ("merge sort" is a sort,
+# "count the lines of a file" a line count rather than a file reader).
+TASKS: tuple[Task, ...] = (
+    _FIZZBUZZ,
+    _PALINDROME,
+    _FIBONACCI,
+    _FACTORIAL,
+    _PRIME,
+    _BINARY_SEARCH,
+    _MERGE_LISTS,
+    _REVERSE,
+    _REGEX,
+    _WORD_FREQUENCY,
+    _BACKUP,
+    _LARGE_FILES,
+    _LINES,
+    _CSV,
+    _HTTP,
+    _ADD,
+)
+
+# The answer when no task matches: a small, complete program in the language asked for.
+GENERAL_INTROS = (
+    "Here's a small, complete example to build on. It counts how often each word appears in "
+    "a text, and shows the structure I'd use: a focused function, clear names and a quick "
+    "check at the end.",
+    "Here's a compact example that shows the usual shape of a well-structured program: one "
+    "function doing one job, followed by a short demonstration. This one counts word "
+    "frequencies.",
+)
+GENERAL_EXTRA = (
+    "If you describe the inputs and the output you expect, I can adapt this to your exact "
+    "case, including error handling and tests."
+)
+
+
+def general_snippet(lang: str) -> Snippet | None:
+    """The word-frequency program in `lang`, the general example; None if there is none."""
+    return _WORD_FREQUENCY.snippets.get(lang)
