@@ -1,11 +1,11 @@
 """Curated code for the emulator's demo replies: complete, runnable programs chosen by task.
 
-A code prompt is answered with one of these, never with code assembled from the prompt's words:
-a reply that names a function after a fragment of the question reads as the word salad demo
-mode must not produce. Each snippet is a whole, correct program or function with a short
-demonstration; `points` explain it the way an assistant would. Tasks cover the requests people
-try first (reverse a string, FizzBuzz, a SQL report, a backup script ...); anything else gets
-the language's general example, introduced as such.
+A code prompt is answered with one of these, never with code assembled from the prompt's words
+(a function named after a fragment of the question reads as word salad). Each snippet is a
+whole, correct program or function with a short demonstration whose printed output is in its
+comments; `points` explain it the way an assistant would. Tasks cover what people try first
+(reverse a string, FizzBuzz, a sort, a SQL report, a backup script ...); anything else gets
+the general example, introduced as such.
 """
 
 from __future__ import annotations
@@ -35,24 +35,28 @@ def _task(
     return Task(key, re.compile(pattern), intros, dict(snippets), extra)
 
 
-# Display names for the languages that have code here, by fence tag.
-LANGUAGE_NAMES = {
-    "python": "Python",
-    "javascript": "JavaScript",
-    "typescript": "TypeScript",
-    "rust": "Rust",
-    "go": "Go",
-    "java": "Java",
-    "cpp": "C++",
-    "c": "C",
-    "csharp": "C#",
-    "ruby": "Ruby",
-    "php": "PHP",
-    "kotlin": "Kotlin",
-    "swift": "Swift",
-    "bash": "Bash",
-    "sql": "SQL",
-}
+# The languages a prompt can ask for, tried in order (TypeScript before JavaScript before
+# Java, "shell" is Bash): fence tag, display name, pattern searched in the lower-cased prompt.
+LANGUAGES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+    (tag, name, re.compile(pattern))
+    for tag, name, pattern in (
+        ("sql", "SQL", r"\bsql\b|\bquery\b|\bpostgres|\bsqlite\b|\bmysql\b|\bselect\b"),
+        ("typescript", "TypeScript", r"\btypescript\b|\bts\b"),
+        ("javascript", "JavaScript", r"\bjavascript\b|\bjs\b|\bnode(?:\.js)?\b|\breact\b"),
+        ("rust", "Rust", r"\brust\b|\bcargo\b"),
+        ("bash", "Bash", r"\bbash\b|\bshell\b|\bzsh\b|\bsh script\b"),
+        ("python", "Python", r"\bpython\b|\bpandas\b|\bdjango\b|\bflask\b"),
+        ("go", "Go", r"\bgolang\b|\bin go\b|\bgo (?:function|program|code)\b"),
+        ("java", "Java", r"\bjava\b"),
+        ("cpp", "C++", r"c\+\+|\bcpp\b"),
+        ("csharp", "C#", r"c#|\bcsharp\b|\.net\b"),
+        ("c", "C", r"\bin c\b|\bc (?:function|program|code)\b"),
+        ("ruby", "Ruby", r"\bruby\b|\brails\b"),
+        ("php", "PHP", r"\bphp\b"),
+        ("kotlin", "Kotlin", r"\bkotlin\b"),
+        ("swift", "Swift", r"\bswift\b"),
+    )
+)
 
 # --- general purpose tasks ------------------------------------------------------------------
 
@@ -425,6 +429,101 @@ fn main() {
     ),
 )
 
+_SORT = _task(
+    "sort",
+    r"\bsort\w*\b|\bquick ?sort\b|\bbubble ?sort\b",
+    (
+        "Here's merge sort, a classic sorting algorithm that is both fast and stable:",
+        "A clean way to sort is merge sort: split the list in half, sort each half, then merge:",
+    ),
+    "Merge sort always takes O(n log n) time, even on unlucky inputs where quicksort slows "
+    "down. In real code, prefer the built-in sort, which is a tuned hybrid of the same ideas; "
+    "writing your own is mostly for learning.",
+    python=Snippet(
+        r'''def merge_sort(items: list[int]) -> list[int]:
+    """Return a new list with the items in ascending order."""
+    if len(items) <= 1:
+        return items[:]
+    middle = len(items) // 2
+    left, right = merge_sort(items[:middle]), merge_sort(items[middle:])
+    merged: list[int] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        if left[i] <= right[j]:
+            merged.append(left[i])
+            i += 1
+        else:
+            merged.append(right[j])
+            j += 1
+    return merged + left[i:] + right[j:]
+
+
+print(merge_sort([5, 2, 9, 1, 5, 6]))  # [1, 2, 5, 5, 6, 9]''',
+        (
+            "**Divide**: the list is split in half until the pieces have one item each.",
+            "**Merge**: two sorted halves are combined by repeatedly taking the smaller head.",
+            "**Stable**: `<=` keeps equal items in their original order.",
+            "**In practice**: `sorted(items)` or `items.sort()` is faster and just as correct.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function mergeSort(items) {
+  if (items.length <= 1) return items.slice();
+  const middle = Math.floor(items.length / 2);
+  const left = mergeSort(items.slice(0, middle));
+  const right = mergeSort(items.slice(middle));
+  const merged = [];
+  let i = 0;
+  let j = 0;
+  while (i < left.length && j < right.length) {
+    merged.push(left[i] <= right[j] ? left[i++] : right[j++]);
+  }
+  return merged.concat(left.slice(i), right.slice(j));
+}
+
+console.log(mergeSort([5, 2, 9, 1, 5, 6]).join(", ")); // 1, 2, 5, 5, 6, 9""",
+        (
+            "**Recursion**: each half is sorted by the same function.",
+            "**No mutation**: `slice` copies, so the caller's array is left as it was.",
+            "**Built-in alternative**: `items.sort((a, b) => a - b)`; without the comparator, "
+            "JavaScript sorts numbers as strings.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn merge_sort(items: &[i32]) -> Vec<i32> {
+    if items.len() <= 1 {
+        return items.to_vec();
+    }
+    let (left, right) = items.split_at(items.len() / 2);
+    let (left, right) = (merge_sort(left), merge_sort(right));
+    let mut merged = Vec::with_capacity(items.len());
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        if left[i] <= right[j] {
+            merged.push(left[i]);
+            i += 1;
+        } else {
+            merged.push(right[j]);
+            j += 1;
+        }
+    }
+    merged.extend_from_slice(&left[i..]);
+    merged.extend_from_slice(&right[j..]);
+    merged
+}
+
+fn main() {
+    println!("{:?}", merge_sort(&[5, 2, 9, 1, 5, 6])); // [1, 2, 5, 5, 6, 9]
+}""",
+        (
+            "**`split_at`**: borrows the two halves without copying them.",
+            "**One allocation per level**: `with_capacity` reserves the result's size up front.",
+            "**Built-in alternative**: `v.sort()` is stable, and `v.sort_unstable()` is faster "
+            "when order among equal items does not matter.",
+        ),
+    ),
+)
+
 _PRIME = _task(
     "prime",
     r"\bprimes?\b|\bprimality\b",
@@ -616,21 +715,6 @@ console.log(wordFrequencies(sample)); // [ [ 'the', 4 ], [ 'cat', 2 ], [ 'mat', 
             "**`?? []`**: `match` returns `null` for text without words, and this avoids an error.",
         ),
     ),
-    typescript=Snippet(
-        r"""function wordFrequencies(text: string, top = 3): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const word of text.toLowerCase().match(/[a-z']+/g) ?? []) {
-    counts.set(word, (counts.get(word) ?? 0) + 1);
-  }
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
-}
-
-console.log(wordFrequencies("the cat and the hat")); // [ [ 'the', 2 ], [ 'cat', 1 ], [ 'and', 1 ] ]""",  # noqa: E501
-        (
-            "**Typed map**: `Map<string, number>` documents what is stored.",
-            "**Tuple result**: each entry is a `[word, count]` pair.",
-        ),
-    ),
     rust=Snippet(
         r"""use std::collections::HashMap;
 
@@ -658,106 +742,6 @@ fn main() {
             "no order of its own.",
         ),
     ),
-    go=Snippet(
-        r"""package main
-
-import (
-	"fmt"
-	"sort"
-	"strings"
-	"unicode"
-)
-
-func wordFrequencies(text string) map[string]int {
-	counts := make(map[string]int)
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && r != '\''
-	})
-	for _, word := range words {
-		counts[word]++
-	}
-	return counts
-}
-
-func main() {
-	counts := wordFrequencies("The cat sat on the mat. The mat was warm.")
-	words := make([]string, 0, len(counts))
-	for word := range counts {
-		words = append(words, word)
-	}
-	sort.Slice(words, func(i, j int) bool {
-		if counts[words[i]] != counts[words[j]] {
-			return counts[words[i]] > counts[words[j]]
-		}
-		return words[i] < words[j]
-	})
-	for _, word := range words[:3] {
-		fmt.Println(word, counts[word])
-	}
-}""",
-        (
-            "**`strings.FieldsFunc`**: splits wherever the function reports a separator.",
-            "**Sorted output**: Go maps have no order, so the keys are sorted by count, then "
-            "alphabetically.",
-        ),
-    ),
-    java=Snippet(
-        r"""import java.util.Map;
-import java.util.TreeMap;
-
-public class WordCount {
-    static Map<String, Integer> wordFrequencies(String text) {
-        Map<String, Integer> counts = new TreeMap<>();
-        for (String word : text.toLowerCase().split("[^a-z']+")) {
-            if (!word.isEmpty()) {
-                counts.merge(word, 1, Integer::sum);
-            }
-        }
-        return counts;
-    }
-
-    public static void main(String[] args) {
-        System.out.println(wordFrequencies("The cat sat on the mat. The mat was warm."));
-        // {cat=1, mat=2, on=1, sat=1, the=3, warm=1, was=1}
-    }
-}""",
-        (
-            "**`Map.merge`**: inserts 1 for a new word or adds 1 to its count.",
-            "**`TreeMap`**: keeps the words in alphabetical order for readable output.",
-        ),
-    ),
-    cpp=Snippet(
-        r"""#include <cctype>
-#include <iostream>
-#include <map>
-#include <sstream>
-#include <string>
-
-std::map<std::string, int> word_frequencies(const std::string& text) {
-    std::string cleaned;
-    for (unsigned char ch : text) {
-        cleaned += std::isalpha(ch) ? static_cast<char>(std::tolower(ch)) : ' ';
-    }
-    std::map<std::string, int> counts;
-    std::istringstream words(cleaned);
-    for (std::string word; words >> word;) {
-        ++counts[word];
-    }
-    return counts;
-}
-
-int main() {
-    auto counts = word_frequencies("The cat sat on the mat. The mat was warm.");
-    for (const auto& [word, count] : counts) {
-        std::cout << word << ": " << count << '\n';
-    }
-}""",
-        (
-            "**Normalise first**: letters are lower-cased and everything else becomes a space.",
-            "**`std::map`**: counts default to zero and the words come out sorted.",
-            "**Structured bindings**: `auto& [word, count]` needs C++17.",
-        ),
-    ),
     bash=Snippet(
         r"""#!/usr/bin/env bash
 set -euo pipefail
@@ -775,198 +759,6 @@ cat "$@" \
             "**`tr -cs`**: turns every run of non-letters into a single newline, one word per "
             "line.",
             "**`sort | uniq -c | sort -rn`**: the classic pipeline for counting and ranking.",
-        ),
-    ),
-)
-
-
-_BINARY_SEARCH = _task(
-    "binary_search",
-    r"binary search|bisect",
-    (
-        "Here's an iterative binary search:",
-        "Binary search halves the search range on every step:",
-    ),
-    "Binary search takes O(log n) steps, so even a million sorted items need only about 20 "
-    "comparisons. It requires the input to be sorted; on unsorted data the results are "
-    "meaningless.",
-    python=Snippet(
-        r'''def binary_search(items: list[int], target: int) -> int:
-    """Index of target in the sorted list items, or -1 if it is absent."""
-    low, high = 0, len(items) - 1
-    while low <= high:
-        mid = (low + high) // 2
-        if items[mid] == target:
-            return mid
-        if items[mid] < target:
-            low = mid + 1
-        else:
-            high = mid - 1
-    return -1
-
-
-numbers = [2, 5, 8, 12, 16, 23, 38]
-print(binary_search(numbers, 23))  # 5
-print(binary_search(numbers, 7))  # -1''',
-        (
-            "**Inclusive bounds**: `low` and `high` are both valid indexes, hence `<=`.",
-            "**Halving**: each comparison discards half of the remaining range.",
-            "**Standard library**: `bisect.bisect_left` gives the insertion point directly.",
-        ),
-    ),
-    javascript=Snippet(
-        r"""function binarySearch(items, target) {
-  let low = 0;
-  let high = items.length - 1;
-  while (low <= high) {
-    const mid = Math.floor((low + high) / 2);
-    if (items[mid] === target) return mid;
-    if (items[mid] < target) low = mid + 1;
-    else high = mid - 1;
-  }
-  return -1;
-}
-
-const numbers = [2, 5, 8, 12, 16, 23, 38];
-console.log(binarySearch(numbers, 23)); // 5
-console.log(binarySearch(numbers, 7)); // -1""",
-        (
-            "**Inclusive bounds**: the loop runs while the range is not empty.",
-            "**Integer midpoint**: `Math.floor` keeps the index whole.",
-        ),
-    ),
-)
-
-
-_ADD = _task(
-    "add",
-    r"\badd(?:s|ing)?\b.*\bnumbers?\b|\bsum of\b|\bsums?\b.*\bnumbers?\b",
-    (
-        "Here's a function that adds two numbers:",
-        "Adding two numbers is a one-liner; here it is with type hints and a quick check:",
-    ),
-    "The second example shows floating-point rounding, which surprises many people: decimal "
-    "fractions such as 0.1 cannot be stored exactly in binary. For money, use a decimal type "
-    "or whole cents.",
-    python=Snippet(
-        r'''def add(a: float, b: float) -> float:
-    """Return the sum of a and b."""
-    return a + b
-
-
-print(add(2, 3))  # 5
-print(add(0.1, 0.2))  # 0.30000000000000004''',
-        (
-            "**Type hints**: `float` also accepts integers, so `add(2, 3)` is fine.",
-            "**Exact decimals**: use `decimal.Decimal` when rounding errors matter.",
-        ),
-    ),
-    javascript=Snippet(
-        r"""function add(a, b) {
-  return a + b;
-}
-
-console.log(add(2, 3)); // 5
-console.log(add(0.1, 0.2)); // 0.30000000000000004""",
-        (
-            '**Watch the types**: `add("2", 3)` gives `"23"`, because `+` also joins strings.',
-            "**Floating point**: all JavaScript numbers are doubles.",
-        ),
-    ),
-    rust=Snippet(
-        r"""fn add(a: i64, b: i64) -> i64 {
-    a + b
-}
-
-fn main() {
-    println!("{}", add(2, 3)); // 5
-}""",
-        (
-            "**Explicit types**: `i64` for whole numbers; use `f64` for fractions.",
-            "**Overflow**: debug builds panic on overflow; `checked_add` returns an `Option` "
-            "instead.",
-        ),
-    ),
-)
-
-_CSV = _task(
-    "csv",
-    r"\bcsv\b",
-    (
-        "Here's how to read a CSV file with a header row:",
-        "Reading CSV is best left to a proper parser, because quoted fields can contain commas:",
-    ),
-    "Always pass the encoding explicitly, and prefer a real CSV parser over splitting on "
-    'commas: a field like "Smith, Jane" would otherwise break the row apart.',
-    python=Snippet(
-        r'''import csv
-from pathlib import Path
-
-
-def read_rows(path: str) -> list[dict[str, str]]:
-    """Read a CSV file with a header row into a list of dictionaries."""
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-if __name__ == "__main__":
-    import sys
-
-    for row in read_rows(sys.argv[1]):
-        print(row)''',
-        (
-            '**`csv.DictReader`**: uses the header row as keys, so you can write `row["email"]`.',
-            '**`newline=""`**: lets the csv module handle line endings inside quoted fields.',
-            "**Bigger data**: for analysis, `pandas.read_csv` adds types and fast filtering.",
-        ),
-    ),
-    javascript=Snippet(
-        r"""const fs = require("node:fs");
-
-// Splits one CSV line, honouring double-quoted fields and "" escapes.
-function parseLine(line) {
-  const fields = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        field += ch;
-      }
-    } else if (ch === '"') {
-      quoted = true;
-    } else if (ch === ",") {
-      fields.push(field);
-      field = "";
-    } else {
-      field += ch;
-    }
-  }
-  fields.push(field);
-  return fields;
-}
-
-function readRows(path) {
-  const [header, ...lines] = fs.readFileSync(path, "utf8").trim().split(/\r?\n/);
-  const names = parseLine(header);
-  return lines.map((line) => {
-    const values = parseLine(line);
-    return Object.fromEntries(names.map((name, i) => [name, values[i] ?? ""]));
-  });
-}
-
-console.log(readRows(process.argv[2]));""",
-        (
-            "**Quoted fields**: commas inside quotes stay part of the field.",
-            "**Objects per row**: the header names become the keys.",
-            "**Limits**: line breaks inside quoted fields need a full parser such as the "
-            "`csv-parse` package.",
         ),
     ),
 )
@@ -1005,28 +797,6 @@ if __name__ == "__main__":
             "friendlier API.",
         ),
     ),
-    javascript=Snippet(
-        r"""async function fetchJson(url) {
-  const response = await fetch(url, {
-    headers: { Accept: "application/json" },
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!response.ok) {
-    throw new Error(`HTTP ${response.status} for ${url}`);
-  }
-  return response.json();
-}
-
-fetchJson("https://api.github.com/repos/nodejs/node")
-  .then((repo) => console.log(repo.full_name))
-  .catch((error) => console.error(error));""",
-        (
-            "**`fetch`**: built into browsers and Node.js 18 and later.",
-            "**Status check**: `fetch` only rejects on network errors, so `response.ok` must "
-            "be checked by hand.",
-            "**Timeout**: `AbortSignal.timeout` cancels the request after ten seconds.",
-        ),
-    ),
     bash=Snippet(
         r"""#!/usr/bin/env bash
 set -euo pipefail
@@ -1042,50 +812,6 @@ curl --fail --silent --show-error --max-time 10 \
     ),
 )
 
-
-_REGEX = _task(
-    "regex",
-    r"\bregex\w*|regular expression|validat\w* (?:an? )?e-?mail",
-    (
-        "Here's a practical email check with a regular expression:",
-        "A simple pattern catches the typos that matter without rejecting valid addresses:",
-    ),
-    "No regular expression fully matches the email standard, and trying makes things worse. "
-    "Check the basic shape, then confirm the address really works by sending a message to it.",
-    python=Snippet(
-        r'''import re
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
-
-
-def looks_like_email(text: str) -> bool:
-    """A practical check: something@domain.tld without spaces (not full RFC 5322)."""
-    return EMAIL.match(text) is not None
-
-
-print(looks_like_email("ada@example.com"))  # True
-print(looks_like_email("not an email"))  # False''',
-        (
-            "**Compiled once**: the pattern is compiled at import time and reused.",
-            "**`[^@\\s]+`**: one or more characters that are neither `@` nor whitespace.",
-            "**`\\.[a-z]{2,}$`**: the address must end with a dot and a top-level domain.",
-        ),
-    ),
-    javascript=Snippet(
-        r"""const EMAIL = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
-
-function looksLikeEmail(text) {
-  return EMAIL.test(text);
-}
-
-console.log(looksLikeEmail("ada@example.com")); // true
-console.log(looksLikeEmail("not an email")); // false""",
-        (
-            "**Anchors**: `^` and `$` make the whole string match, not just a part of it.",
-            "**`i` flag**: upper-case domains are accepted too.",
-        ),
-    ),
-)
 
 # --- shell tasks (a shell script is the natural answer) -------------------------------------
 
@@ -1129,60 +855,6 @@ find "$dest_dir" -maxdepth 1 -name "${name}_*.tar.gz" -printf '%T@\t%p\n' \
     ),
 )
 
-_LARGE_FILES = _task(
-    "large_files",
-    r"\b(?:large|big|biggest|largest)\b.*\bfiles?\b|\bdisk (?:space|usage)\b",
-    (
-        "Here's a script that lists the largest files under a folder:",
-        "This finds the biggest files so you can see where the space went:",
-    ),
-    "For an interactive view of disk usage, `ncdu` is worth installing; for a one-off check, "
-    "`du -sh */ | sort -h` shows the size of each subfolder.",
-    bash=Snippet(
-        r"""#!/usr/bin/env bash
-set -euo pipefail
-
-dir=${1:-.}
-count=${2:-10}
-
-# Largest files first, with human-readable sizes.
-find "$dir" -type f -printf '%s\t%p\n' 2>/dev/null \
-  | sort -rn \
-  | head -n "$count" \
-  | numfmt --field=1 --to=iec""",
-        (
-            "**`find -printf`**: prints each file's size in bytes and its path.",
-            "**`sort -rn`**: numeric sort, largest first.",
-            "**`numfmt --to=iec`**: turns byte counts into sizes like `1.5G`.",
-        ),
-    ),
-)
-
-
-_LINES = _task(
-    "count_lines",
-    r"\bcount\w*\b.*\blines?\b|\blines?\b.*\bcount\w*\b|\bloop\b.*\bfiles\b",
-    ("Here's a script that counts the lines of each file it is given:",),
-    'Quoting `"$file"` everywhere keeps the script working with names that contain spaces.',
-    bash=Snippet(
-        r"""#!/usr/bin/env bash
-set -euo pipefail
-
-total=0
-for file in "$@"; do
-  if [[ -f "$file" ]]; then
-    lines=$(wc -l < "$file")
-    printf '%8d  %s\n' "$lines" "$file"
-    total=$((total + lines))
-  fi
-done
-printf '%8d  total\n' "$total"  # the sum over all files""",
-        (
-            '**`"$@"`**: loops over every argument, even ones with spaces.',
-            "**`wc -l < file`**: reading from standard input prints only the number.",
-        ),
-    ),
-)
 
 # --- SQL ------------------------------------------------------------------------------------
 
@@ -1267,25 +939,6 @@ ORDER BY month;""",
         ),
     ),
     _task(
-        "sql_running_total",
-        r"running total|cumulative|window function",
-        ("This adds a running total of revenue with a window function:",),
-        "Window functions compute across rows without collapsing them, unlike GROUP BY; they "
-        "work in PostgreSQL, MySQL 8, SQL Server and SQLite 3.25 or later.",
-        sql=Snippet(
-            r"""SELECT id,
-       created_at,
-       total_cents,
-       SUM(total_cents) OVER (ORDER BY created_at, id) AS running_total_cents
-FROM orders
-ORDER BY created_at, id;""",
-            (
-                "**`OVER (ORDER BY ...)`**: sums every row up to and including the current one.",
-                "**Tie-breaker**: ordering by `id` as well keeps the result deterministic.",
-            ),
-        ),
-    ),
-    _task(
         "sql_create",
         r"create (?:a )?table|schema",
         ("Here's a table definition with sensible constraints:",),
@@ -1312,27 +965,6 @@ CREATE INDEX orders_by_customer ON orders (customer_id);""",
                 "**`UNIQUE` and `CHECK`**: the database itself refuses duplicates and "
                 "negative totals.",
                 "**Index on the foreign key**: makes the joins from customers to orders fast.",
-            ),
-        ),
-    ),
-    _task(
-        "sql_join",
-        r"\bjoin\w*\b|with (?:the )?customer names?",
-        ("This joins orders with the customers who placed them:",),
-        "Use an INNER JOIN when every order must have a customer, and a LEFT JOIN when you "
-        "also want rows without a match.",
-        sql=Snippet(
-            r"""SELECT o.id,
-       o.created_at,
-       c.name              AS customer,
-       o.total_cents / 100.0 AS total
-FROM orders AS o
-JOIN customers AS c ON c.id = o.customer_id
-ORDER BY o.created_at DESC
-LIMIT 20;""",
-            (
-                "**Table aliases**: `o` and `c` keep the column references short.",
-                "**`JOIN ... ON`**: matches each order to its customer by id.",
             ),
         ),
     ),
@@ -1366,24 +998,19 @@ LIMIT 10;""",
 )
 
 # Tasks in the order they are tried: the specific before the general ("merge sort" is a sort,
-# "count the lines of a file" a line count rather than a file reader).
+# not a merge of two lists).
 TASKS: tuple[Task, ...] = (
     _FIZZBUZZ,
     _PALINDROME,
     _FIBONACCI,
     _FACTORIAL,
     _PRIME,
-    _BINARY_SEARCH,
     _MERGE_LISTS,
+    _SORT,
     _REVERSE,
-    _REGEX,
     _WORD_FREQUENCY,
     _BACKUP,
-    _LARGE_FILES,
-    _LINES,
-    _CSV,
     _HTTP,
-    _ADD,
 )
 
 # The answer when no task matches: a small, complete program in the language asked for.
@@ -1404,3 +1031,47 @@ GENERAL_EXTRA = (
 def general_snippet(lang: str) -> Snippet | None:
     """The word-frequency program in `lang`, the general example; None if there is none."""
     return _WORD_FREQUENCY.snippets.get(lang)
+
+
+# Intros for a request to fix code when a task's snippet answers it.
+FIX_INTROS = (
+    "Here's a corrected version that works; compare it with yours line by line:",
+    "The simplest fix is to start from a known-good version like this one:",
+)
+
+# For a bug report or pasted code the demo cannot run: advice that holds for any code.
+DEBUG = (
+    """Without seeing the full error I can't be certain, but bugs like this usually come from one
+of a few places:
+
+- **Off-by-one errors**: a loop that starts at 1 instead of 0, or stops one step too late.
+- **Missing values**: a variable that is `None`, `null` or `undefined` where the code expects
+  data.
+- **Types**: a string where a number was expected, or integer division where you wanted a
+  fraction.
+- **Shared state**: a list or object changed while it is being iterated over.
+
+If you paste the complete error message and the lines around where it happens, I can point to
+the exact fix.""",
+    """Here's how I'd track it down:
+
+1. **Read the last line of the error first.** It names the exception; the lines above it show
+   the path the program took to get there.
+2. **Reproduce it with the smallest input.** If a three-item list triggers it, the cause is
+   much easier to see.
+3. **Print the values just before the failing line.** The bug is usually where a value differs
+   from what you assumed.
+4. **Check what changed recently.** `git diff` often points straight at the culprit.
+
+Share the full error message and the relevant snippet, and I'll go through it with you.""",
+)
+REVIEW = (
+    """The overall structure looks reasonable. Here's what I'd check first:
+
+- **Edge cases**: empty input, a single item, very large input and unexpected types.
+- **Error handling**: what happens when a file, network call or parse fails halfway.
+- **Naming**: names that say what a value means, not how it is stored, make the intent clear.
+- **Tests**: a few small tests around the boundaries catch regressions early.
+
+Tell me what the code is supposed to do, and I can walk through it line by line.""",
+)
