@@ -25,10 +25,31 @@ class Topic:
     extra: str  # what the more thorough models add
 
 
+_BLOCK_START = re.compile(r"(?:[-*] |\d+\. |#|```)")
+
+
+def unwrap(text: str) -> str:
+    """Join the lines the source wraps at 100 columns: one line per paragraph or list item.
+
+    Assistants send unwrapped paragraphs; code fences are left as they are.
+    """
+    out: list[str] = []
+    fenced = False
+    for line in text.strip().split("\n"):
+        joins = bool(out and out[-1].strip()) and not fenced and not out[-1].startswith("```")
+        if line.startswith("```"):
+            fenced = not fenced
+        elif joins and line.strip() and not _BLOCK_START.match(line):
+            out[-1] += " " + line.strip()
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def _topic(
     key: str, pattern: str, short: tuple[str, ...], intros: tuple[str, ...], body: str, extra: str
 ) -> Topic:
-    return Topic(key, re.compile(pattern), short, intros, body.strip(), extra.strip())
+    return Topic(key, re.compile(pattern), short, intros, unwrap(body), unwrap(extra))
 
 
 # Tried in order: the specific before the general ("routechat" before "routing", "neural
@@ -488,47 +509,33 @@ loop would need an explicit stack to keep track of where it is.
 
 # --- short facts ------------------------------------------------------------------------------
 
-CAPITALS: dict[str, str] = {
-    "france": "Paris",
-    "germany": "Berlin",
-    "italy": "Rome",
-    "spain": "Madrid",
-    "portugal": "Lisbon",
-    "united kingdom": "London",
-    "uk": "London",
-    "england": "London",
-    "ireland": "Dublin",
-    "netherlands": "Amsterdam",
-    "belgium": "Brussels",
-    "switzerland": "Bern",
-    "austria": "Vienna",
-    "poland": "Warsaw",
-    "sweden": "Stockholm",
-    "norway": "Oslo",
-    "denmark": "Copenhagen",
-    "finland": "Helsinki",
-    "greece": "Athens",
-    "russia": "Moscow",
-    "ukraine": "Kyiv",
-    "turkey": "Ankara",
-    "egypt": "Cairo",
-    "nigeria": "Abuja",
-    "kenya": "Nairobi",
-    "south africa": "Pretoria (executive), with Cape Town and Bloemfontein sharing the other "
-    "branches of government",
-    "united states": "Washington, D.C.",
-    "usa": "Washington, D.C.",
-    "canada": "Ottawa",
-    "mexico": "Mexico City",
-    "brazil": "Brasília",
-    "argentina": "Buenos Aires",
-    "japan": "Tokyo",
-    "china": "Beijing",
-    "india": "New Delhi",
-    "south korea": "Seoul",
-    "australia": "Canberra",
-    "new zealand": "Wellington",
-}
+# Country as asked (lower case) -> (its name in a sentence, its capital).
+CAPITALS: dict[str, tuple[str, str]] = {
+    key: (name, city)
+    for keys, name, city in (
+        ("france", "France", "Paris"), ("germany", "Germany", "Berlin"),
+        ("italy", "Italy", "Rome"), ("spain", "Spain", "Madrid"),
+        ("portugal", "Portugal", "Lisbon"), ("ireland", "Ireland", "Dublin"),
+        ("united kingdom|uk|britain|great britain|england", "the United Kingdom", "London"),
+        ("netherlands|holland", "the Netherlands", "Amsterdam"),
+        ("belgium", "Belgium", "Brussels"), ("switzerland", "Switzerland", "Bern"),
+        ("austria", "Austria", "Vienna"), ("poland", "Poland", "Warsaw"),
+        ("sweden", "Sweden", "Stockholm"), ("norway", "Norway", "Oslo"),
+        ("denmark", "Denmark", "Copenhagen"), ("finland", "Finland", "Helsinki"),
+        ("greece", "Greece", "Athens"), ("russia", "Russia", "Moscow"),
+        ("ukraine", "Ukraine", "Kyiv"), ("turkey|türkiye", "Türkiye", "Ankara"),
+        ("egypt", "Egypt", "Cairo"), ("nigeria", "Nigeria", "Abuja"),
+        ("kenya", "Kenya", "Nairobi"), ("morocco", "Morocco", "Rabat"),
+        ("united states|us|usa|america|united states of america", "the United States",
+         "Washington, D.C."),
+        ("canada", "Canada", "Ottawa"), ("mexico", "Mexico", "Mexico City"),
+        ("brazil", "Brazil", "Brasília"), ("argentina", "Argentina", "Buenos Aires"),
+        ("japan", "Japan", "Tokyo"), ("china", "China", "Beijing"),
+        ("india", "India", "New Delhi"), ("south korea", "South Korea", "Seoul"),
+        ("australia", "Australia", "Canberra"), ("new zealand", "New Zealand", "Wellington"),
+    )
+    for key in keys.split("|")
+}  # fmt: skip
 
 # Questions with one well-known answer: pattern searched in the lower-cased prompt.
 FACTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -602,6 +609,10 @@ GOODBYES = (
     "Goodbye! Come back any time.",
     "Take care, and see you next time!",
 )
+HELP = (
+    "Of course! What would you like help with?",
+    "Sure, I'm here to help. What are you working on?",
+)
 IDENTITY = (
     "I'm an AI assistant. In RouteChat each of your messages is answered by the model Eden AI's "
     "router picks for it, and the badge under the reply shows which one it was. I can explain "
@@ -653,8 +664,14 @@ CLOSERS = (
     "Let me know if you'd like a shorter summary or more detail on one part.",
 )
 
+# After a poem or story, for the models that add a line.
+CREATIVE_CLOSERS = (
+    "Want another one in a different mood?",
+    "I can make it longer, funnier or more serious if you like.",
+)
+
 # The answer for anything no entry above covers: complete, and true whatever was asked.
-GENERAL = (
+_GENERAL = (
     """There are a few angles worth considering here.
 
 - **The goal**: what exactly needs to be decided or understood, and what would a good answer let
@@ -685,8 +702,9 @@ Share a few details and I'll tailor this to your case.""",
 
 If you'd like, tell me where you are in this process and I'll help with the next step.""",
 )
+GENERAL = tuple(map(unwrap, _GENERAL))
 # For long requests (pasted text, detailed briefs): useful whatever the text was.
-LONG = (
+_LONG = (
     """Thanks for the detailed context, it helps. Here's my read, with suggestions:
 
 - **Lead with the main point**: the key message is easier to act on when it comes first,
@@ -708,6 +726,7 @@ If you tell me who the audience is, I can suggest specific rewrites.""",
 
 Want me to turn this into a short summary, a checklist or a cleaner draft?""",
 )
+LONG = tuple(map(unwrap, _LONG))
 EMAILS = (
     """Here's a draft you can adapt:
 
@@ -863,7 +882,7 @@ move six inches on,
 then start it again, just for fun.""",
 )
 
-STORIES: dict[str, str] = {
+_STORIES: dict[str, str] = {
     "code": """**The Robot Who Collected Sounds**
 
 Unit 7 had been built to sweep the floors of the old train station, and for eleven years it did
@@ -923,3 +942,4 @@ letters stacked in a sea chest, thousands of them, all addressed to "whoever com
 She read one, then another, and missed the last boat back. By morning she had decided to stay
 a while, and that evening, out of habit she couldn't explain, she sat down and began to write.""",
 }
+STORIES = {theme: unwrap(story) for theme, story in _STORIES.items()}

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from desktop_app.emulator.answers import unwrap
+
 
 @dataclass(frozen=True, slots=True)
 class Snippet:
@@ -67,7 +69,7 @@ _REVERSE = _task(
     (
         "Here's a function that reverses a string:",
         "Reversing a string takes only a line or two:",
-        "Sure, here's a simple and correct way to reverse a string:",
+        "Here's the simplest correct way to reverse a string:",
     ),
     "For most text this is all you need. If your strings contain emoji built from several code "
     "points or letters with combining accents, reverse grapheme clusters instead, with a "
@@ -145,8 +147,7 @@ _MERGE_LISTS = _task(
     r"\b(?:lists?|arrays?)\b.*\bmerg\w*\b(?!\s+sort)",
     (
         "Here's a function that merges two sorted lists in a single pass:",
-        "Since both inputs are already sorted, you can merge them in linear time with two "
-        "pointers:",
+        "When both lists are sorted, you can merge them in linear time with two pointers:",
         "The classic approach walks both lists at once and always takes the smaller head:",
     ),
     "This runs in O(n + m) time, where n and m are the two lengths, and uses O(n + m) extra "
@@ -178,6 +179,7 @@ print(merge_sorted([1, 4, 9], [2, 3, 10]))  # [1, 2, 3, 4, 9, 10]''',
             "and is appended as is.",
             "**Standard library**: `heapq.merge(left, right)` does the same lazily for any "
             "number of sorted inputs.",
+            "**Unsorted inputs**: `sorted(left + right)` is all you need.",
         ),
     ),
     javascript=Snippet(
@@ -817,7 +819,7 @@ curl --fail --silent --show-error --max-time 10 \
 
 _BACKUP = _task(
     "backup",
-    r"\bbackups?\b|\barchive\b",
+    r"\bback ?ups?\b|\bbacking up\b|\barchive\b",
     (
         "Here's a backup script that writes a dated archive and keeps the last seven:",
         "This script archives a folder with a timestamp and prunes old backups:",
@@ -858,11 +860,12 @@ find "$dest_dir" -maxdepth 1 -name "${name}_*.tar.gz" -printf '%T@\t%p\n' \
 
 # --- SQL ------------------------------------------------------------------------------------
 
-# The schema the SQL answers assume, stated in their introduction.
-SQL_SCHEMA = (
-    "`customers(id, name, email, created_at)`, `orders(id, customer_id, total_cents, "
-    "created_at)` and `employees(id, name, department, salary)`"
-)
+# The tables the SQL answers assume, named before the query.
+SQL_TABLES = {
+    "customers": "`customers(id, name, email, created_at)`",
+    "orders": "`orders(id, customer_id, total_cents, created_at)`",
+    "employees": "`employees(id, name, department, salary)`",
+}
 
 SQL_TASKS: tuple[Task, ...] = (
     _task(
@@ -1028,9 +1031,8 @@ GENERAL_EXTRA = (
 )
 
 
-def general_snippet(lang: str) -> Snippet | None:
-    """The word-frequency program in `lang`, the general example; None if there is none."""
-    return _WORD_FREQUENCY.snippets.get(lang)
+# The general example as a task, for the code path that needs one.
+GENERAL = Task("general", re.compile(""), GENERAL_INTROS, _WORD_FREQUENCY.snippets, GENERAL_EXTRA)
 
 
 # Intros for a request to fix code when a task's snippet answers it.
@@ -1040,7 +1042,7 @@ FIX_INTROS = (
 )
 
 # For a bug report or pasted code the demo cannot run: advice that holds for any code.
-DEBUG = (
+_DEBUG = (
     """Without seeing the full error I can't be certain, but bugs like this usually come from one
 of a few places:
 
@@ -1065,7 +1067,8 @@ the exact fix.""",
 
 Share the full error message and the relevant snippet, and I'll go through it with you.""",
 )
-REVIEW = (
+DEBUG = tuple(map(unwrap, _DEBUG))
+_REVIEW = (
     """The overall structure looks reasonable. Here's what I'd check first:
 
 - **Edge cases**: empty input, a single item, very large input and unexpected types.
@@ -1075,3 +1078,34 @@ REVIEW = (
 
 Tell me what the code is supposed to do, and I can walk through it line by line.""",
 )
+REVIEW = tuple(map(unwrap, _REVIEW))
+# For a comparison of languages or tools ("is C++ faster than Java?"): true whatever was compared.
+_COMPARE = (
+    """It depends on the workload more than on the language or tool itself:
+
+- **Performance**: differences show up mostly in tight loops and memory-heavy work; measure with
+  a benchmark that looks like your real use before deciding.
+- **Productivity**: how quickly you can write, read and change the code often matters more than
+  raw speed.
+- **Ecosystem**: the libraries, tooling and documentation available for your problem can
+  decide it on their own.
+- **Team**: what your team already knows well is usually the fastest option in practice.
+
+If you tell me what you're building, I can give a more concrete recommendation.""",
+)
+COMPARE = tuple(map(unwrap, _COMPARE))
+
+# For a question about a programming concept the demo has no curated answer for.
+_CONCEPT = (
+    """The quickest way to get a feel for it is a small experiment:
+
+1. **Start from the official documentation's example**, which is usually the shortest correct
+   use.
+2. **Run it and change one thing at a time**: an argument, a type, an edge case, and watch what
+   happens.
+3. **Look at how a well-known library uses it**: real code shows the idioms that reference pages
+   leave out.
+
+If you tell me what you're trying to build with it, I can write an example tailored to that.""",
+)
+CONCEPT = tuple(map(unwrap, _CONCEPT))
