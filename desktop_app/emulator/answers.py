@@ -119,7 +119,8 @@ conversation turns out to be simple, budget will usually answer just as well for
     ),
     _topic(
         "smart_routing",
-        r"\bsmart[- ]?rout\w*|\b(?:model|llm|ai|prompt) rout\w*|\brouting\b|\beden ?ai\b",
+        r"\bsmart[- ]?rout\w*|\b(?:model|llm|ai|prompt) rout\w*|\brouting\b|\beden ?ai\b|"
+        r"\brouters?\b.*\b(?:models?|llms?|choos\w*|picks?)\b|\b(?:models?|llms?)\b.*\brouters?\b",
         (
             "Smart routing sends each message to the model best suited to it, choosing among "
             "several candidates by the kind of request and the price. Simple questions go to "
@@ -161,9 +162,10 @@ it with what a single premium model would have charged.
     ),
     _topic(
         "llm_cost",
-        r"\b(?:llms?|models?|tokens?|ai|apis?|gpt\w*|eden)\b.*\b(?:cost|costs|price|prices|pricing|"
-        r"expensive|cheap|cheaper|billing|billed|spend)\b|\b(?:cost|price|pricing)s? (?:of|per) "
-        r"(?:an? )?(?:llms?|tokens?|models?|ai)\b",
+        r"\b(?:llms?|models?|tokens?|ai|apis?|gpt\S*|claude|gemini|eden)\b.*\b(?:costs?|price\w*|"
+        r"expensive|cheap\w*|billing|billed|spend\w*)\b|\b(?:costs?|price\w*|expensive|cheap\w*|"
+        r"billing|billed|spend\w*)\b.*\b(?:llms?|models?|tokens?|gpt\S*|claude|gemini|haiku|eden)\b|"
+        r"\bwhat (?:is|are) (?:a )?tokens?\b",
         (
             "Language models are billed per token, about three quarters of a word, with separate "
             "prices for the text you send and the text you get back. Output tokens usually cost "
@@ -406,6 +408,32 @@ leaves salt and most impurities behind.
 """,
     ),
     _topic(
+        "photosynthesis",
+        r"\bphotosynthesis\b|\bchlorophyll\b",
+        (
+            "Photosynthesis is the process by which plants, algae and some bacteria use sunlight "
+            "to turn carbon dioxide and water into sugar, releasing oxygen. It feeds almost every "
+            "food chain on Earth and produces the oxygen we breathe.",
+        ),
+        ("Photosynthesis is how plants make their own food from light.",),
+        """
+It happens mainly in the leaves, inside chloroplasts that contain the green pigment
+chlorophyll. Overall, six molecules of carbon dioxide and six of water, with light, become one
+molecule of glucose and six of oxygen.
+
+- **Light-dependent reactions**: chlorophyll absorbs light, and its energy splits water,
+  releasing oxygen and storing energy in the molecules ATP and NADPH.
+- **Calvin cycle**: that stored energy is used to fix carbon dioxide from the air into sugar.
+
+The plant uses the sugar for energy and as a building block for growth, and animals get theirs
+by eating plants or other animals that did.
+""",
+        """
+Over geological time, photosynthesis also changed the planet: it filled the atmosphere with
+oxygen, and the remains of ancient plants became the coal, oil and gas burned today.
+""",
+    ),
+    _topic(
         "dns",
         r"\bdns\b|\bdomain name system\b",
         (
@@ -533,6 +561,15 @@ CAPITALS: dict[str, tuple[str, str]] = {
         ("japan", "Japan", "Tokyo"), ("china", "China", "Beijing"),
         ("india", "India", "New Delhi"), ("south korea", "South Korea", "Seoul"),
         ("australia", "Australia", "Canberra"), ("new zealand", "New Zealand", "Wellington"),
+        ("peru", "Peru", "Lima"), ("chile", "Chile", "Santiago"),
+        ("colombia", "Colombia", "Bogotá"), ("cuba", "Cuba", "Havana"),
+        ("czech republic|czechia", "Czechia", "Prague"), ("hungary", "Hungary", "Budapest"),
+        ("romania", "Romania", "Bucharest"), ("iceland", "Iceland", "Reykjavík"),
+        ("scotland", "Scotland", "Edinburgh"), ("ethiopia", "Ethiopia", "Addis Ababa"),
+        ("ghana", "Ghana", "Accra"), ("thailand", "Thailand", "Bangkok"),
+        ("vietnam", "Vietnam", "Hanoi"), ("indonesia", "Indonesia", "Jakarta"),
+        ("philippines|the philippines", "the Philippines", "Manila"),
+        ("pakistan", "Pakistan", "Islamabad"), ("saudi arabia", "Saudi Arabia", "Riyadh"),
     )
     for key in keys.split("|")
 }  # fmt: skip
@@ -567,17 +604,22 @@ FACTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"how many days in a leap year", "A leap year has **366** days."),
         (r"value of pi|what is pi\b", "Pi is approximately **3.14159**."),
         (r"theory of relativity|who developed relativity", "**Albert Einstein** developed it."),
+        (r"what(?:'s| is) a haiku", "A haiku is a short Japanese poem of three lines, with five, "
+         "seven and five syllables, usually about nature or a season."),
+        (r"meaning of life", "**42**, according to *The Hitchhiker's Guide to the Galaxy*. "
+         "Philosophers mostly agree it is the meaning you give it, through the people and the "
+         "work you care about."),
     )
 )  # fmt: skip
 
 # For short questions the demo has no answer for: plausible, and inventing nothing.
 UNKNOWN = (
-    "I'd rather not guess at that one: a precise answer needs a reliable, up-to-date source, "
-    "such as an encyclopedia or the official website of whoever is involved. If you tell me "
-    "what you need it for, I can help you work out where to look.",
-    "That depends on details I can't check from here, so I won't make up a name, date or "
-    "figure. A trustworthy reference will settle it quickly, and I'm happy to help you make "
-    "sense of what you find.",
+    "I'd rather not guess at that one: I don't have enough context to answer it reliably. If "
+    "you share the details, or the text or code it's about, I'll give you a short, direct "
+    "answer.",
+    "I can't answer that with confidence from here, and I won't make up a name, date or figure. "
+    "A reliable, up-to-date source will settle it, and if you paste what you find, I can help "
+    "you make sense of it.",
 )
 SENSITIVE_RE = re.compile(
     r"\b(?:dose|dosage|medic\w*|symptoms?|diagnos\w*|pregnan\w*|overdose|legal|lawyer|sue|"
@@ -682,8 +724,8 @@ _GENERAL = (
 - **The next step**: pick the smallest action that tests your thinking, then adjust.
 
 If you tell me a bit more about your situation, I can make this much more specific.""",
-    """Good question. The honest answer is that it depends on a few things, so here is how I would
-work through it.
+    """The honest answer is that it depends on a few things, so here is how I would work through
+it.
 
 Start with what you already know for certain, and separate it from what you are assuming. Then
 look for the one or two facts that would change your mind; those are worth checking first.

@@ -526,6 +526,168 @@ fn main() {
     ),
 )
 
+_ADD = _task(
+    "add",
+    r"\badd(?:s|ing)?\b(?: up| together)? (?:two |2 |a pair of )?numbers\b|\bsum of two\b",
+    (
+        "Here's a function that adds two numbers:",
+        "Adding two numbers is a one-liner; here it is with type hints and a quick check:",
+    ),
+    "The second example shows floating-point rounding, which surprises many people: decimal "
+    "fractions such as 0.1 cannot be stored exactly in binary. For money, use a decimal type "
+    "or whole cents.",
+    python=Snippet(
+        r'''def add(a: float, b: float) -> float:
+    """Return the sum of a and b."""
+    return a + b
+
+
+print(add(2, 3))  # 5
+print(add(0.1, 0.2))  # 0.30000000000000004''',
+        (
+            "**Type hints**: `float` also accepts integers, so `add(2, 3)` is fine.",
+            "**Exact decimals**: use `decimal.Decimal` when rounding errors matter.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""function add(a, b) {
+  return a + b;
+}
+
+console.log(add(2, 3)); // 5
+console.log(add(0.1, 0.2)); // 0.30000000000000004""",
+        (
+            '**Watch the types**: `add("2", 3)` gives `"23"`, because `+` also joins strings.',
+            "**Floating point**: all JavaScript numbers are doubles.",
+        ),
+    ),
+    rust=Snippet(
+        r"""fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+fn main() {
+    println!("{}", add(2, 3)); // 5
+}""",
+        (
+            "**Explicit types**: `i64` for whole numbers; use `f64` for fractions.",
+            "**Overflow**: debug builds panic on overflow; `checked_add` returns an `Option` "
+            "instead.",
+        ),
+    ),
+)
+
+
+_HELLO = _task(
+    "hello_world",
+    r"hello,? world",
+    (
+        "Here's the classic first program:",
+        "Hello, World! is the traditional first program in any language:",
+    ),
+    "From here, a good next step is to read a name from the user or the command line and greet "
+    "them by name.",
+    python=Snippet(
+        'print("Hello, World!")',
+        ("**`print`**: writes its argument to standard output, followed by a newline.",),
+    ),
+    javascript=Snippet(
+        'console.log("Hello, World!");',
+        ("**`console.log`**: prints to the terminal in Node.js and to the browser's console.",),
+    ),
+    rust=Snippet(
+        r"""fn main() {
+    println!("Hello, World!");
+}""",
+        ("**`println!`**: a macro (note the `!`) that prints a line; run it with `cargo run`.",),
+    ),
+    bash=Snippet(
+        "#!/usr/bin/env bash\necho 'Hello, World!'",
+        ("**Shebang**: the first line tells the system to run the file with Bash.",),
+    ),
+    go=Snippet(
+        r"""package main
+
+import "fmt"
+
+func main() {
+	fmt.Println("Hello, World!")
+}""",
+        ("**`package main`**: marks an executable; run it with `go run hello.go`.",),
+    ),
+    java=Snippet(
+        r"""public class Hello {
+    public static void main(String[] args) {
+        System.out.println("Hello, World!");
+    }
+}""",
+        ("**File name**: the public class `Hello` must live in `Hello.java`.",),
+    ),
+    cpp=Snippet(
+        r"""#include <iostream>
+
+int main() {
+    std::cout << "Hello, World!\n";
+}""",
+        ("**`std::cout`**: the standard output stream; `main` returns 0 implicitly.",),
+    ),
+    c=Snippet(
+        r"""#include <stdio.h>
+
+int main(void) {
+    printf("Hello, World!\n");
+    return 0;
+}""",
+        ("**`printf`**: formatted output from `stdio.h`; `\\n` ends the line.",),
+    ),
+)
+
+
+_REGEX = _task(
+    "regex",
+    r"\bregex\w*|regular expression|validat\w* (?:an? )?e-?mail",
+    (
+        "Here's a practical email check with a regular expression:",
+        "A simple pattern catches the typos that matter without rejecting valid addresses:",
+    ),
+    "No regular expression fully matches the email standard, and trying makes things worse. "
+    "Check the basic shape, then confirm the address really works by sending a message to it.",
+    python=Snippet(
+        r'''import re
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+
+
+def looks_like_email(text: str) -> bool:
+    """A practical check: something@domain.tld without spaces (not full RFC 5322)."""
+    return EMAIL.fullmatch(text) is not None
+
+
+print(looks_like_email("ada@example.com"))  # True
+print(looks_like_email("not an email"))  # False''',
+        (
+            "**Compiled once**: the pattern is compiled at import time and reused.",
+            "**`[^@\\s]+`**: one or more characters that are neither `@` nor whitespace.",
+            "**`\\.[a-z]{2,}$`**: the address must end with a dot and a top-level domain.",
+        ),
+    ),
+    javascript=Snippet(
+        r"""const EMAIL = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i;
+
+function looksLikeEmail(text) {
+  return EMAIL.test(text);
+}
+
+console.log(looksLikeEmail("ada@example.com")); // true
+console.log(looksLikeEmail("not an email")); // false""",
+        (
+            "**Anchors**: `^` and `$` make the whole string match, not just a part of it.",
+            "**`i` flag**: upper-case domains are accepted too.",
+        ),
+    ),
+)
+
+
 _PRIME = _task(
     "prime",
     r"\bprimes?\b|\bprimality\b",
@@ -943,7 +1105,7 @@ ORDER BY month;""",
     ),
     _task(
         "sql_create",
-        r"create (?:a )?table|schema",
+        r"\bcreate\b.*\btables?\b|\bschema\b|\bddl\b",
         ("Here's a table definition with sensible constraints:",),
         "Constraints in the database catch bad data that slips past the application, so it is "
         "worth declaring them from the start.",
@@ -1003,6 +1165,7 @@ LIMIT 10;""",
 # Tasks in the order they are tried: the specific before the general ("merge sort" is a sort,
 # not a merge of two lists).
 TASKS: tuple[Task, ...] = (
+    _HELLO,
     _FIZZBUZZ,
     _PALINDROME,
     _FIBONACCI,
@@ -1010,6 +1173,8 @@ TASKS: tuple[Task, ...] = (
     _PRIME,
     _MERGE_LISTS,
     _SORT,
+    _ADD,
+    _REGEX,
     _REVERSE,
     _WORD_FREQUENCY,
     _BACKUP,

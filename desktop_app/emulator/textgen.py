@@ -207,7 +207,7 @@ def _arithmetic(low: str, rng: random.Random, level: int) -> str | None:
 
 _GREETING_RE = re.compile(
     r"^(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening))\b"
-    r"(?: there| all| everyone)?[\s,!.]*"
+    r"(?: there| all| everyone| world)?[\s,!.]*"
 )
 _THANKS_RE = re.compile(
     r"^(?:thanks|thank you|thx|ty|cheers|many thanks)\b(?: so much| a lot| very much)?[\s,!.]*"
@@ -261,6 +261,13 @@ _WRITE_RE = re.compile(
     r"\b(?:write|implement|create|build|generate|make|give me|show me|code for|program|"
     r"function|script|snippet|class|query)\b"
 )
+_HELLO_PROGRAM_RE = re.compile(
+    r"\bhello,? world\b.*\b(?:program|code|in \w+)\b|\b(?:write|print|program)\b.*\bhello,? world\b"
+)
+_HOW_TO_RE = re.compile(r"^how (?:do|can|should|would) (?:i|we|you)\b|^how to\b")
+_ASKS_FOR_PIECE_RE = re.compile(
+    r"\b(?:write|compose|create|make|generate|give me|tell me|share|recite|draft|need)\b"
+)
 _COMPARE_RE = re.compile(
     r"\b(?:vs|versus|faster|slower|better|worse|difference|differences|compare|compared)\b"
 )
@@ -305,6 +312,8 @@ def _fact(low: str, rng: random.Random) -> str | None:
 
 def _answer(kind: str, low: str, rng: random.Random, level: int, history: int) -> str:
     """A reply in prose: small talk, a calculation, a fact, a topic, or a general answer."""
+    if (language_of(low) and _WRITE_RE.search(low)) or _HELLO_PROGRAM_RE.search(low):
+        return _code_reply(low, low, rng, level)  # code the router did not see as code
     prefix = ""
     if m := _GREETING_RE.match(low):
         rest = low[m.end() :]
@@ -338,7 +347,7 @@ def _content(kind: str, low: str, rng: random.Random, level: int, history: int) 
         return rng.choice(answers.SENSITIVE)
     if kind == "long":
         return rng.choice(answers.LONG)
-    if kind == "simple":
+    if kind == "simple" and not _HOW_TO_RE.match(low):
         return rng.choice(answers.UNKNOWN)
     return rng.choice(answers.GENERAL)
 
@@ -380,7 +389,8 @@ def _code_reply(prompt: str, low: str, rng: random.Random, level: int) -> str:
     if lang == "sql":
         found = (t for t in snippets.SQL_TASKS if t.pattern.search(low))
         task = next(found, snippets.SQL_GENERAL)
-        note = _tables_note(task.snippets["sql"].code)
+        code = task.snippets["sql"].code
+        note = "" if code.startswith("CREATE") else _tables_note(code)
     else:
         found = (t for t in snippets.TASKS if t.pattern.search(low))
         task = next(found, snippets.GENERAL)
@@ -431,7 +441,12 @@ def _theme(low: str) -> str:
     return next((theme for theme, pattern in answers.THEMES if pattern.search(low)), "")
 
 
-def _creative_reply(low: str, rng: random.Random, level: int, history: int) -> str:
+def _creative_reply(prompt: str, low: str, rng: random.Random, level: int, history: int) -> str:
+    if _EXPLAIN_RE.match(low) and not _ASKS_FOR_PIECE_RE.search(low):
+        kind = "simple" if low.endswith("?") and len(low.split()) <= 15 else "general"
+        return _content(kind, low, rng, level, history)  # asks about, not for, a poem
+    if language_of(low) or re.search(r"\bhello,? world\b|\bcode\b", low):
+        return _code_reply(prompt, low, rng, level)
     theme = _theme(low)
     if re.search(r"\bhaikus?\b", low):
         text = rng.choice(answers.HAIKU.get(theme) or answers.HAIKU[""])
@@ -447,7 +462,8 @@ def _creative_reply(low: str, rng: random.Random, level: int, history: int) -> s
     elif re.search(r"\b(?:story|stories|tale|fable|fiction|fairy tale|bedtime)\b", low):
         return answers.STORIES.get(theme, answers.STORIES[""])
     elif re.search(r"\b(?:email|e-mail|letter|message to)\b", low):
-        return rng.choice(answers.EMAILS)
+        asking = re.search(r"\b(?:ask\w*|request\w*|permission|off|leave)\b", low)
+        return answers.EMAILS[0] if asking else rng.choice(answers.EMAILS)
     else:
         return _content("general", low, rng, level, history)
     text = _verse(text)
@@ -467,7 +483,7 @@ def compose_text(kind: str, prompt: str, *, seed: int, model: str, history: int 
     if kind == "code":
         return _code_reply(prompt, low, rng, level)
     if kind == "creative":
-        return _creative_reply(low, rng, level, history)
+        return _creative_reply(prompt, low, rng, level, history)
     return _answer(kind, low, rng, level, history)
 
 
