@@ -42,7 +42,7 @@ def _task(
 LANGUAGES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     (tag, name, re.compile(pattern))
     for tag, name, pattern in (
-        ("sql", "SQL", r"\bsql\b|\bquery\b|\bpostgres|\bsqlite\b|\bmysql\b|\bselect\b"),
+        ("sql", "SQL", r"\bsql\b|\bquery\b|\bpostgres|\bsqlite\b|\bmysql\b"),
         ("typescript", "TypeScript", r"\btypescript\b|\bts\b"),
         ("javascript", "JavaScript", r"\bjavascript\b|\bjs\b|\bnode(?:\.js)?\b|\breact\b"),
         ("rust", "Rust", r"\brust\b|\bcargo\b"),
@@ -928,55 +928,6 @@ cat "$@" \
 )
 
 
-_HTTP = _task(
-    "http",
-    r"\b(?:http|https|fetch\w*|download\w*|get request|rest api|api call|call an api|"
-    r"web page|webpage|url)\b",
-    (
-        "Here's how to fetch JSON from a URL, with a timeout and error handling:",
-        "This sends a GET request and decodes the JSON response:",
-    ),
-    "Always set a timeout and check the status code: a request without a timeout can hang "
-    "forever, and an error page decoded as data causes confusing failures later.",
-    python=Snippet(
-        r'''import json
-from typing import Any
-from urllib.request import Request, urlopen
-
-
-def fetch_json(url: str, timeout: float = 10.0) -> Any:
-    """GET a URL and decode its JSON body; raises on HTTP errors and timeouts."""
-    request = Request(url, headers={"Accept": "application/json"})
-    with urlopen(request, timeout=timeout) as response:
-        return json.load(response)
-
-
-if __name__ == "__main__":
-    print(fetch_json("https://api.github.com/repos/python/cpython")["full_name"])''',
-        (
-            "**Standard library only**: `urllib.request` needs no installation.",
-            "**Errors**: HTTP error statuses raise `HTTPError`, and the timeout applies to "
-            "connecting and reading.",
-            "**In bigger projects**: `httpx` or `requests` add sessions, retries and a "
-            "friendlier API.",
-        ),
-    ),
-    bash=Snippet(
-        r"""#!/usr/bin/env bash
-set -euo pipefail
-
-url=${1:-https://api.github.com/repos/curl/curl}
-curl --fail --silent --show-error --max-time 10 \
-  -H 'Accept: application/json' "$url" | jq -r '.full_name'""",
-        (
-            "**`--fail`**: makes curl exit with an error on HTTP 4xx and 5xx.",
-            "**`--max-time`**: bounds the whole transfer.",
-            "**`jq`**: extracts a field from the JSON response.",
-        ),
-    ),
-)
-
-
 # --- shell tasks (a shell script is the natural answer) -------------------------------------
 
 _BACKUP = _task(
@@ -1178,7 +1129,6 @@ TASKS: tuple[Task, ...] = (
     _REVERSE,
     _WORD_FREQUENCY,
     _BACKUP,
-    _HTTP,
 )
 
 # The answer when no task matches: a small, complete program in the language asked for.

@@ -85,10 +85,20 @@ def detail_level(model: str) -> int:
     return 2 if info.general >= 88 else 1 if info.general >= 76 else 0
 
 
-def _normalise(prompt: str) -> str:
+# Only the start and the end of a long prompt are read: that is where the request is (before or
+# after pasted text), and some patterns ("cost ... models") would take quadratic time on a huge
+# prompt.
+READ_CHARS = 1_000
+
+
+def normalise(prompt: str) -> str:
     """Lower case, straight quotes and single spaces: the form every pattern is matched on."""
-    text = prompt.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return " ".join(text.split())
+    if len(prompt) > 4 * READ_CHARS:
+        prompt = prompt[: 2 * READ_CHARS] + "\n\n" + prompt[-2 * READ_CHARS :]
+    text = " ".join(prompt.lower().replace("\u2019", "'").replace("\u2018", "'").split())
+    if len(text) > 2 * READ_CHARS:
+        text = text[:READ_CHARS] + " ... " + text[-READ_CHARS:]
+    return text
 
 
 # --- arithmetic -------------------------------------------------------------------------------
@@ -111,7 +121,10 @@ _MATH_CUE_RE = re.compile(
     r"\b(?:what is|what's|whats|calculate|compute|how much is|evaluate|solve|work out)\b|=|"
     r"^[-+*/^().\d x×÷−]+[?!.=]*$|\bsquare root\b|%|\bpercent\b"
 )
-_DATE_RE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d{2,4}\b")
+_DATE_RE = re.compile(
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d{2,4}\b|"
+    r"\b(?:1[5-9]|20)\d\d ?[-–] ?(?:1[5-9]|20)\d\d\b"
+)
 _SHOW_OPS = {"*": "×", "/": "÷", "**": "^", "+": "+", "-": "−"}
 _BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Add: operator.add,
@@ -261,6 +274,7 @@ _WRITE_RE = re.compile(
     r"\b(?:write|implement|create|build|generate|make|give me|show me|code for|program|"
     r"function|script|snippet|class|query)\b"
 )
+_WRITE_VERB_RE = re.compile(r"\b(?:write|implement|create|build|generate|give me|show me)\b")
 _HELLO_PROGRAM_RE = re.compile(
     r"\bhello,? world\b.*\b(?:program|code|in \w+)\b|\b(?:write|print|program)\b.*\bhello,? world\b"
 )
@@ -312,7 +326,8 @@ def _fact(low: str, rng: random.Random) -> str | None:
 
 def _answer(kind: str, low: str, rng: random.Random, level: int, history: int) -> str:
     """A reply in prose: small talk, a calculation, a fact, a topic, or a general answer."""
-    if (language_of(low) and _WRITE_RE.search(low)) or _HELLO_PROGRAM_RE.search(low):
+    named = language_of(low) not in (None, "sql")
+    if (named and _WRITE_VERB_RE.search(low)) or _HELLO_PROGRAM_RE.search(low):
         return _code_reply(low, low, rng, level)  # code the router did not see as code
     prefix = ""
     if m := _GREETING_RE.match(low):
@@ -332,7 +347,7 @@ def _content(kind: str, low: str, rng: random.Random, level: int, history: int) 
     for pattern, bank in _SMALL_TALK:
         if pattern.search(low):
             return rng.choice(bank)
-    if (result := _arithmetic(low, rng, level)) is not None:
+    if kind != "long" and (result := _arithmetic(low, rng, level)) is not None:
         return result
     if (fact := _fact(low, rng)) is not None:
         return fact
@@ -479,7 +494,7 @@ def compose_text(kind: str, prompt: str, *, seed: int, model: str, history: int 
     """The natural reply for a request of a given kind (see `router.classify`)."""
     rng = rng_for(seed, model, kind, prompt)
     level = detail_level(model)
-    low = _normalise(prompt)
+    low = normalise(prompt)
     if kind == "code":
         return _code_reply(prompt, low, rng, level)
     if kind == "creative":

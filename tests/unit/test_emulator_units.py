@@ -369,6 +369,7 @@ def test_arithmetic_gets_the_right_result(prompt: str, answer: str) -> None:
 
 def test_arithmetic_is_not_seen_where_there_is_none() -> None:
     assert "**" not in reply("What happened in 2020-2021?")
+    assert "**" not in reply("What is the plan for 2024 - 2025?")
     assert "undefined" in reply("What is 5 / 0?")
     assert "**" not in reply("What is the gpt-4o model?")
 
@@ -617,3 +618,12 @@ def test_garbage_never_crashes_the_server(
         )
         assert ok.status_code == 200
     assert server.server.open_streams == 0
+
+
+def test_only_the_ends_of_a_huge_prompt_are_read() -> None:
+    # Some patterns ("cost ... models") would take quadratic time on a huge pasted prompt.
+    huge = "Please review this. " + "model cost " * 50_000 + "What's the capital of France?"
+    low = textgen.normalise(huge)
+    assert len(low) <= 2 * textgen.READ_CHARS + 5
+    assert low.startswith("please review this.") and low.endswith("capital of france?")
+    assert "**Paris**" in textgen.compose_text("long", huge, seed=0, model="openai/gpt-4o")
