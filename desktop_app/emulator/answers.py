@@ -811,6 +811,7 @@ THEMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("sea", r"\bsea\b|\bocean\b|\bwaves?\b|\btides?\b"),
         ("night", r"\bnight\b|\bmoon\b|\bstars?\b|\bdreams?\b"),
         ("code", r"\bcode\b|\bcoding\b|\bprogramm\w*|\bsoftware\b|\bbugs?\b|\bcomputers?\b|"
+         r"\bpython\b|\brust\b|\bjavascript\b|"
          r"\bai\b|\brobots?\b|\brout\w*\b"),
         ("dragon", r"\bdragons?\b|\bknights?\b|\bcastles?\b|\bmagic\w*\b|\bwizards?\b"),
         ("space", r"\bspace\b|\bplanets?\b|\bastronauts?\b|\bmars\b|\brockets?\b"),

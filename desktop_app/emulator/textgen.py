@@ -278,6 +278,13 @@ _WRITE_VERB_RE = re.compile(r"\b(?:write|implement|create|build|generate|give me
 _HELLO_PROGRAM_RE = re.compile(
     r"\bhello,? world\b.*\b(?:program|code|in \w+)\b|\b(?:write|print|program)\b.*\bhello,? world\b"
 )
+_FORM_RE = re.compile(
+    r"\b(?:poems?|poetry|verses?|sonnets?|lyrics|songs?|rhymes?|haikus?|limericks?|stories|story|"
+    r"tales?|fables?)\b"
+)
+_CODE_WORDS_RE = re.compile(
+    r"\b(?:function|script|program|snippet|class|method|query|regex|algorithm|hello,? world)\b"
+)
 _HOW_TO_RE = re.compile(r"^how (?:do|can|should|would) (?:i|we|you)\b|^how to\b")
 _ASKS_FOR_PIECE_RE = re.compile(
     r"\b(?:write|compose|create|make|generate|give me|tell me|share|recite|draft|need)\b"
@@ -289,6 +296,14 @@ _FIX_RE = re.compile(
     r"\b(?:bug|bugs|debug|error|errors|fix|traceback|exception|crash\w*|broken|fails?|failing|"
     r"doesn'?t work|does not work|not working)\b"
 )
+
+
+def _wants_code(low: str) -> bool:
+    """A request for code in words the router does not count as code ("a hello world in Go")."""
+    if _HELLO_PROGRAM_RE.search(low):
+        return True
+    named = language_of(low) not in (None, "sql")
+    return named and (_WRITE_VERB_RE.search(low) or _CODE_WORDS_RE.search(low)) is not None
 
 
 def find_topic(low: str) -> answers.Topic | None:
@@ -326,8 +341,7 @@ def _fact(low: str, rng: random.Random) -> str | None:
 
 def _answer(kind: str, low: str, rng: random.Random, level: int, history: int) -> str:
     """A reply in prose: small talk, a calculation, a fact, a topic, or a general answer."""
-    named = language_of(low) not in (None, "sql")
-    if (named and _WRITE_VERB_RE.search(low)) or _HELLO_PROGRAM_RE.search(low):
+    if _wants_code(low):
         return _code_reply(low, low, rng, level)  # code the router did not see as code
     prefix = ""
     if m := _GREETING_RE.match(low):
@@ -456,12 +470,10 @@ def _theme(low: str) -> str:
     return next((theme for theme, pattern in answers.THEMES if pattern.search(low)), "")
 
 
-def _creative_reply(prompt: str, low: str, rng: random.Random, level: int, history: int) -> str:
+def _creative_reply(low: str, rng: random.Random, level: int, history: int) -> str:
     if _EXPLAIN_RE.match(low) and not _ASKS_FOR_PIECE_RE.search(low):
         kind = "simple" if low.endswith("?") and len(low.split()) <= 15 else "general"
         return _content(kind, low, rng, level, history)  # asks about, not for, a poem
-    if language_of(low) or re.search(r"\bhello,? world\b|\bcode\b", low):
-        return _code_reply(prompt, low, rng, level)
     theme = _theme(low)
     if re.search(r"\bhaikus?\b", low):
         text = rng.choice(answers.HAIKU.get(theme) or answers.HAIKU[""])
@@ -495,10 +507,14 @@ def compose_text(kind: str, prompt: str, *, seed: int, model: str, history: int 
     rng = rng_for(seed, model, kind, prompt)
     level = detail_level(model)
     low = normalise(prompt)
-    if kind == "code":
-        return _code_reply(prompt, low, rng, level)
-    if kind == "creative":
-        return _creative_reply(prompt, low, rng, level, history)
+    if kind in ("code", "creative"):
+        # The router's keywords overlap: "a haiku about Python" is a poem, "write a Go program"
+        # is code.
+        if _FORM_RE.search(low) and not _CODE_WORDS_RE.search(low):
+            return _creative_reply(low, rng, level, history)
+        if kind == "code" or _wants_code(low):
+            return _code_reply(prompt, low, rng, level)
+        return _creative_reply(low, rng, level, history)
     return _answer(kind, low, rng, level, history)
 
 

@@ -406,6 +406,16 @@ def test_code_prompts_get_one_fenced_block_in_the_language_asked(
         assert before.strip() and re.search(r"^- \*\*.+\*\*", after, re.MULTILINE)
 
 
+def test_poems_about_code_are_poems_and_programs_asked_in_prose_are_code() -> None:
+    haiku = reply("Write a haiku about Python")  # the router sees code
+    assert not fenced(haiku) and len(haiku.splitlines()) == 3
+    assert fenced(reply("Write a hello world in Go")) == [("go", HELLO_GO)]  # seen as creative
+    assert fenced(reply("Give me a hello world program in C"))[0][0] == "c"  # seen as general
+
+
+HELLO_GO = 'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println("Hello, World!")\n}'
+
+
 def test_a_language_without_a_snippet_says_so() -> None:
     text = reply("Write a Java method that reverses a string")
     assert "Java" in text.split("```")[0] and fenced(text)[0][0] == "python"
