@@ -430,7 +430,7 @@ async def test_code_prompt_gets_markdown_with_a_code_fence(
     r = await stream(client, emulator, chat_body("Write a Python function to merge two lists"))
     text = text_of(chunks_of(r.text))
     assert "```python\n" in text
-    assert "merge_two_lists(" in text or "class MergeTwoLists:" in text
+    assert "def merge_sorted(" in text
     assert text.count("```") == 2
     r = await stream(client, emulator, chat_body("Write an SQL query for the top customers"))
     assert "```sql\nSELECT" in text_of(chunks_of(r.text))
