@@ -637,3 +637,11 @@ def test_only_the_ends_of_a_huge_prompt_are_read() -> None:
     assert len(low) <= 2 * textgen.READ_CHARS + 5
     assert low.startswith("please review this.") and low.endswith("capital of france?")
     assert "**Paris**" in textgen.compose_text("long", huge, seed=0, model="openai/gpt-4o")
+
+
+def test_the_model_name_claude_haiku_is_not_a_request_for_a_poem() -> None:
+    from desktop_app.emulator.router import classify
+
+    assert classify("Which is cheaper, GPT-4o mini or Claude Haiku?").kind == "simple"
+    assert classify("Is claude-haiku-4-5 good at code review?").kind != "creative"
+    assert classify("Write me a haiku about rain").kind == "creative"
