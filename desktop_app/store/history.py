@@ -86,23 +86,23 @@ def _conversation(row: Sequence[Any]) -> Conversation:
     )
 
 
-def _json_object(text: str | None) -> dict[str, Any] | None:
+def _json(text: str | None) -> Any:
+    """A stored JSON column's value; None when empty or unreadable (never raises)."""
     if text is None:
         return None
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except ValueError:
         return None
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    value = _json(text)
     return value if isinstance(value, dict) else None
 
 
 def _json_list(text: str | None) -> list[Any] | None:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
+    value = _json(text)
     return value if isinstance(value, list) else None
 
 
