@@ -16,7 +16,6 @@ from desktop_app.api.errors import ErrorKind
 from desktop_app.api.events import (
     CostReport,
     RoutedModel,
-    StreamEvent,
     TextDelta,
     TurnResult,
     UsageReport,
@@ -32,7 +31,7 @@ from desktop_app.ui.chat.transcript import Actions, Entry, Transcript
 
 if TYPE_CHECKING:
     from desktop_app.render.markdown import MarkdownRenderer
-    from desktop_app.services.chat import ChatService, Turn
+    from desktop_app.services.chat import ChatService, Turn, TurnEvent
     from desktop_app.services.resilience import RetryNotice
 
 REPLY = "reply"  # the tab's one stream slot
@@ -280,7 +279,7 @@ class ConversationController(QObject):
         reply.ui.show_error(None)
         reply.ui.status_note(notice.describe() + "…")
 
-    def _on_event(self, reply: Entry, turn: Turn, event: StreamEvent) -> None:
+    def _on_event(self, reply: Entry, turn: Turn, event: TurnEvent) -> None:
         b = reply.badge
         badge = reply.ui.badge
         assert badge is not None
