@@ -27,6 +27,7 @@ _IGNORED_WORDS = (
     "current given using tool function call return returns value"
 )
 _IGNORED = frozenset(_IGNORED_WORDS.split())
+_PATH = re.compile(r"(?:~|\.{1,2})?/[^\s'\"]+|[\w.-]+\.[A-Za-z0-9]{1,5}\b")
 _PLACE = re.compile(r"\b(?:in|at|for|near|of)\s+((?:[A-Z][\w'\-]*)(?:\s+[A-Z][\w'\-]*)*)")
 
 
@@ -89,6 +90,10 @@ def _string_for(prop: str, schema: dict[str, Any], prompt: str) -> str:
     if isinstance(enum, list) and enum:
         return str(enum[0])
     key = prop.lower()
+    if "path" in key or "file" in key:
+        found = _PATH.search(prompt)
+        if found:
+            return found.group(0).rstrip(".,;:!?)'\"")
     if any(k in key for k in ("location", "city", "place", "country", "region", "address")):
         m = _PLACE.search(prompt)
         if m:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 _FUNCTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
 MAX_RESULT_CHARS = 20_000  # what one tool result may add to the conversation
@@ -148,3 +149,62 @@ def cap_result(text: str, limit: int = MAX_RESULT_CHARS) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + f"\n… (cut: {len(text) - limit} more characters)"
+
+
+class _StoredMessage(Protocol):
+    @property
+    def role(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def tool_calls(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def tool_call_id(self) -> str | None: ...
+    @property
+    def meta(self) -> dict[str, Any] | None: ...
+
+
+def stored_rounds(messages: Sequence[_StoredMessage]) -> list[tuple[str, list[ToolOutcome]]]:
+    """A stored reply's tool loop (`services.history.tool_rounds`) as (what the model said,
+    its calls) per round, each call with its stored result, duration and approval."""
+    rounds: list[tuple[str, list[ToolOutcome]]] = []
+    by_id: dict[str, ToolOutcome] = {}
+    for m in messages:
+        if m.role == "assistant":
+            outcomes = []
+            for call in m.tool_calls or []:
+                fn = call.get("function") if isinstance(call, dict) else None
+                fn = fn if isinstance(fn, dict) else {}
+                outcome = ToolOutcome(
+                    str(call.get("id") or ""),
+                    str(fn.get("name") or "?"),
+                    str(fn.get("arguments") or ""),
+                )
+                try:
+                    parsed = json.loads(outcome.arguments_text or "{}")
+                except ValueError:
+                    parsed = None
+                outcome.arguments = parsed if isinstance(parsed, dict) else None
+                outcome.state = CallState.STOPPED
+                outcome.result = "(no result was kept)"
+                outcomes.append(outcome)
+                by_id[outcome.call_id] = outcome
+            rounds.append((m.content, outcomes))
+        elif m.role == "tool" and m.tool_call_id in by_id:
+            outcome = by_id[m.tool_call_id]
+            meta = m.meta or {}
+            outcome.result = m.content
+            try:
+                outcome.state = CallState(str(meta.get("state", "done")))
+            except ValueError:
+                outcome.state = CallState.DONE
+            outcome.approved = bool(meta.get("approved", False))
+            outcome.approval = str(meta.get("approval") or "")
+            duration = meta.get("duration_ms")
+            outcome.duration_ms = float(duration) if isinstance(duration, int | float) else None
+            key, server = meta.get("key"), meta.get("server")
+            if isinstance(key, str):
+                outcome.spec = ToolSpec(
+                    key, outcome.name, "", {}, server=server if isinstance(server, str) else None
+                )
+    return rounds

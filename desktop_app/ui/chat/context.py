@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from desktop_app.services.preferences import SettingsHolder
     from desktop_app.services.session import KeySession
     from desktop_app.services.tasks import TaskRunner
+    from desktop_app.services.tools.service import ToolService
     from desktop_app.store import HistoryStore
 
 
@@ -36,7 +37,9 @@ class ChatContext:
         "session",
         "settings",
         "store",
+        "supports_tools",
         "tiers",
+        "tools",
     )
 
     def __init__(
@@ -51,7 +54,11 @@ class ChatContext:
         messages: MessageBridge,
         settings: SettingsHolder,
         after_first_frame: Callable[[Callable[[], None]], None],
+        tools: Callable[[], ToolService] | None = None,
+        supports_tools: Callable[[str], bool] = lambda _model: True,
     ) -> None:
+        """`tools` builds the tool service at first use (None: no tools in this window);
+        `supports_tools` says whether the model list marks a model as able to call tools."""
         self.store = store
         self.tiers = tiers
         self.service = service
@@ -61,6 +68,8 @@ class ChatContext:
         self.messages = messages
         self.settings = settings
         self.after_first_frame = after_first_frame
+        self.tools = tools
+        self.supports_tools = supports_tools
 
     def tier_label(self, tier_id: str | None) -> str:
         try:

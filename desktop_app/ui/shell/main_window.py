@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
     quit_requested = Signal()
     account_requested = Signal()
     preferences_requested = Signal()
+    tools_requested = Signal()
     open_log_folder = Signal()
     export_requested = Signal(str)  # "markdown" | "json"
     import_requested = Signal()
@@ -250,6 +251,7 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.Preferences,
             self.preferences_requested,
         )
+        self._action(settings, "&Tools and MCP servers…", None, self.tools_requested)
         self.demo_action = self._action(settings, "&Demo mode", None, self.toggle_demo)
         self.demo_action.setCheckable(True)
 
