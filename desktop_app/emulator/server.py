@@ -492,7 +492,7 @@ class EmulatorServer:
         if delay > 0:
             await asyncio.sleep(delay)
 
-        completion = self._compose(call, chosen, kind, prompt)
+        completion = self._compose(call, chosen, kind, prompt, plan)
         if request.headers.get(METADATA_HEADER, "").strip().lower() == "enabled":
             # The documented block (Eden AI's request-metadata page), nothing else.
             completion.metadata = {
@@ -515,7 +515,12 @@ class EmulatorServer:
         return await self._stream(request, call, plan, completion, request_id)
 
     def _compose(
-        self, call: ChatCall, model: catalogue.ModelInfo, kind: str, prompt: str
+        self,
+        call: ChatCall,
+        model: catalogue.ModelInfo,
+        kind: str,
+        prompt: str,
+        plan: FaultPlan | None = None,
     ) -> Completion:
         seed = self.config.seed
         messages = call.messages
@@ -528,6 +533,10 @@ class EmulatorServer:
         if planned:
             rng = textgen.rng_for(seed, model.id, "call", prompt, str(len(messages)))
             for name, arguments in planned:
+                if plan is not None and plan.has("tool_unknown"):
+                    name = "no_such_tool"
+                if plan is not None and plan.has("tool_bad_json"):
+                    arguments = arguments[: max(1, len(arguments) // 2)]
                 call_id = "call_" + "".join(
                     rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24)
                 )

@@ -68,11 +68,26 @@ class McpTool:
 
 
 def preload() -> None:
-    """Import the SDK here and now (~1-2 s the first time): call it on the main thread."""
+    """Import the SDK here and now (~1-2 s the first time): call it on the main thread.
+
+    Checking a tool's structured result imports jsonschema and its format checkers lazily:
+    one check of a small schema here, the way the SDK does it, imports them now.
+    """
     import importlib
 
     for name in PRELOAD:
         importlib.import_module(name)
+    from jsonschema import exceptions
+    from jsonschema.validators import validator_for
+    from referencing import Registry
+    from referencing.exceptions import Unresolvable
+
+    schema = {"type": "object", "properties": {"result": {"type": "integer"}}}
+    validator_cls = validator_for(schema)
+    validator_cls.check_schema(schema)
+    validator = validator_cls(schema, registry=Registry())
+    exceptions.best_match(validator.iter_errors({"result": 1}))
+    del Unresolvable
 
 
 def _leaf(exc: BaseException) -> BaseException:
