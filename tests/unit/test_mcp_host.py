@@ -83,7 +83,7 @@ async def test_a_server_that_exits_mid_call_restarts_when_needed(
 async def test_a_hang_past_the_timeout_stops_the_server(host: McpHost, tmp_path: Path) -> None:
     cfg = server(tmp_path)
     await host.list_tools(cfg)
-    with pytest.raises(McpProblem, match="did not answer within 1.5 s; it was stopped"):
+    with pytest.raises(McpProblem, match=r"did not answer within 1\.5 s; it was stopped"):
         await host.call(cfg, "sleep_for", {"seconds": 60}, 1.5)
     assert await host.call(cfg, "add", {"a": 3, "b": 4}, 30) == ("7", False)
 

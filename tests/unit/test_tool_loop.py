@@ -47,7 +47,7 @@ from desktop_app.services.tools.specs import (
     ToolSpec,
 )
 from desktop_app.store import HistoryStore
-from tests.unit.test_chat_service import HANG, FakeClient, FakeTime
+from tests.unit.test_chat_service import FakeClient, FakeTime
 
 PLAN = TurnPlan(
     "functions", "Function calling", SMART_ROUTER, ("openai/gpt-4o", "google/gemini-2.0-flash")
@@ -273,14 +273,19 @@ async def test_stop_while_a_tool_runs_keeps_the_round_and_the_cost() -> None:
     svc = service(
         fake, asks(("calculator", '{"expression": "6*7"}'), ("slow", "{}")), recorder=recorder
     )
-    events: list[Any] = []
+    running = asyncio.Event()
+
+    def seen(e: Any) -> None:
+        if (
+            isinstance(e, ToolProgress)
+            and e.outcome.name == "slow"
+            and e.outcome.state == "running"
+        ):
+            running.set()
+
     turn = svc.start_turn(1, "Go", PLAN)
-    task = asyncio.ensure_future(svc.run(turn, events.append, tools=executor((CALCULATOR, slow))))
-    while not any(
-        isinstance(e, ToolProgress) and e.outcome.name == "slow" and e.outcome.state == "running"
-        for e in events
-    ):
-        await asyncio.sleep(0)
+    task = asyncio.ensure_future(svc.run(turn, seen, tools=executor((CALCULATOR, slow))))
+    await running.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
