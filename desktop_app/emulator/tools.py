@@ -404,11 +404,10 @@ def _shown(arguments: str) -> str:
 
 def results_text(results: list[tuple[str, str, str]]) -> str:
     """An answer built on several tool results."""
-    lines = ["Here is what I found with the tools:", ""]
+    lines = ["I used the tools for that. Here is what they found:", ""]
     for name, arguments, result in results:
         shown = " ".join(result.split())
         if len(shown) > 300:
             shown = shown[:297] + "..."
         lines.append(f"- **{name}** ({_shown(arguments)}): {shown}")
-    lines += ["", "Let me know if you want me to work anything else out."]
     return "\n".join(lines)
