@@ -238,3 +238,70 @@ async def test_an_mcp_tool_asks_with_four_choices_and_always_allow_sticks(
     assert replies(ctrl)[-1].result.status.value == "complete"  # type: ignore[union-attr]
     await quit_app(parts)
     assert parts.tools().host.running() == []  # stopped on quit
+
+
+async def test_settings_tools_page_adds_imports_lists_enables_and_revokes(
+    make_app: Callable[..., Composition], qtbot: QtBot, paths: AppPaths
+) -> None:
+    from desktop_app.services.tools.policy import Grant
+    from desktop_app.services.tools.specs import Decision
+    from desktop_app.ui.settings.tools_page import ToolsSettings
+
+    parts = make_app()
+    service = parts.tools()
+    settings = ToolsSettings(service, parts.controller.runner, parts.window)
+    page = settings.show()
+    assert (page.isVisible() and not page.isModal()) or page.isVisible()
+    # Built-in tools, each on by default and switchable.
+    assert set(page.builtin_boxes) == {"calculator", "datetime", "convert_units", "read_file"}
+    page.builtin_boxes["read_file"].setChecked(False)
+    assert not service.builtin_enabled("read_file")
+    # A server added in the inline editor.
+    click(qtbot, page.add_button)
+    assert page.editor.isVisible()
+    page.name_edit.setText("dict")
+    page.command_edit.setText(sys.executable)
+    page.args_edit.setText(f"'{MCP_SERVER}'")
+    page.env_edit.setPlainText("NOTES_FILE=/tmp/never-written.txt")
+    click(qtbot, page.save_server_button)
+    assert [s.name for s in service.config.servers] == ["dict"]
+    assert service.config.servers[0].args == (str(MCP_SERVER),)
+    assert not page.editor.isVisible()
+    # Import of another client's configuration.
+    click(qtbot, page.import_button)
+    page.import_text.setPlainText('{"mcpServers": {"files": {"command": "npx", "args": ["-y"]}}}')
+    click(qtbot, page.do_import_button)
+    assert [s.name for s in service.config.servers] == ["dict", "files"]
+    # Start the first server, list its tools, enable one.
+    page.server_list.setCurrentRow(0)
+    click(qtbot, page.list_button)
+    await wait_until(lambda: page.server_tools.count() == 6, 60)
+    item = page.server_tools.item(0)
+    assert item.text().startswith("lookup_word")
+    from PySide6.QtCore import Qt
+
+    item.setCheckState(Qt.CheckState.Checked)
+    assert service.config.server("dict").tools == ("lookup_word",)  # type: ignore[union-attr]
+    # A standing permission, listed and revoked.
+    from desktop_app.services.tools.mcp import McpTool
+    from desktop_app.services.tools.service import mcp_spec
+
+    spec = mcp_spec("dict", McpTool("lookup_word", "", {}))
+    service.policy.remember(spec, Decision.ALLOW_ALWAYS, None)
+    assert page.grant_list.item(0).text().startswith("mcp:dict/lookup_word")
+    page.grant_list.setCurrentRow(0)
+    click(qtbot, page.revoke_button)
+    assert service.policy.grants() == []
+    assert Grant("mcp:dict/lookup_word", None) not in service.policy.grants()
+    # Removing a server takes its tools and stops it.
+    page.server_list.setCurrentRow(0)
+    click(qtbot, page.remove_button)
+    assert [s.name for s in service.config.servers] == ["files"]
+    await wait_until(lambda: service.host.running() == [], 30)
+    saved = json.loads((paths.config_dir / "tools.json").read_text(encoding="utf-8"))
+    assert [s["name"] for s in saved["servers"]] == ["files"]
+    assert saved["disabled_builtin"] == ["read_file"]
+    for widget in (page.add_button, page.list_button, page.revoke_button, page.server_tools):
+        assert widget.accessibleName()
+    page.reject()
+    await quit_app(parts)

@@ -378,3 +378,36 @@ def test_history_leaves_out_a_reply_without_text_and_its_rounds(tmp_path: Path) 
         u2 = store.add_user_message(cid, "Again")
         history = history_from_store(store.load_messages(cid), u2)
         assert [m["role"] for m in history] == ["user", "user"]
+
+
+async def test_a_tool_turn_exports_and_imports_with_its_calls(tmp_path: Path) -> None:
+    import json
+
+    fake = FakeTime()
+    with HistoryStore.open(tmp_path / "h.db") as store:
+        cid = store.create_conversation()
+        svc = service(
+            fake,
+            asks(("calculator", '{"expression": "17*23"}')),
+            answers(),
+            recorder=StoreRecorder(store),
+        )
+        turn = svc.start_turn(cid, "What is 17*23?", PLAN)
+        await svc.run(turn, lambda e: None, tools=executor())
+        md = store.export_markdown(cid)
+        assert "Tool call: calculator" in md and '"expression": "17*23"' in md
+        assert "Tool result:" in md and "approved by built in, safe" in md
+        assert md.index("Tool call: calculator") < md.index("The answer is 391.")
+        assert "2 requests (tool loop)" in md
+        data = store.export_json(cid)
+        tool = next(m for m in data["messages"] if m["role"] == "tool")
+        assert tool["content"] == "391" and tool["meta"]["tool"] == "calculator"
+        reply = next(m for m in data["messages"] if m["reply"])
+        assert reply["reply"]["requests"] == 2
+        copy = store.import_json(json.dumps(data))
+        again = store.load_messages(copy)
+        assert [m.role for m in again] == [m.role for m in store.load_messages(cid)]
+        assert next(m for m in again if m.role == "tool").meta == tool["meta"]
+        u2 = store.add_user_message(copy, "Thanks")
+        sent = history_from_store(store.load_messages(copy), u2)
+        assert [m["role"] for m in sent] == ["user", "assistant", "tool", "assistant", "user"]
