@@ -105,13 +105,16 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not lookup.key:
         return finish(args, out, err, None, plan, tier_id, missing_key_error(lookup.problem))
 
+    routed: list[str] = []
+
     def on_event(event: object) -> None:
         if args.json:
             return
         if isinstance(event, TextDelta):
             out.write(event.text)
             out.flush()
-        elif isinstance(event, RoutedModel):
+        elif isinstance(event, RoutedModel) and event.model not in routed:  # once a loop
+            routed.append(event.model)
             err.write(f"[routed to {event.model}]\n")
             err.flush()
 
