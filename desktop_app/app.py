@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from desktop_app.services.pools import PoolService
     from desktop_app.services.preferences import SettingsHolder
     from desktop_app.services.session import KeySession
+    from desktop_app.services.tasks import TaskRunner
+    from desktop_app.services.tools.service import ToolService
     from desktop_app.store import HistoryStore
     from desktop_app.ui.history.history_controller import HistoryController
     from desktop_app.ui.shell.app_controller import AppController
@@ -49,6 +52,7 @@ class Composition:
     settings: SettingsHolder
     store: HistoryStore
     pools: PoolService
+    tools: Callable[[], ToolService]  # built at first use
 
 
 def open_history(paths: AppPaths) -> tuple[HistoryStore, list[str]]:
@@ -153,6 +157,23 @@ def compose(
             )
         return service[0]
 
+    tool_service: list[ToolService] = []
+
+    def tools() -> ToolService:
+        """Built at the first tool turn or the first look at Settings → Tools."""
+        if not tool_service:
+            from desktop_app.services.tools.service import TOOLS_FILE, ToolService
+
+            made = ToolService(paths.config_dir / TOOLS_FILE, lambda: holder.current.tools)
+            if problem := made.load():
+                messages.warning(problem)
+            tool_service.append(made)
+        return tool_service[0]
+
+    def supports_tools(model_id: str) -> bool:
+        info = connection.catalogue.get(model_id)
+        return info is not None and info.supports_tools
+
     ctx = ChatContext(
         store=store,
         tiers=tiers,
@@ -165,6 +186,8 @@ def compose(
         after_first_frame=lambda work: window.after_first_frame(work),
         pick_model=lambda chosen: controllers[0].pick_model(chosen),
         edit_pools=lambda: controllers[0].show_pools(),
+        tools=tools,
+        supports_tools=supports_tools,
     )
     controllers: list[AppController] = []  # the tabs reach the pickers through it
     tabs = TabManager(window, ctx, holder, messages)
@@ -185,6 +208,7 @@ def compose(
     )
     controllers.append(controller)
     history = HistoryController(window, tabs, store, messages)
+    _wire_tools(window, controller, tools, tool_service, runner)
     status.update()
     return Composition(
         window,
@@ -198,7 +222,50 @@ def compose(
         holder,
         store,
         pools,
+        tools,
     )
+
+
+def _wire_tools(
+    window: MainWindow,
+    controller: AppController,
+    tools: Callable[[], ToolService],
+    built: list[ToolService],
+    runner: TaskRunner,
+) -> None:
+    """Settings → Tools; MCP servers stopped at quit; the MCP SDK imported after the first
+    frame when servers are configured (on the main thread, before any turn needs it)."""
+    settings_page: list[object] = []
+
+    def show_tools() -> None:
+        from desktop_app.ui.settings.tools_page import ToolsSettings
+
+        if not settings_page:
+            settings_page.append(ToolsSettings(tools(), runner, window))
+        page = settings_page[0]
+        assert isinstance(page, ToolsSettings)
+        page.show()
+
+    async def close_tools() -> None:
+        if built:
+            await built[0].aclose()
+
+    def preload_mcp() -> None:
+        service = tools()
+        if service.has_servers():
+            from desktop_app.services.tools.mcp import preload
+
+            preload()
+
+    window.tools_requested.connect(show_tools)
+    controller.closing.append(close_tools)
+    window.first_painted.connect(lambda: _later(window, 1500, preload_mcp))
+
+
+def _later(window: MainWindow, ms: int, work: Callable[[], None]) -> None:
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(ms, window, work)
 
 
 def _app_icon() -> QIcon:

@@ -70,10 +70,10 @@ from desktop_app.emulator.faults import (
 from desktop_app.emulator.router import classify, route
 from desktop_app.emulator.tools import (
     PlannedCall,
-    build_arguments,
-    choose_tool,
     last_tool_result,
-    tool_name,
+    next_calls,
+    results_text,
+    turn_results,
 )
 from desktop_app.emulator.validation import (
     ChatCall,
@@ -492,7 +492,7 @@ class EmulatorServer:
         if delay > 0:
             await asyncio.sleep(delay)
 
-        completion = self._compose(call, chosen, kind, prompt)
+        completion = self._compose(call, chosen, kind, prompt, plan)
         if request.headers.get(METADATA_HEADER, "").strip().lower() == "enabled":
             # The documented block (Eden AI's request-metadata page), nothing else.
             completion.metadata = {
@@ -515,7 +515,12 @@ class EmulatorServer:
         return await self._stream(request, call, plan, completion, request_id)
 
     def _compose(
-        self, call: ChatCall, model: catalogue.ModelInfo, kind: str, prompt: str
+        self,
+        call: ChatCall,
+        model: catalogue.ModelInfo,
+        kind: str,
+        prompt: str,
+        plan: FaultPlan | None = None,
     ) -> Completion:
         seed = self.config.seed
         messages = call.messages
@@ -524,17 +529,26 @@ class EmulatorServer:
         prompt_tokens = textgen.prompt_token_count(texts, len(messages), tools_json)
         history = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
         calls: list[PlannedCall] = []
-        tool_result = last_tool_result(messages)
-        if tool_result is not None:
-            text = textgen.tool_result_text(*tool_result, seed=seed, model=model.id)
-            reply = textgen.make_reply(text, call.max_tokens)
-        elif call.tools and (tool := choose_tool(call.tools, call.tool_choice, messages, prompt)):
-            rng = textgen.rng_for(seed, model.id, "call", prompt)
-            call_id = "call_" + "".join(
-                rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24)
-            )
-            calls.append(PlannedCall(call_id, tool_name(tool), build_arguments(tool, prompt)))
+        planned = next_calls(call.tools or [], call.tool_choice, messages, prompt)
+        if planned:
+            rng = textgen.rng_for(seed, model.id, "call", prompt, str(len(messages)))
+            for name, arguments in planned:
+                if plan is not None and plan.has("tool_unknown"):
+                    name = "no_such_tool"
+                if plan is not None and plan.has("tool_bad_json"):
+                    arguments = arguments[: max(1, len(arguments) // 2)]
+                call_id = "call_" + "".join(
+                    rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24)
+                )
+                calls.append(PlannedCall(call_id, name, arguments))
             reply = textgen.Reply([], "tool_calls")
+        elif (tool_result := last_tool_result(messages)) is not None:
+            results = turn_results(messages)
+            if len(results) > 1:
+                text = results_text(results)
+            else:
+                text = textgen.tool_result_text(*tool_result, seed=seed, model=model.id)
+            reply = textgen.make_reply(text, call.max_tokens)
         else:
             text = textgen.compose_text(kind, prompt, seed=seed, model=model.id, history=history)
             reply = textgen.make_reply(text, call.max_tokens)

@@ -3,7 +3,9 @@
 The JSON export (`format: "routechat.conversation"`, `schema_version: 1`) holds the
 conversation and every message in order, alternatives included, each assistant reply with its
 turn data: status, requested tier and candidates, requested and routed model, token usage, cost
-and its source, time to first token, total time, finish reason, error, retries and fallback.
+and its source, time to first token, total time, finish reason, error, retries, fallback and
+the requests of its tool loop. A reply's tool calls and results are messages of their own
+(`parent`: the reply), the results with their `meta` (tool, server, duration, approval).
 Times are ISO 8601 in UTC. `parent` is the index (in `messages`) of the prompt a reply answers.
 No key or credential is stored in the database, so none can appear in an export; an import
 ignores every field it does not know.
@@ -11,6 +13,7 @@ ignores every field it does not know.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
@@ -71,6 +74,7 @@ def _reply_json(reply: ReplyInfo) -> dict[str, Any]:
         ),
         "retry_count": reply.retry_count,
         "fallback_used": reply.fallback_used,
+        "requests": reply.requests,
         "started_at": iso(reply.started_at),
         "finished_at": iso(reply.finished_at),
     }
@@ -107,6 +111,7 @@ def to_json(
                 "tool_call_id": m.tool_call_id,
                 "parent": index.get(m.parent_id) if m.parent_id is not None else None,
                 "chosen": m.is_chosen,
+                "meta": m.meta,
                 "reply": _reply_json(m.reply) if m.reply else None,
             }
             for m in messages
@@ -150,6 +155,8 @@ def reply_summary(reply: ReplyInfo) -> str:
         parts.append(f"{reply.retry_count} retr{'y' if reply.retry_count == 1 else 'ies'}")
     if reply.fallback_used:
         parts.append("fallback used")
+    if reply.requests > 1:
+        parts.append(f"{reply.requests} requests (tool loop)")
     parts.append(reply.status.value)
     if reply.error_message:
         parts.append(f"error: {reply.error_message}")
@@ -161,6 +168,34 @@ def _when(ts: float) -> str:
 
 
 _HEADINGS = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool result"}
+
+
+def _round_markdown(m: StoredMessage, calls: dict[str, dict[str, Any]]) -> list[str]:
+    """A tool round's message: the calls the model made, or one call's result."""
+    out: list[str] = []
+    if m.role == "assistant":
+        if m.content:
+            out += [m.content, ""]
+        for call in m.tool_calls or []:
+            fn = call.get("function") if isinstance(call, dict) else None
+            fn = fn if isinstance(fn, dict) else {}
+            calls[str(call.get("id"))] = fn
+        return out
+    fn = calls.get(str(m.tool_call_id), {})
+    meta = m.meta or {}
+    name = meta.get("key") or fn.get("name") or "tool"
+    where = f" on MCP server {meta['server']}" if meta.get("server") else ""
+    facts = []
+    if meta.get("duration_ms") is not None:
+        facts.append(_duration(float(meta["duration_ms"])))
+    if meta.get("approval"):
+        facts.append(("approved by " if meta.get("approved") else "") + str(meta["approval"]))
+    out += [f"**Tool call: {name}**{where}" + (f" ({', '.join(facts)})" if facts else ""), ""]
+    arguments = fn.get("arguments") or "{}"
+    with contextlib.suppress(TypeError, ValueError):
+        arguments = json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+    out += ["```json", str(arguments), "```", "", "Tool result:", "", "```", m.content, "```", ""]
+    return out
 
 
 def _message_markdown(m: StoredMessage, heading: str) -> list[str]:
@@ -187,22 +222,39 @@ def to_markdown(
         f"{totals.turns} turn{'s' if totals.turns != 1 else ''} · {spend}*",
         "",
     ]
+    replies = {m.id for m in messages if m.reply is not None}
+    rounds: dict[int, list[StoredMessage]] = {}
+    for m in messages:  # a reply's tool loop goes right before its text
+        if m.reply is None and m.parent_id in replies:
+            rounds.setdefault(m.parent_id, []).append(m)
     alternatives: dict[int, list[StoredMessage]] = {}
     for m in messages:
-        if not m.is_chosen and m.parent_id is not None:
+        if not m.is_chosen and m.parent_id is not None and m.reply is not None:
             alternatives.setdefault(m.parent_id, []).append(m)
+    in_rounds = {r.id for ms in rounds.values() for r in ms}
+
+    def with_tools(m: StoredMessage, heading: str) -> list[str]:
+        lines: list[str] = []
+        if m.id in rounds:
+            calls: dict[str, dict[str, Any]] = {}
+            _round_markdown(m, calls)  # a reply that holds its calls itself (older exports)
+            lines += [f"{heading} Tools · {_when(m.created_at)}", ""]
+            for r in rounds[m.id]:
+                lines += _round_markdown(r, calls)
+        return lines + _message_markdown(m, heading)
+
     for m in messages:
-        if not m.is_chosen:
+        if not m.is_chosen or m.id in in_rounds:
             continue
-        out += _message_markdown(m, "##")
+        out += with_tools(m, "##")
         if m.role == "user":
             continue
         if m.reply and m.parent_id is not None:
             for alt in alternatives.pop(m.parent_id, []):
-                out += _message_markdown(alt, "### Alternative:")
+                out += with_tools(alt, "### Alternative:")
     for rest in alternatives.values():  # alternatives whose chosen sibling is gone
         for alt in rest:
-            out += _message_markdown(alt, "### Alternative:")
+            out += with_tools(alt, "### Alternative:")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -219,6 +271,7 @@ class ImportedMessage:
     parent: int | None
     chosen: bool
     reply: dict[str, Any] | None  # replies-table columns
+    meta: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +385,7 @@ def _parse_reply(value: Any, where: str) -> dict[str, Any]:
         "error_status": _opt_int(error, "status", f"{where}.error"),
         "retry_count": retry_count or 0,
         "fallback_used": int(_opt_bool(obj, "fallback_used", where, False)),
+        "requests": max(1, _opt_int(obj, "requests", where) or 1),
         "started_at": _opt_time(obj, "started_at", where),
         "finished_at": _opt_time(obj, "finished_at", where),
     }
@@ -358,6 +412,9 @@ def _parse_message(value: Any, index: int) -> ImportedMessage:
         isinstance(parent, bool) or not isinstance(parent, int) or not 0 <= parent < index
     ):
         raise _fail(f"{where}.parent", f"expected the index of an earlier message, got {parent!r}")
+    meta = obj.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        raise _fail(f"{where}.meta", "expected an object")
     reply = obj.get("reply")
     if reply is not None and role != "assistant":
         raise _fail(f"{where}.reply", "only assistant messages carry reply data")
@@ -370,6 +427,7 @@ def _parse_message(value: Any, index: int) -> ImportedMessage:
         parent=parent,
         chosen=_opt_bool(obj, "chosen", where, True),
         reply=_parse_reply(reply, f"{where}.reply") if reply is not None else None,
+        meta=meta,
     )
 
 
@@ -440,7 +498,8 @@ def insert_import(conn: sqlite3.Connection, data: ImportedConversation, now: flo
         at = m.created_at if m.created_at is not None else created
         cur = conn.execute(
             "INSERT INTO messages (conversation_id, position, role, content, tool_calls, "
-            "tool_call_id, created_at, parent_id, is_chosen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "tool_call_id, created_at, parent_id, is_chosen, meta) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 conversation_id,
                 position,
@@ -451,6 +510,7 @@ def insert_import(conn: sqlite3.Connection, data: ImportedConversation, now: flo
                 at,
                 ids[m.parent] if m.parent is not None else None,
                 int(m.chosen),
+                json.dumps(m.meta, ensure_ascii=False) if m.meta is not None else None,
             ),
         )
         assert cur.lastrowid is not None

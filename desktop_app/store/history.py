@@ -545,6 +545,42 @@ class HistoryStore:
                 meta=meta,
             )
 
+    def add_tool_round(
+        self,
+        reply_id: int,
+        text: str,
+        tool_calls: Sequence[Mapping[str, Any]],
+        results: Sequence[tuple[str, str, Mapping[str, Any] | None]],
+    ) -> list[int]:
+        """One round of a reply's tool loop, in one transaction: the assistant message that
+        asked for the tools (`text`, `tool_calls`) and a `tool` message per result
+        (`(tool_call_id, content, meta)`), all children of the reply (`parent_id`), so they
+        go with it when it is deleted. They are stored after the reply; `history_from_store`
+        puts a reply's rounds before its text."""
+        now = self._clock()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT conversation_id FROM messages WHERE id = ? AND role = 'assistant'",
+                (reply_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError("reply", reply_id)
+            conversation_id = int(row[0])
+            ids = [
+                self._insert_message(
+                    conn, conversation_id, "assistant", text, now,
+                    tool_calls=tool_calls, parent_id=reply_id,
+                )
+            ]  # fmt: skip
+            for call_id, content, meta in results:
+                ids.append(
+                    self._insert_message(
+                        conn, conversation_id, "tool", content, now,
+                        tool_call_id=call_id, parent_id=reply_id, meta=meta,
+                    )
+                )  # fmt: skip
+        return ids
+
     def edit_message(self, message_id: int, content: str) -> None:
         with self._tx() as conn:
             cur = conn.execute(

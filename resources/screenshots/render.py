@@ -76,8 +76,38 @@ async def scenario(app: Any, theme: str) -> None:
         demo.queue_faults("status:402")  # type: ignore[attr-defined]
         await send(other, "And the capital of Australia?")
         save(window, "error-turn")
+        await tool_turn(parts)
     ctrl.quit()
     await ctrl.wait_shutdown()
+
+
+async def tool_turn(parts: Any) -> None:
+    """A tool turn: two calls done (one expanded), then a file read waiting for approval."""
+    from desktop_app.ui.chat.tool_block import tool_panel
+
+    notes = Path(os.environ["ROUTECHAT_HOME"]) / "trip-notes.txt"
+    notes.write_text("Flight to Tokyo on Friday, 09:40.\n", encoding="utf-8")
+    tab = parts.tabs.new_conversation("functions")
+    tab.page.tools_toggle.setChecked(True)
+    await send(tab, "What is 17 * 23, and what time is it in Tokyo?")
+    reply = [e for e in tab.entries if e.role == "assistant"][-1]
+    panel = tool_panel(reply.ui, create=False)
+    assert panel is not None
+    next(iter(panel.blocks.values())).set_expanded(True)
+    tab.page.composer.input.setPlainText(f"Please read the file {notes} and check my flight")
+    tab.page.composer.send_button.click()
+
+    def waiting() -> bool:
+        last = [e for e in tab.entries if e.role == "assistant"][-1]
+        found = tool_panel(last.ui, create=False) if last.widget is not None else None
+        return found is not None and any(b.approval for b in found.blocks.values())
+
+    await wait_until(waiting)
+    tab.page.chat.scroll_to_end()
+    await settle(0.6)
+    save(parts.window, "tool-approval")
+    tab.stop()
+    await wait_until(lambda: not tab.streaming)
 
 
 def main() -> int:

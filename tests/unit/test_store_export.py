@@ -144,6 +144,7 @@ def test_json_export_has_every_turn_detail(store: HistoryStore) -> None:
         "error": None,
         "retry_count": 1,
         "fallback_used": True,
+        "requests": 1,
         "started_at": first["reply"]["started_at"],
         "finished_at": first["reply"]["finished_at"],
     }

@@ -55,6 +55,7 @@ class BadgeState:
     retries: int = 0
     fallback: bool = False
     demo: bool = False
+    requests: int = 1  # a tool loop's requests (the first routed, the rest pinned)
 
 
 class TurnBadge(QLabel):
@@ -93,6 +94,13 @@ class TurnBadge(QLabel):
             parts.append(f"first token {fmt.duration(s.ttft_ms)}")
         if not s.streaming:  # "total —": not known (a reply cut off when the app died)
             parts.append(f"total {fmt.duration(s.total_ms)}")
+        if s.requests > 1:
+            routed = not s.requested_model or s.requested_model == "@edenai"
+            parts.append(
+                f"routed once, pinned for {s.requests} requests"
+                if routed
+                else f"{s.requests} requests"
+            )
         if s.retries:
             parts.append(f"retried {s.retries}×")
         if s.status in (TurnStatus.STOPPED, TurnStatus.INTERRUPTED):

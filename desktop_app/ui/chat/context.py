@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from desktop_app.services.preferences import SettingsHolder
     from desktop_app.services.session import KeySession
     from desktop_app.services.tasks import TaskRunner
+    from desktop_app.services.tools.service import ToolService
     from desktop_app.store import HistoryStore
 
 
@@ -38,7 +39,9 @@ class ChatContext:
         "session",
         "settings",
         "store",
+        "supports_tools",
         "tiers",
+        "tools",
     )
 
     def __init__(
@@ -55,9 +58,13 @@ class ChatContext:
         after_first_frame: Callable[[Callable[[], None]], None],
         pick_model: Callable[[Callable[[str], None]], None] = lambda _chosen: None,
         edit_pools: Callable[[], None] = lambda: None,
+        tools: Callable[[], ToolService] | None = None,
+        supports_tools: Callable[[str], bool] = lambda _model: True,
     ) -> None:
         """`pick_model(chosen)` opens the model picker and calls `chosen(model id)`;
-        `edit_pools()` opens Settings → Pools."""
+        `edit_pools()` opens Settings → Pools; `tools` builds the tool service at first use
+        (None: no tools in this window); `supports_tools` says whether the model list marks a
+        model as able to call tools."""
         self.store = store
         self.tiers = tiers
         self.service = service
@@ -69,6 +76,8 @@ class ChatContext:
         self.after_first_frame = after_first_frame
         self.pick_model = pick_model
         self.edit_pools = edit_pools
+        self.tools = tools
+        self.supports_tools = supports_tools
 
     def tier_label(self, tier_id: str | None) -> str:
         try:

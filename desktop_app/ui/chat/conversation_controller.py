@@ -7,6 +7,7 @@ reports into the tab's `Transcript`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,6 @@ from desktop_app.api.errors import ErrorKind
 from desktop_app.api.events import (
     CostReport,
     RoutedModel,
-    StreamEvent,
     TextDelta,
     TurnResult,
     UsageReport,
@@ -32,8 +32,10 @@ from desktop_app.ui.chat.transcript import Actions, Entry, Transcript
 
 if TYPE_CHECKING:
     from desktop_app.render.markdown import MarkdownRenderer
-    from desktop_app.services.chat import ChatService, Turn
+    from desktop_app.services.chat import ChatService, Turn, TurnEvent
     from desktop_app.services.resilience import RetryNotice
+    from desktop_app.services.tools.executor import ToolExecutor
+    from desktop_app.services.tools.specs import Approval, Decision, ToolOutcome
 
 REPLY = "reply"  # the tab's one stream slot
 DRAFT_SAVE_MS = 800  # the composer's text is saved this long after the last keystroke
@@ -86,6 +88,10 @@ class ConversationController(QObject):
         page.composer.send.connect(self.send)
         page.composer.stop.connect(self.stop)
         page.composer.input.textChanged.connect(self._draft_timer.start)
+        self.tools_on = ctx.tools is not None and ctx.settings.current.tools.offer_in_new_tabs
+        page.tools_toggle.setVisible(ctx.tools is not None)
+        page.tools_toggle.setChecked(self.tools_on)
+        page.tools_toggle.toggled.connect(self._set_tools)
         self.update_total()
 
     # --- state -------------------------------------------------------------------------------
@@ -145,6 +151,27 @@ class ConversationController(QObject):
                 self._ctx.messages.error(f"Could not save the tier: {exc}")
         self._show_tier_hint()
         self.tier_changed.emit(tier_id)
+
+    def _set_tools(self, on: bool) -> None:
+        self.tools_on = on
+
+    def _tool_plan(self, plan: TurnPlan) -> tuple[TurnPlan | None, bool, str | None]:
+        """(the plan, whether the turn offers tools, a note on candidates left out); the
+        plan is None when no candidate can call tools, and the user has been told so."""
+        if not self.tools_on or self._ctx.tools is None:
+            return plan, False, None
+        if not self._ctx.tools().has_enabled_tools():
+            return plan, False, None
+        from desktop_app.routing.plan import restrict_to_tools
+
+        routing = restrict_to_tools(plan, self._ctx.supports_tools)
+        if routing.plan is None:
+            self._ctx.messages.error(
+                f"Not sent: {routing.problem} Turn Tools off for this conversation, or choose "
+                "a tier whose models can call tools (Use case: Function calling)."
+            )
+            return None, True, None
+        return routing.plan, True, routing.note
 
     def _show_tier_hint(self) -> None:
         tier = self.tier()
@@ -213,7 +240,9 @@ class ConversationController(QObject):
             return
         tier = self.tier()
         assert tier is not None
-        plan = self._plan(tier)
+        plan, use_tools, note = self._tool_plan(self._plan(tier))
+        if plan is None:
+            return  # said why; the prompt stays in the composer
         first = not any(e.role == "user" for e in self.entries)
         store = self._ctx.store
         try:
@@ -232,7 +261,7 @@ class ConversationController(QObject):
         if first:
             self.title_changed.emit(store.get_conversation(self.conversation_id).display_title)
         reply = self.transcript.add_reply(plan, turn.reply_id)
-        self._launch(reply, turn)
+        self._launch(reply, turn, use_tools, note)
 
     def regenerate(self, reply: Entry, tier_id: str | None = None) -> None:
         """Answer the last prompt again (with this tab's current tier unless given)."""
@@ -246,14 +275,16 @@ class ConversationController(QObject):
             return
         tier = self._ctx.tiers.get(tier_id) if tier_id else self.tier()
         assert tier is not None
-        plan = self._plan(tier)
+        plan, use_tools, note = self._tool_plan(self._plan(tier))
+        if plan is None:
+            return
         try:
             turn = self._service.start_turn(self.conversation_id, None, plan, parent_id=user.db_id)
         except StoreError as exc:
             self._ctx.messages.error(f"Could not start the reply: {exc}")
             return
         self.transcript.remove(reply)
-        self._launch(self.transcript.add_reply(plan, turn.reply_id), turn)
+        self._launch(self.transcript.add_reply(plan, turn.reply_id), turn, use_tools, note)
 
     def edit_last_prompt(self, user: Entry) -> None:
         """Put the last prompt back in the composer and take the turn off the conversation."""
@@ -274,29 +305,98 @@ class ConversationController(QObject):
         self.stop()
         self.save_draft()
 
-    def _launch(self, reply: Entry, turn: Turn) -> None:
+    def _launch(
+        self, reply: Entry, turn: Turn, use_tools: bool = False, note: str | None = None
+    ) -> None:
         self.transcript.begin_stream(reply)
         self.page.composer.set_streaming(True)
-        self.streams.start(REPLY, self._run(reply, turn))
+        if note:
+            self._note(reply, note)
+        self.streams.start(REPLY, self._run(reply, turn, use_tools))
         self.streaming_changed.emit(True)
         self.transcript.refresh_actions(busy=True)
         self.page.chat.scroll_to_end()
 
-    async def _run(self, reply: Entry, turn: Turn) -> None:
+    async def _run(self, reply: Entry, turn: Turn, use_tools: bool = False) -> None:
         try:
+            tools = await self._tools_for(reply) if use_tools else None
             await self._service.run(
                 turn,
                 lambda event: self._on_event(reply, turn, event),
                 max_tokens=self._ctx.settings.current.max_tokens,
                 on_retry=lambda notice: self._on_retry(reply, notice),
+                tools=tools,
             )
         finally:
             self._ended(reply, turn.result, turn)
 
+    async def _tools_for(self, reply: Entry) -> ToolExecutor | None:
+        """The turn's tools: the enabled ones (MCP servers start now if needed); a server
+        that cannot start is said on the reply and the others are offered."""
+        assert self._ctx.tools is not None
+        service = self._ctx.tools()
+        if service.has_servers():
+            self._note(reply, "Getting the tools ready…")
+        specs, problems = await service.enabled_specs()
+        if reply.widget is not None and service.has_servers():
+            reply.ui.show_error(None)
+        for problem in problems:
+            self._note(reply, problem)
+        if not specs:
+            return None
+        return service.executor(
+            specs,
+            lambda outcome, choices: self._approve(reply, outcome, choices),
+            self.conversation_id,
+        )
+
+    async def _approve(
+        self, reply: Entry, outcome: ToolOutcome, choices: tuple[Decision, ...]
+    ) -> Approval:
+        """Ask in the reply itself (the tool's block shows the approval panel) and wait."""
+        from shiboken6 import isValid
+
+        from desktop_app.services.tools.specs import Approval
+        from desktop_app.ui.chat.tool_block import tool_panel
+
+        panel = tool_panel(reply.ui)
+        assert panel is not None
+        block = panel.blocks[outcome.call_id]
+        answer: asyncio.Future[Approval] = asyncio.get_running_loop().create_future()
+
+        def answered(approval: object) -> None:
+            if not answer.done() and isinstance(approval, Approval):
+                answer.set_result(approval)
+
+        block.answered.connect(answered)
+        block.ask(
+            [c.value for c in choices],
+            pick_file=outcome.spec is not None and outcome.spec.confirm_path,
+        )
+        self.page.chat.ensureWidgetVisible(block)
+        try:
+            return await answer
+        finally:
+            if isValid(block):
+                block.answered.disconnect(answered)
+                block.close_approval()
+
+    def _note(self, reply: Entry, text: str) -> None:
+        """A note on the reply (tools left out, a server that did not start); notes add up."""
+        if reply.widget is None:
+            return
+        label = reply.ui.error_label
+        shown = label.text() if label.isVisible() else ""
+        reply.ui.status_note(f"{shown}\n{text}" if shown and text not in shown else text)
+
     def _ended(self, reply: Entry, result: TurnResult | None, turn: Turn) -> None:
         if result is not None:
             self.transcript.finish_reply(
-                reply, result, retries=turn.retries, fallback=turn.fallback_used
+                reply,
+                result,
+                retries=turn.retries,
+                fallback=turn.fallback_used,
+                requests=turn.requests,
             )
             connect_failed = result.error is not None and result.error.kind is ErrorKind.CONNECT
             self.reachable.emit(not connect_failed)
@@ -317,7 +417,7 @@ class ConversationController(QObject):
         reply.ui.show_error(None)
         reply.ui.status_note(notice.describe() + "…")
 
-    def _on_event(self, reply: Entry, turn: Turn, event: StreamEvent) -> None:
+    def _on_event(self, reply: Entry, turn: Turn, event: TurnEvent) -> None:
         b = reply.badge
         badge = reply.ui.badge
         assert badge is not None
@@ -334,6 +434,30 @@ class ConversationController(QObject):
             b.completion_tokens = event.usage.completion_tokens
         elif isinstance(event, CostReport):
             b.cost_usd, b.cost_source = event.usd, event.source
+        else:
+            self._on_tool_event(reply, event)
+
+    def _on_tool_event(self, reply: Entry, event: object) -> None:
+        """The tool loop's events: blocks per round, their states, follow-ups, notes."""
+        from desktop_app.services.tools.executor import FollowUp, ToolNote, ToolProgress, ToolRound
+        from desktop_app.ui.chat.tool_block import tool_panel
+
+        if isinstance(event, ToolRound):
+            panel = tool_panel(reply.ui)
+            assert panel is not None
+            panel.add_round(event.text, event.outcomes)
+            reply.tool_rounds.append((event.text, event.outcomes))
+            reply.ui.view.begin_stream()  # what the model said went into the round
+        elif isinstance(event, ToolProgress):
+            panel = tool_panel(reply.ui, create=False)
+            if panel is not None:
+                panel.update(event.outcome)
+        elif isinstance(event, FollowUp):
+            reply.badge.requests = event.number
+            assert reply.ui.badge is not None
+            reply.ui.badge.show_state(reply.badge)
+        elif isinstance(event, ToolNote):
+            self._note(reply, event.text)
 
     # --- appearance --------------------------------------------------------------------------
     def set_renderer(self, renderer: MarkdownRenderer) -> None:

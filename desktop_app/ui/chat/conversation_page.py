@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.routing.tiers import Tier
 from desktop_app.ui.chat.chat_widgets import ChatView, Composer
+from desktop_app.ui.chat.tool_block import ToolsToggle
 from desktop_app.ui.widgets.theme import set_text_colour
 
 SEED_MODELS = (
@@ -143,6 +144,8 @@ class ConversationPage(QWidget):
         label.setBuddy(self.tier_selector)
         top.addWidget(label)
         top.addWidget(self.tier_selector)
+        self.tools_toggle = ToolsToggle(self)
+        top.addWidget(self.tools_toggle)
         self.tier_hint = QLabel(self)
         self.tier_hint.setObjectName("tier_hint")
         set_text_colour(self.tier_hint, role=QPalette.ColorRole.PlaceholderText)

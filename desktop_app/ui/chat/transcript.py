@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from shiboken6 import isValid
@@ -18,7 +19,7 @@ from desktop_app.api.events import TurnResult, TurnStatus
 from desktop_app.render.markdown import MarkdownRenderer
 from desktop_app.routing.plan import TurnPlan
 from desktop_app.services import format as fmt
-from desktop_app.services.history import stored_result
+from desktop_app.services.history import stored_result, tool_rounds
 from desktop_app.store import StoredMessage
 from desktop_app.ui.chat.chat_widgets import BadgeState, ChatView, MessageWidget
 
@@ -39,6 +40,8 @@ class Entry:
     status: TurnStatus | None = None
     result: TurnResult | None = None
     badge: BadgeState = field(default_factory=BadgeState)
+    # A reply's tool loop: (what the model said, its calls as `ToolOutcome`s) per round.
+    tool_rounds: list[tuple[str, list[Any]]] = field(default_factory=list)
 
     @property
     def ui(self) -> MessageWidget:
@@ -155,6 +158,7 @@ class Transcript:
         fallback: bool | None = None,
         refresh: bool = True,
         busy: bool = False,
+        requests: int | None = None,
     ) -> None:
         """Fill a reply from its result (live or restored from history).
 
@@ -177,6 +181,8 @@ class Transcript:
             b.retries = retries
         if fallback is not None:
             b.fallback = fallback
+        if requests is not None:
+            b.requests = requests
         if entry.widget is not None:
             self._render_reply(entry)
         if refresh:
@@ -185,6 +191,14 @@ class Transcript:
     def _render_reply(self, entry: Entry) -> None:
         result, w = entry.result, entry.widget
         assert result is not None and w is not None
+        if entry.tool_rounds:
+            from desktop_app.ui.chat.tool_block import tool_panel
+
+            if tool_panel(w, create=False) is None:  # a stored reply: its blocks, once
+                panel = tool_panel(w)
+                assert panel is not None
+                for text, outcomes in entry.tool_rounds:
+                    panel.add_round(text, outcomes)
         if w.view.text != result.text or not result.text:
             w.view.set_markdown(result.text)
         else:
@@ -226,6 +240,7 @@ class Transcript:
     def load(self, messages: list[StoredMessage]) -> None:
         """Show a stored thread. Widgets are built for the last `PAGE` messages only, and
         "Show earlier messages" builds more on request."""
+        rounds = tool_rounds(messages)
         for m in messages:
             if m.role == "user":
                 self.entries.append(Entry("user", m.content, None, m.id))
@@ -239,6 +254,10 @@ class Transcript:
                     demo=info.demo,
                 )  # the fallback does not matter for a finished reply
                 entry = self.reply_entry(plan, m.id)
+                if m.id in rounds:
+                    from desktop_app.services.tools.specs import stored_rounds
+
+                    entry.tool_rounds = stored_rounds(rounds[m.id])
                 self.entries.append(entry)
                 self.finish_reply(
                     entry,
@@ -246,6 +265,7 @@ class Transcript:
                     retries=info.retry_count,
                     fallback=info.fallback_used,
                     refresh=False,
+                    requests=info.requests,
                 )
         built = self.show_earlier(FIRST_SCREEN, fill=self.chat.visible_height())
         self._build_in_background(PAGE - built)

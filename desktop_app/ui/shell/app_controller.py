@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -75,6 +75,8 @@ class AppController(QObject):
         self._integrity: tuple[IntegrityCheckJob, asyncio.Future[IntegrityResult]] | None = None
         self._shutdown: asyncio.Task[None] | None = None
         self._shutdown_done = asyncio.Event()
+        # Awaited at quit once the streams are stopped (the MCP servers, ...).
+        self.closing: list[Callable[[], Awaitable[None]]] = []
         w = window
         w.new_tab.connect(lambda: self.tabs.new_conversation())
         w.close_current_tab.connect(lambda: self.request_close(w.tabs.currentIndex()))
@@ -311,6 +313,8 @@ class AppController(QObject):
             self.tabs.closing_all = True
             self.tabs.save_drafts()
             await self.runner.cancel_all()
+            for close in self.closing:
+                await close()
             self.tabs.save_tabs(final=True)
             if self._integrity is not None:  # stops at SQLite's next progress call
                 job, future = self._integrity

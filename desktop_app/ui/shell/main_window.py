@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
     account_requested = Signal()
     preferences_requested = Signal()
     pools_requested = Signal()
+    tools_requested = Signal()
     open_log_folder = Signal()
     export_requested = Signal(str)  # "markdown" | "json"
     import_requested = Signal()
@@ -252,6 +253,7 @@ class MainWindow(QMainWindow):
             self.preferences_requested,
         )
         self._action(settings, "P&ools…", None, self.pools_requested)
+        self._action(settings, "&Tools and MCP servers…", None, self.tools_requested)
         self.demo_action = self._action(settings, "&Demo mode", None, self.toggle_demo)
         self.demo_action.setCheckable(True)
 
