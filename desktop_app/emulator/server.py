@@ -147,7 +147,10 @@ class EmulatorServer:
     sent (empty when the body was not a JSON object, with `_raw` holding its first 4 KB), plus
     `_path`, `_headers` (lower-cased names; `authorization` reduced to `"Bearer <redacted>"`)
     and `_faults` (the fault specs applied). It is never trimmed.
-    `open_streams` counts streaming answers in progress (from the headers to the last byte).
+    `open_streams` counts streaming answers in progress (from the headers to the last byte);
+    `in_flight` counts chat requests being handled (from arrival to the last byte, routing
+    delay included) and `peak_in_flight` the most there ever were at once: a client's
+    concurrency bound can be checked against it.
     """
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
@@ -159,6 +162,8 @@ class EmulatorServer:
         self._rng = random.Random(self.config.seed)
         self.requests: list[dict[str, Any]] = []
         self._open_streams = 0
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -241,6 +246,10 @@ class EmulatorServer:
     def open_streams(self) -> int:
         return self._open_streams
 
+    @property
+    def peak_in_flight(self) -> int:
+        return self._peak_in_flight
+
     def queue_faults(self, *specs: str) -> None:
         """Queue fault specs for the next chat requests, one per request, FIFO (thread-safe)."""
         for spec in specs:
@@ -261,6 +270,8 @@ class EmulatorServer:
             **self._counts,
             "requests": self._counts["chat_requests"],
             "open_streams": self._open_streams,
+            "in_flight": self._in_flight,
+            "peak_in_flight": self._peak_in_flight,
             "queued_faults": queued,
         }
 
@@ -383,9 +394,12 @@ class EmulatorServer:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        self._in_flight += 1
+        self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
         try:
             return await self._chat_inner(request)
         finally:
+            self._in_flight -= 1
             if task is not None:
                 self._tasks.discard(task)
 

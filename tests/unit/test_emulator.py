@@ -700,6 +700,29 @@ async def test_recorded_requests_redact_the_key(
     assert record["_headers"]["x-trace"] == "1"
 
 
+async def test_stats_count_requests_in_flight_and_their_peak(
+    emulator: EmulatorServer, client: httpx.AsyncClient
+) -> None:
+    """What a client's concurrency bound is checked against: three requests held at once
+    (stalled before their first byte) are three in flight, whatever they stream later."""
+    control = emulator.base_url.removesuffix("/v3") + "/_emulator"
+    held = [
+        stream(client, emulator, chat_body("hi"), headers={"X-Emulator-Fault": "stall_first:0.3"})
+        for _ in range(3)
+    ]
+    tasks = [asyncio.create_task(h) for h in held]
+    for _ in range(200):
+        if emulator.stats()["in_flight"] == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert emulator.stats()["in_flight"] == 3
+    assert [r.status_code for r in await asyncio.gather(*tasks)] == [200, 200, 200]
+    await stream(client, emulator, chat_body("one more"))
+    stats = (await client.get(control + "/stats")).json()
+    assert (stats["in_flight"], stats["peak_in_flight"]) == (0, 3)
+    assert emulator.peak_in_flight == 3
+
+
 # --- control endpoint, lifecycle ------------------------------------------------------------
 
 
