@@ -1,4 +1,5 @@
-"""Command line: the window by default; `ask`, `models`, `tiers` and `emulator` run headless.
+"""Command line: the window by default; `ask`, `compare`, `models`, `tiers` and `emulator` run
+headless.
 
 Each command lives in its own module (parser and run); exit codes are in `common`.
 """
@@ -51,7 +52,7 @@ __all__ = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop_app.cli import ask, catalogue, emulator
+    from desktop_app.cli import ask, catalogue, compare, emulator
     from desktop_app.cli.common import epilog
 
     parser = argparse.ArgumentParser(
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tier", dest="gui_tier", metavar="NAME", help="tier for --prompt")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     ask.add_parser(sub)
+    compare.add_parser(sub)
     catalogue.add_parsers(sub)
     emulator.add_parser(sub)
     return parser
@@ -91,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop_app.cli import ask
 
             return asyncio.run(ask.run(args, out, err))
+        if args.command == "compare":
+            from desktop_app.cli import compare
+
+            return asyncio.run(compare.run(args, out, err))
         if args.command == "models":
             from desktop_app.cli import catalogue
 
