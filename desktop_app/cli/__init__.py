@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from desktop_app import __version__
 from desktop_app.cli.common import (
@@ -69,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--prompt", metavar="TEXT", help="open the window and send TEXT in a new conversation"
     )
     parser.add_argument("--tier", dest="gui_tier", metavar="NAME", help="tier for --prompt")
+    parser.add_argument(
+        "--compare",
+        dest="gui_compare",
+        metavar="T1,T2[,T3,T4]",
+        help="open the window on a comparison of these tiers (--prompt is sent to it)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     ask.add_parser(sub)
     compare.add_parser(sub)
@@ -112,10 +119,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.write("\nroutechat: cancelled\n")
         return EXIT_CANCELLED
-    return gui_main(demo=args.demo, prompt=args.prompt, tier=args.gui_tier)
+    window = {"demo": args.demo, "prompt": args.prompt, "tier": args.gui_tier}
+    if args.gui_compare is not None:
+        tiers = _compare_tiers(args.gui_compare, err)
+        if tiers is None:
+            return EXIT_USAGE
+        window["compare"] = tiers
+    return gui_main(**window)
 
 
-def gui_main(demo: bool = False, prompt: str | None = None, tier: str | None = None) -> int:
+def _compare_tiers(text: str, err: TextIO) -> list[str] | None:
+    """`--compare`'s tiers, checked before the window opens (None: said why on stderr)."""
+    from desktop_app.cli.common import say
+    from desktop_app.routing.tiers import TierCatalogue
+    from desktop_app.services.compare import MAX_COLUMNS, MIN_COLUMNS
+
+    catalogue = TierCatalogue()
+    tiers = [t.strip() for t in text.split(",") if t.strip()]
+    for tier_id in tiers:
+        try:
+            catalogue.get(tier_id)
+        except KeyError:
+            say(err, f"unknown tier {tier_id!r}; known: {', '.join(catalogue.ids())}")
+            return None
+    if not MIN_COLUMNS <= len(tiers) <= MAX_COLUMNS:
+        say(err, f"--compare needs {MIN_COLUMNS} to {MAX_COLUMNS} tiers; {len(tiers)} given")
+        return None
+    return tiers
+
+
+def gui_main(
+    demo: bool = False,
+    prompt: str | None = None,
+    tier: str | None = None,
+    compare: list[str] | None = None,
+) -> int:
     from desktop_app.app import run_gui
 
     return run_gui(
@@ -123,4 +161,5 @@ def gui_main(demo: bool = False, prompt: str | None = None, tier: str | None = N
         prompt=prompt,
         tier=tier,
         base_url=os.environ.get(BASE_URL_ENV) or None,
+        compare=compare,
     )

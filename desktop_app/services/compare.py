@@ -561,6 +561,21 @@ def prices_from_models(models: Iterable[ModelInfo]) -> dict[str, ModelPrice]:
     }
 
 
+def table_prices(models: Iterable[str]) -> dict[str, ModelPrice]:
+    """List prices from the bundled price table, when the server's model list cannot be had
+    (no context lengths then)."""
+    from desktop_app.api.cost import estimate_cost
+    from desktop_app.api.events import Usage
+
+    out: dict[str, ModelPrice] = {}
+    for model in models:
+        per_in = estimate_cost(model, Usage(prompt_tokens=1_000_000, completion_tokens=0))
+        per_out = estimate_cost(model, Usage(prompt_tokens=0, completion_tokens=1_000_000))
+        if per_in is not None and per_out is not None:
+            out[model] = ModelPrice(per_in / 1_000_000, per_out / 1_000_000)
+    return out
+
+
 def pool_of(tier: Tier, known: Iterable[str]) -> tuple[str, ...]:
     """The models a tier's answer may come from: its fixed model, its candidates, or (the
     router's whole pool) every model known."""

@@ -6,10 +6,11 @@ first run (the welcome page) must not import the chat widgets to do so.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from desktop_app.api.models import ModelInfo
     from desktop_app.render.markdown import MarkdownRenderer
     from desktop_app.routing.tiers import TierCatalogue
     from desktop_app.services.chat import ChatService
@@ -23,12 +24,13 @@ if TYPE_CHECKING:
 class ChatContext:
     """What every conversation tab works with, built once by the composition root.
 
-    `service` and `renderer` are factories: a restored tab shows its history without the chat
-    machinery, and the renderer follows the appearance.
+    `service`, `renderer` and `list_models` are factories: a restored tab shows its history
+    without the chat machinery, and the renderer follows the appearance.
     """
 
     __slots__ = (
         "after_first_frame",
+        "list_models",
         "messages",
         "renderer",
         "runner",
@@ -51,6 +53,7 @@ class ChatContext:
         messages: MessageBridge,
         settings: SettingsHolder,
         after_first_frame: Callable[[Callable[[], None]], None],
+        list_models: Callable[[], Awaitable[list[ModelInfo]]] | None = None,
     ) -> None:
         self.store = store
         self.tiers = tiers
@@ -61,6 +64,7 @@ class ChatContext:
         self.messages = messages
         self.settings = settings
         self.after_first_frame = after_first_frame
+        self.list_models = list_models  # the server's models and list prices (workload estimates)
 
     def tier_label(self, tier_id: str | None) -> str:
         try:
