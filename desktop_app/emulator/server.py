@@ -100,6 +100,8 @@ class EmulatorConfig:
     seed: int = 0  # deterministic text and fault choices
     fault_rate: float = 0.0  # probability of a random transient fault per chat request
     default_faults: tuple[str, ...] = ()  # fault specs applied to every chat request
+    # max_tokens from this many on asks for a burst of exactly max_tokens tokens
+    burst_min_tokens: int = textgen.BURST_MIN_TOKENS
 
 
 def _json_response(
@@ -527,7 +529,7 @@ class EmulatorServer:
         tool_result = last_tool_result(messages)
         if tool_result is not None:
             text = textgen.tool_result_text(*tool_result, seed=seed, model=model.id)
-            reply = textgen.make_reply(text, call.max_tokens)
+            reply = textgen.make_reply(text, call.max_tokens, self.config.burst_min_tokens)
         elif call.tools and (tool := choose_tool(call.tools, call.tool_choice, messages, prompt)):
             rng = textgen.rng_for(seed, model.id, "call", prompt)
             call_id = "call_" + "".join(
@@ -537,7 +539,7 @@ class EmulatorServer:
             reply = textgen.Reply([], "tool_calls")
         else:
             text = textgen.compose_text(kind, prompt, seed=seed, model=model.id, history=history)
-            reply = textgen.make_reply(text, call.max_tokens)
+            reply = textgen.make_reply(text, call.max_tokens, self.config.burst_min_tokens)
         if calls:
             completion_tokens = sum(
                 textgen.count_tokens(c.name) + textgen.count_tokens(c.arguments) + 3 for c in calls

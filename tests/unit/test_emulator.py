@@ -447,6 +447,18 @@ async def test_burst_of_twenty_thousand_tokens_is_fast(
     assert elapsed < 3.0, elapsed
 
 
+async def test_the_burst_threshold_is_the_servers_to_set(client: httpx.AsyncClient) -> None:
+    """A benchmark asks for a 5,000-token reply: a server whose bursts start lower."""
+    async with EmulatorServer(
+        EmulatorConfig(routing_delay=0, token_delay=0, burst_min_tokens=1000)
+    ) as server:
+        r = await stream(client, server, chat_body("go", max_tokens=5000))
+        usage = chunks_of(r.text)[-1]["usage"]
+        assert usage["completion_tokens"] == 5000
+        natural = await stream(client, server, chat_body("go", max_tokens=900))
+        assert chunks_of(natural.text)[-1]["usage"]["completion_tokens"] < 900
+
+
 async def test_prompt_tokens_grow_with_the_conversation(
     emulator: EmulatorServer, client: httpx.AsyncClient
 ) -> None:

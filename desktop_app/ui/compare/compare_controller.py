@@ -48,7 +48,7 @@ from desktop_app.services.tasks import StreamGroup
 from desktop_app.store import StoredMessage, StoreError, VoteColumn
 from desktop_app.ui.chat.context import ChatContext
 from desktop_app.ui.chat.transcript import Actions, Entry, Transcript
-from desktop_app.ui.compare.compare_page import CompareColumn, ComparePage
+from desktop_app.ui.compare.compare_page import BLIND_NOTE, CompareColumn, ComparePage
 
 if TYPE_CHECKING:
     from desktop_app.render.markdown import MarkdownRenderer
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 DRAFT_SAVE_MS = 800
 COLUMNS_KEY = "compare_columns"  # app state: the last comparison's tiers, for the next one
 SPARE_TIERS = ("auto", "code", "fast", "creative")  # what an added column starts with
+WAITING = "The summary comes when every column has answered."
 
 
 @dataclass(eq=False)
@@ -344,12 +345,12 @@ class CompareController(QObject):
         self.save_draft()
         prompt_id = turns[0].user_message_id
         self.round = Round(prompt_id)
+        self.page.set_summary(None, WAITING)
         if self.view.blind:
             self.round.labels = {c.spec.column: LABELS[i] for i, c in enumerate(self.columns)}
             self.round.hidden = True
             for c in self.columns:
                 self._mask_column(c)
-        self.page.set_summary(None)
         for column, turn in zip(self.columns, turns, strict=True):
             column.transcript.add_user(prompt, prompt_id)
             column.reply = column.transcript.add_reply(turn.plan, turn.reply_id)
@@ -381,7 +382,7 @@ class CompareController(QObject):
         entry = column.transcript.add_reply(plan, turn.reply_id)
         if reply is column.reply:
             column.reply, column.outcome = entry, None
-            self.page.set_summary(None)
+            self.page.set_summary(None, WAITING)
         was_busy = self.streaming
         self._launch(column, entry, turn)
         if not was_busy:
@@ -453,14 +454,17 @@ class CompareController(QObject):
                 c.transcript.refresh_actions(busy=False)
             self.streaming_changed.emit(False)
             self._round_over()
+            self.update_total()
             self.turn_finished.emit()
-        self.update_total()
-        self._refresh(busy=busy)
+        else:
+            self._refresh(busy=busy)
 
     def _round_over(self) -> None:
-        """Every column has ended: the summary strip (hidden while blind), or the vote bar."""
-        if self.round is None or self._hidden():
+        """Every column has ended: the summary strip (a note while blind), or the vote bar."""
+        if self.round is None:
             self.page.set_summary(None)
+        elif self._hidden():
+            self.page.set_summary(None, BLIND_NOTE)
         else:
             outcomes = [c.outcome for c in self.columns]
             if any(o is not None for o in outcomes):

@@ -34,6 +34,11 @@ from desktop_app.ui.chat.conversation_page import TierSelector
 from desktop_app.ui.widgets.theme import set_text_colour
 
 NARROW_PX = 900  # under this width the columns stack as tabs
+SUMMARY_HINT = (
+    "After each round: the cheapest column, the fastest first token and total, and each "
+    "column's cost as a multiple of the cheapest."
+)
+BLIND_NOTE = "Blind mode: costs, models and tiers are shown once you vote."
 
 
 def _italic(label: QLabel) -> None:
@@ -282,8 +287,11 @@ class ComparePage(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setContentsMargins(12, 2, 12, 2)
-        self.summary.setVisible(False)
+        # Always there, two lines tall: showing it (or a longer summary) would lay out every
+        # column's long thread again, ~20-30 ms as a round ends.
+        self.summary.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 6)
         layout.addWidget(self.summary)
+        self.set_summary(None)
         self.vote_bar = VoteBar(self)
         self.vote_bar.setVisible(False)
         layout.addWidget(self.vote_bar)
@@ -349,11 +357,12 @@ class ComparePage(QWidget):
         super().showEvent(event)
         self.shown.emit()
 
-    def set_summary(self, parts: Sequence[str] | None) -> None:
-        """The round in a few phrases; what comes before a phrase's colon is in bold."""
+    def set_summary(self, parts: Sequence[str] | None, note: str = SUMMARY_HINT) -> None:
+        """The round in a few phrases (what comes before a phrase's colon in bold), or `note`
+        when there is no summary to show."""
         if not parts:
-            self.summary.setVisible(False)
-            self.summary.clear()
+            self.summary.setText(f"<i>{html.escape(note)}</i>")
+            self.summary.setAccessibleDescription(note)
             return
         shown = []
         for part in parts:
@@ -364,4 +373,3 @@ class ComparePage(QWidget):
                 shown.append(html.escape(part))
         self.summary.setText(" · ".join(shown))
         self.summary.setAccessibleDescription(" · ".join(parts))
-        self.summary.setVisible(True)
