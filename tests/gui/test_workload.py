@@ -198,3 +198,32 @@ async def test_cancel_keeps_what_finished_and_the_run_reopens(
     assert reopened.page.status.text().startswith("Cancelled")
     assert reopened.page.progress.maximum() == 6 and reopened.page.progress.value() == 2
     assert reopened.model.index(0, 2).data() == "google/gemini-2.0-flash"
+
+
+def test_the_table_stays_sorted_as_answers_arrive(qapp: object) -> None:
+    from desktop_app.api.events import CostSource, TurnResult, Usage
+    from desktop_app.routing.plan import plan_for
+    from desktop_app.routing.tiers import TierCatalogue
+    from desktop_app.services.compare import Outcome
+    from desktop_app.ui.compare.workload_page import WorkloadTableModel
+
+    plan = plan_for(TierCatalogue().get("budget"))
+
+    def answer(cost: float | None) -> Outcome:
+        source = CostSource.REPORTED if cost is not None else CostSource.UNKNOWN
+        result = TurnResult("x", "m/x", usage=Usage(1, 2), cost_usd=cost, cost_source=source)
+        return Outcome.from_result("budget", plan, result)
+
+    model = WorkloadTableModel(["a", "b", "c", "d"], ["Budget"])
+    model.sort(3, Qt.SortOrder.DescendingOrder)  # Budget cost, dearest first
+    model.set_outcome(2, 0, answer(0.002))
+    model.set_outcome(0, 0, answer(0.005))
+    model.set_outcome(3, 0, answer(None))  # unknown: with the missing ones, last
+    assert [model.prompt_at(r) for r in range(2)] == [0, 2]
+    assert {model.prompt_at(r) for r in range(2, 4)} == {1, 3}
+    assert [model.index(r, 3).data() for r in range(2)] == ["$0.005", "$0.002"]
+    model.sort(3, Qt.SortOrder.AscendingOrder)
+    assert [model.prompt_at(r) for r in range(4)][:2] == [2, 0]
+    assert {model.prompt_at(r) for r in range(2, 4)} == {1, 3}
+    model.set_outcome(1, 0, answer(0.001))
+    assert [model.prompt_at(r) for r in range(4)][:3] == [1, 2, 0]

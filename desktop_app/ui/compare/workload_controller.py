@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from desktop_app.render.markdown import MarkdownRenderer
 
 TOTALS_EVERY_MS = 1000  # the totals, status bar spend and history refresh while it runs
+PROGRESS_EVERY_MS = 100  # the progress bar repaints at once when set: not at every answer
 STATES = {
     "finished": "Finished",
     "cancelled": "Cancelled: the answers that finished are kept",
@@ -84,6 +85,10 @@ class WorkloadController(QObject):
         self._totals_timer.setSingleShot(True)
         self._totals_timer.setInterval(TOTALS_EVERY_MS)
         self._totals_timer.timeout.connect(self._tick)
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_EVERY_MS)
+        self._progress_timer.timeout.connect(self._show_progress)
         self.page.cancel_requested.connect(self.cancel)
         self.page.export_requested.connect(self.export)
         self.page.table.doubleClicked.connect(self.open_answer)
@@ -195,7 +200,8 @@ class WorkloadController(QObject):
     # --- progress ------------------------------------------------------------------------------
     def _finished(self, job: Job, outcome: Outcome) -> None:
         self.model.set_outcome(job.prompt_index, job.column, outcome)
-        self._show_progress()
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
         if outcome.error is not None and outcome.error.kind is ErrorKind.CONNECT:
             self.reachable.emit(False)
         if not self._totals_timer.isActive():
@@ -222,6 +228,7 @@ class WorkloadController(QObject):
 
     def _ended(self, state: str) -> None:
         self._totals_timer.stop()
+        self._progress_timer.stop()
         run = self.run
         finished = run.progress.finished if run else 0
         self._show_end(state, finished, len(self.prompts) * len(self.columns))
