@@ -405,3 +405,21 @@ async def test_the_sidebar_marks_comparisons_finds_and_opens_them(
     imported = parts.tabs.current_tab()
     assert isinstance(imported, CompareController) and imported.conversation_id == new_id
     assert [c.spec.tier_id for c in imported.columns] == ["budget", "premium"]
+
+
+async def test_the_command_line_opens_a_comparison_and_sends_to_it(
+    make_app: Callable[..., Composition],
+) -> None:
+    """`routechat --demo --compare budget,premium --prompt …`, as the entry point starts it."""
+    parts = make_app()
+    parts.controller.start(demo=True, prompt="What is 2 + 2?", compare=["budget", "premium"])
+    await wait_until(lambda: bool(parts.tabs.comparisons), timeout=15)
+    ctrl = parts.tabs.comparisons[0]
+    assert isinstance(ctrl, CompareController)
+    assert parts.tabs.current_tab() is ctrl
+    assert [c.spec.tier_id for c in ctrl.columns] == ["budget", "premium"]
+    await wait_until(lambda: ctrl.conversation_id is not None and not ctrl.streaming, timeout=15)
+    for i in range(2):
+        (reply,) = column_replies(ctrl, i)
+        assert reply.status is TurnStatus.COMPLETE and reply.badge.demo
+    parts.controller.stop_demo()

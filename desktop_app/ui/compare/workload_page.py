@@ -231,6 +231,7 @@ class WorkloadPage(QWidget):
         self.totals.setAccessibleName("Totals per column")
         self.totals.setHorizontalHeaderLabels(list(TOTALS_HEADERS))
         self.totals.verticalHeader().setVisible(False)
+        self.totals.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.totals.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.totals.horizontalHeader().setStretchLastSection(True)
         split.addWidget(self.table)
