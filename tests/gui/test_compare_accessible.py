@@ -80,9 +80,9 @@ def check_names(root: QWidget) -> list[str]:
         text = widget.text() if isinstance(widget, QAbstractButton) else ""
         if not widget.accessibleName() and not any(ch.isalnum() for ch in text):
             problems.append(f"{what} has no accessible name")
-        if isinstance(widget, QAbstractButton) and text and not any(c.isalnum() for c in text):
-            if not widget.toolTip():
-                problems.append(f"{what} shows only an icon and has no tooltip")
+        icon_only = bool(text) and not any(c.isalnum() for c in text)
+        if icon_only and not widget.toolTip():
+            problems.append(f"{what} shows only an icon and has no tooltip")
     return problems
 
 
