@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from desktop_app.app import Composition
+from desktop_app.emulator.server import EmulatorThread
 from desktop_app.services.compare import ColumnSpec
 from desktop_app.ui.chat.chat_widgets import TurnBadge
 from desktop_app.ui.compare.compare_controller import CompareController
@@ -102,7 +104,7 @@ def check_contrast(root: QWidget) -> list[str]:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 async def test_the_comparison_views_are_named_and_readable(
-    make_app: Callable[..., Composition], qtbot: QtBot, theme: str
+    make_app: Callable[..., Composition], qtbot: QtBot, theme: str, emulator: EmulatorThread
 ) -> None:
     parts = make_app(theme=theme)
     start_with_key(parts)
@@ -123,10 +125,20 @@ async def test_the_comparison_views_are_named_and_readable(
     await wait_until(dialog.run_button.isEnabled)
     assert check_names(dialog) == []
     assert check_contrast(dialog) == []
+    dialog.editor.setPlainText("")
+    dialog.validate()  # an error, in the error colour
+    assert "No prompts yet" in dialog.check.text()
+    assert check_contrast(dialog) == []
     dialog.reject()
     columns = [ColumnSpec(0, "budget"), ColumnSpec(1, "premium")]
-    run = parts.tabs.open_workload(columns, ["one", "two"], 2)
+    emulator.queue_faults("status:402")
+    run = parts.tabs.open_workload(columns, ["one", "two"], 1)
     assert run is not None
     await wait_until(lambda: not run.streaming)
     assert check_names(run.page) == []
     assert check_contrast(run.page) == []
+    table = run.page.table
+    error = table.model().index(0, 2 + 5)  # the first prompt's Budget error: credits
+    assert error.data() == "credits"
+    base = table.palette().color(QPalette.ColorRole.Base)
+    assert contrast(error.data(Qt.ItemDataRole.ForegroundRole).color(), base) >= 4.5

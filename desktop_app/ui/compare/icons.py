@@ -1,5 +1,6 @@
 """The sidebar's marks for comparisons (columns side by side) and workload runs (a table),
-painted in the text colour so they read in light and dark appearances alike."""
+painted in the text colour so they read in light and dark appearances alike, and the error
+colour these views use on either appearance."""
 
 from __future__ import annotations
 
@@ -42,3 +43,15 @@ def _paint(kind: str, colour: QColor) -> QPixmap:
             painter.drawLine(QPointF(x1, y1), QPointF(x2, y2))
     painter.end()
     return pixmap
+
+
+ERROR_ON_DARK = "#ff8a80"  # 5.4:1 or more on the dark appearance's backgrounds
+
+
+def error_colour() -> QColor:
+    """Error text that keeps a 4.5:1 contrast: the app's red on a light background, a lighter
+    red on a dark one (the app's red reads at about 2.7:1 there)."""
+    from desktop_app.ui.widgets.theme import ERROR_COLOUR
+
+    base = QGuiApplication.palette().color(QPalette.ColorRole.Base)
+    return QColor(ERROR_ON_DARK if base.lightness() < 128 else ERROR_COLOUR)

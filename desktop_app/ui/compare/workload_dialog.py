@@ -38,7 +38,8 @@ from desktop_app.services.compare import (
     tier_of,
 )
 from desktop_app.ui.chat.context import ChatContext
-from desktop_app.ui.widgets.theme import ERROR_COLOUR, set_text_colour
+from desktop_app.ui.compare.icons import error_colour
+from desktop_app.ui.widgets.theme import set_text_colour
 
 if TYPE_CHECKING:
     from desktop_app.routing.tiers import Tier
@@ -212,7 +213,7 @@ class WorkloadDialog(QDialog):
     # --- checking ------------------------------------------------------------------------------
     def _fail(self, sentence: str) -> None:
         self._prompts = []
-        set_text_colour(self.check, ERROR_COLOUR)
+        set_text_colour(self.check, error_colour().name())
         self.check.setText(sentence)
         self.run_button.setEnabled(False)
         self.run_button.setText("Run")

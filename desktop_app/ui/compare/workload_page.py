@@ -13,7 +13,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QShowEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -38,7 +38,8 @@ from desktop_app.services import format as fmt
 from desktop_app.services.compare import ColumnTotals, Outcome
 from desktop_app.ui.chat.chat_widgets import BadgeState, TurnBadge
 from desktop_app.ui.chat.message_view import MessageView
-from desktop_app.ui.widgets.theme import ERROR_COLOUR, set_text_colour
+from desktop_app.ui.compare.icons import error_colour
+from desktop_app.ui.widgets.theme import set_text_colour
 
 FIELDS = ("model", "cost", "first token", "total", "tokens", "error")
 _Index = QModelIndex | QPersistentModelIndex
@@ -137,7 +138,7 @@ class WorkloadTableModel(QSortFilterProxyModel):
             if field == "error" and outcome is not None and outcome.error is not None:
                 item.setToolTip(fmt.error_sentence(outcome.error, False))
                 if outcome.failed:
-                    item.setForeground(QColor(ERROR_COLOUR))
+                    item.setForeground(error_colour())
             self.cells.setItem(prompt, first + offset, item)
 
     # --- updates --------------------------------------------------------------------------
@@ -327,7 +328,7 @@ class AnswerDialog(QDialog):
         if outcome.error is not None and outcome.failed:
             error = QLabel(fmt.error_sentence(outcome.error, bool(text)), self)
             error.setWordWrap(True)
-            set_text_colour(error, ERROR_COLOUR)
+            set_text_colour(error, error_colour().name())
             layout.addWidget(error)
         scroll = QScrollArea(self)  # the view is as tall as its text: the area scrolls it
         scroll.setWidgetResizable(True)
