@@ -188,6 +188,7 @@ def compose(
         edit_pools=lambda: controllers[0].show_pools(),
         tools=tools,
         supports_tools=supports_tools,
+        list_models=lambda: connection.client().list_models(),
     )
     controllers: list[AppController] = []  # the tabs reach the pickers through it
     tabs = TabManager(window, ctx, holder, messages)
@@ -364,6 +365,7 @@ def run_gui(
     prompt: str | None = None,
     tier: str | None = None,
     base_url: str | None = None,
+    compare: list[str] | None = None,
 ) -> int:
     _import_qt_free_core()
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler, qVersion
@@ -406,7 +408,9 @@ def run_gui(
     _quit_on_signals(parts.controller)
     parts.window.show()
     _preload_on_main_thread(parts.window)
-    parts.controller.start(demo=demo or settings.demo_mode, prompt=prompt, tier=tier)
+    parts.controller.start(
+        demo=demo or settings.demo_mode, prompt=prompt, tier=tier, compare=compare
+    )
     # The icon loads Qt's SVG plugin (~10 ms): the window manager takes it after the first
     # frame, once the key is known.
     parts.window.after_first_frame(lambda: app.setWindowIcon(_app_icon()))

@@ -269,6 +269,13 @@ class Settings:
         none_label="No limit",
         help="Caps every answer's length (and cost)",
     )
+    workload_concurrency: int = setting(
+        4,
+        label="Workload runs: requests at once",
+        lo=1,
+        hi=16,
+        help="A workload run never has more requests in flight than this",
+    )
     # connection
     base_url: str = setting(
         "https://api.edenai.run/v3",

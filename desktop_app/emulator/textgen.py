@@ -556,12 +556,15 @@ def _filler_tokens() -> tuple[str, ...]:
     return tuple(tokenize("\n\n" + "\n\n".join(t.body for t in answers.TOPICS)))
 
 
-def make_reply(text: str, max_tokens: int | None) -> Reply:
-    """Tokenize a natural reply and apply max_tokens (and the burst convention)."""
+def make_reply(
+    text: str, max_tokens: int | None, burst_min_tokens: int = BURST_MIN_TOKENS
+) -> Reply:
+    """Tokenize a natural reply and apply max_tokens (and the burst convention: from
+    `burst_min_tokens` on, the reply has exactly max_tokens tokens)."""
     tokens = tokenize(text)
     if max_tokens is None:
         return Reply(tokens, "stop")
-    if max_tokens >= BURST_MIN_TOKENS:
+    if max_tokens >= burst_min_tokens:
         filler = _filler_tokens()
         while len(tokens) < max_tokens:
             tokens.extend(filler[: max_tokens - len(tokens)])

@@ -290,6 +290,19 @@ class ChatService:
     def recorder(self) -> TurnRecorder:
         return self._recorder
 
+    def with_recorder(self, recorder: TurnRecorder) -> ChatService:
+        """The same service (client, key, retry policy, clocks) recording through `recorder`:
+        a comparison column's thread or a workload's independent prompts read their history
+        their own way."""
+        return ChatService(
+            self._client,
+            recorder,
+            policy=self._policy,
+            clock=self._clock,
+            sleep=self._sleep,
+            credentials=self._credentials,
+        )
+
     def start_turn(
         self,
         conversation_id: int,

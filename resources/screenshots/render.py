@@ -77,6 +77,8 @@ async def scenario(app: Any, theme: str) -> None:
         await send(other, "And the capital of Australia?")
         save(window, "error-turn")
         await tool_turn(parts)
+    if theme == "light":
+        await comparison_scenes(parts)
     ctrl.quit()
     await ctrl.wait_shutdown()
 
@@ -108,6 +110,39 @@ async def tool_turn(parts: Any) -> None:
     save(parts.window, "tool-approval")
     tab.stop()
     await wait_until(lambda: not tab.streaming)
+
+
+WORKLOAD = [
+    "What is the capital of France?",
+    "Write a python function to reverse a list",
+    "Tell me a story about a fox",
+    "Explain how tides work",
+    "Summarise the causes of the First World War",
+    "What is 17 * 23?",
+    "Write a haiku about autumn",
+    "How do vaccines work?",
+    "Explain recursion with an example in JavaScript",
+    "Give me three tips for better sleep",
+    "What's the difference between TCP and UDP?",
+    "Translate 'good morning' into Spanish",
+]
+
+
+async def comparison_scenes(parts: Any) -> None:
+    """A three-column comparison, then a workload run's table (demo mode)."""
+    window = parts.window
+    window.resize(1400, 860)
+    compare = parts.tabs.new_comparison(["budget", "balanced", "premium"])
+    compare.page.composer.input.setPlainText("Write a python function to merge two sorted lists")
+    compare.page.composer.send_button.click()
+    await wait_until(lambda: not compare.streaming)
+    await settle(0.6)
+    save(window, "compare")
+    run = parts.tabs.open_workload([c.spec for c in compare.columns], WORKLOAD, 4)
+    await wait_until(lambda: not run.streaming, timeout=120)
+    await settle(1.2)
+    save(window, "workload")
+    window.resize(1180, 820)
 
 
 def main() -> int:

@@ -147,8 +147,14 @@ def test_json_export_has_every_turn_detail(store: HistoryStore) -> None:
         "requests": 1,
         "started_at": first["reply"]["started_at"],
         "finished_at": first["reply"]["finished_at"],
+        "column": None,
+        "demo": False,
+        "routing": None,
+        "quality_cost": None,
     }
     assert first["reply"]["started_at"].endswith("+00:00")
+    assert data["conversation"]["kind"] == "chat"
+    assert data["votes"] == []
     assert data["messages"][3]["chosen"] is False
     assert data["messages"][3]["reply"]["cost_source"] == "estimated"
     assert data["messages"][5]["tool_calls"][0]["function"]["name"] == "weather"

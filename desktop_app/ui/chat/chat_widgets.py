@@ -127,6 +127,7 @@ class MessageWidget(QFrame):
     copy_requested = Signal()
     regenerate_requested = Signal()
     regenerate_with = Signal(str)  # a tier id: ask again with another tier
+    compare_requested = Signal()  # Regenerate's "Compare with…": this prompt in a comparison
     retry_requested = Signal()
     edit_requested = Signal()
 
@@ -222,12 +223,18 @@ class MessageWidget(QFrame):
         row.addWidget(button)
         return button
 
-    def set_regenerate_tiers(self, tiers: list[tuple[str, str]]) -> None:
-        """The Regenerate button's menu: (tier id, label) pairs to ask again with."""
+    def set_regenerate_tiers(self, tiers: list[tuple[str, str]], compare: bool = False) -> None:
+        """The Regenerate button's menu: (tier id, label) pairs to ask again with, and with
+        `compare` "Compare with…" (this prompt in a new comparison)."""
         menu = QMenu(self.regen_button)
         for tier_id, label in tiers:
             action = menu.addAction(f"With {label}")
             action.triggered.connect(lambda _c=False, t=tier_id: self.regenerate_with.emit(t))
+        if compare:
+            menu.addSeparator()
+            action = menu.addAction("Compare with…")
+            action.setObjectName("compare_with")
+            action.triggered.connect(lambda _c=False: self.compare_requested.emit())
         self.regen_button.setMenu(menu)
 
     def _copy(self) -> None:

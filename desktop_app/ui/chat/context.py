@@ -6,10 +6,11 @@ first run (the welcome page) must not import the chat widgets to do so.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from desktop_app.api.models import ModelInfo
     from desktop_app.render.markdown import MarkdownRenderer
     from desktop_app.routing.tiers import TierCatalogue
     from desktop_app.services.chat import ChatService
@@ -24,13 +25,14 @@ if TYPE_CHECKING:
 class ChatContext:
     """What every conversation tab works with, built once by the composition root.
 
-    `service` and `renderer` are factories: a restored tab shows its history without the chat
-    machinery, and the renderer follows the appearance.
+    `service`, `renderer` and `list_models` are factories: a restored tab shows its history
+    without the chat machinery, and the renderer follows the appearance.
     """
 
     __slots__ = (
         "after_first_frame",
         "edit_pools",
+        "list_models",
         "messages",
         "pick_model",
         "renderer",
@@ -60,6 +62,7 @@ class ChatContext:
         edit_pools: Callable[[], None] = lambda: None,
         tools: Callable[[], ToolService] | None = None,
         supports_tools: Callable[[str], bool] = lambda _model: True,
+        list_models: Callable[[], Awaitable[list[ModelInfo]]] | None = None,
     ) -> None:
         """`pick_model(chosen)` opens the model picker and calls `chosen(model id)`;
         `edit_pools()` opens Settings → Pools; `tools` builds the tool service at first use
@@ -78,6 +81,7 @@ class ChatContext:
         self.edit_pools = edit_pools
         self.tools = tools
         self.supports_tools = supports_tools
+        self.list_models = list_models  # the server's models and list prices (workload estimates)
 
     def tier_label(self, tier_id: str | None) -> str:
         try:

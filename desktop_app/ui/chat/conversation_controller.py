@@ -47,6 +47,7 @@ class ConversationController(QObject):
     tier_changed = Signal(str)
     title_changed = Signal(str)
     reachable = Signal(bool)  # whether the last turn reached the server
+    compare_requested = Signal(str, str)  # a prompt and its reply's tier: open a comparison
 
     def __init__(
         self,
@@ -69,6 +70,7 @@ class ConversationController(QObject):
                 self.regenerate,
                 lambda: [(t.id, t.label) for t in ctx.tiers],
                 ctx.tier_label,
+                self.compare_from,
             ),
             ctx.after_first_frame,
         )
@@ -285,6 +287,17 @@ class ConversationController(QObject):
             return
         self.transcript.remove(reply)
         self._launch(self.transcript.add_reply(plan, turn.reply_id), turn, use_tools, note)
+
+    def compare_from(self, reply: Entry) -> None:
+        """Regenerate's "Compare with…": the prompt this reply answered, in a new comparison
+        whose first column is the reply's tier."""
+        if reply not in self.entries:
+            return
+        idx = self.entries.index(reply)
+        user = next((e for e in reversed(self.entries[:idx]) if e.role == "user"), None)
+        if user is not None:
+            tier_id = reply.plan.tier_id if reply.plan is not None else self.tier_id
+            self.compare_requested.emit(user.content, tier_id)
 
     def edit_last_prompt(self, user: Entry) -> None:
         """Put the last prompt back in the composer and take the turn off the conversation."""

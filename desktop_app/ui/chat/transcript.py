@@ -53,7 +53,7 @@ class Entry:
 class Actions:
     """What the message buttons ask for; the controller provides them."""
 
-    __slots__ = ("edit", "regenerate", "tier_label", "tiers")
+    __slots__ = ("compare", "edit", "regenerate", "tier_label", "tiers")
 
     def __init__(
         self,
@@ -61,11 +61,13 @@ class Actions:
         regenerate: Callable[[Entry, str | None], None],
         tiers: Callable[[], list[tuple[str, str]]],
         tier_label: Callable[[str | None], str],
+        compare: Callable[[Entry], None] | None = None,
     ) -> None:
         self.edit = edit
         self.regenerate = regenerate  # (reply, another tier's id or None)
         self.tiers = tiers  # (id, label) for Regenerate's "with another tier" menu
         self.tier_label = tier_label  # a stored reply's tier id as its label
+        self.compare = compare  # Regenerate's "Compare with…" (None: not offered)
 
 
 class Transcript:
@@ -75,10 +77,13 @@ class Transcript:
         renderer: MarkdownRenderer,
         actions: Actions,
         after_first_frame: Callable[[Callable[[], None]], None],
+        on_reply_shown: Callable[[Entry], None] | None = None,
     ) -> None:
         self.chat = chat
         self._renderer = renderer
         self._actions = actions
+        # Called each time a reply's badge is filled (a comparison's blind mode masks it).
+        self._on_reply_shown = on_reply_shown
         self._after_first_frame = after_first_frame  # the window's: work for after start-up
         self.entries: list[Entry] = []
         self._with_actions: list[Entry] = []
@@ -98,6 +103,9 @@ class Transcript:
             w.regenerate_requested.connect(lambda: self._actions.regenerate(entry, None))
             w.regenerate_with.connect(lambda tier_id: self._actions.regenerate(entry, tier_id))
             w.retry_requested.connect(lambda: self._actions.regenerate(entry, None))
+            compare = self._actions.compare
+            if compare is not None:
+                w.compare_requested.connect(lambda: compare(entry))
         entry.widget = w
         return w
 
@@ -206,6 +214,8 @@ class Transcript:
         w.view.setVisible(bool(result.text))
         assert w.badge is not None
         w.badge.show_state(entry.badge)
+        if self._on_reply_shown is not None:
+            self._on_reply_shown(entry)
         error = result.error if result.status is not TurnStatus.COMPLETE else None
         if error is not None and result.status is TurnStatus.STOPPED:
             w.show_error(None)
@@ -216,6 +226,8 @@ class Transcript:
         entry.badge.streaming = True
         assert entry.ui.badge is not None
         entry.ui.badge.show_state(entry.badge)
+        if self._on_reply_shown is not None:
+            self._on_reply_shown(entry)
         entry.ui.view.begin_stream()
         entry.ui.view.setVisible(True)
 
@@ -354,7 +366,10 @@ class Transcript:
         if last_reply is not None:
             w = last_reply.ui
             if w.regen_button.menu() is None:
-                w.set_regenerate_tiers(self._actions.tiers())
+                tiers = self._actions.tiers()
+                compare = self._actions.compare is not None
+                if tiers or compare:  # no menu at all rather than an empty one
+                    w.set_regenerate_tiers(tiers, compare)
             w.regen_button.setVisible(not busy and last_reply.status is not TurnStatus.FAILED)
             w.retry_button.setVisible(
                 not busy and last_reply.status in (TurnStatus.FAILED, TurnStatus.INTERRUPTED)

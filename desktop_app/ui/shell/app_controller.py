@@ -72,6 +72,7 @@ class AppController(QObject):
             key_removed=self._key_removed,
         )
         self._pending_prompt: tuple[str, str | None] | None = None
+        self._pending_compare: list[str] | None = None  # `routechat --compare T1,T2`
         self._integrity: tuple[IntegrityCheckJob, asyncio.Future[IntegrityResult]] | None = None
         self._shutdown: asyncio.Task[None] | None = None
         self._shutdown_done = asyncio.Event()
@@ -79,6 +80,7 @@ class AppController(QObject):
         self.closing: list[Callable[[], Awaitable[None]]] = []
         w = window
         w.new_tab.connect(lambda: self.tabs.new_conversation())
+        w.new_comparison.connect(lambda: self.tabs.new_comparison())
         w.close_current_tab.connect(lambda: self.request_close(w.tabs.currentIndex()))
         w.tabs.tabCloseRequested.connect(self.request_close)
         w.quit_requested.connect(self.quit)
@@ -95,15 +97,24 @@ class AppController(QObject):
         settings.subscribe(lambda _old, _new: status.update_mode())
 
     # --- start-up ------------------------------------------------------------------------------
-    def start(self, demo: bool = False, prompt: str | None = None, tier: str | None = None) -> None:
+    def start(
+        self,
+        demo: bool = False,
+        prompt: str | None = None,
+        tier: str | None = None,
+        compare: list[str] | None = None,
+    ) -> None:
         """Show the tabs or the welcome page at once; read the keyring after the first frame.
 
         The keyring costs 50-130 ms (and a locked one waits for the user), so the window does not
         wait for it: a returning user (saved open tabs) sees their tabs, a new one the welcome
         page, and the page changes only if the key says otherwise. `prompt` (from
-        `routechat --prompt`) is sent in a conversation once chatting can start.
+        `routechat --prompt`) is sent in a conversation once chatting can start; with
+        `compare` (`routechat --compare`) a comparison of those tiers opens then, and the
+        prompt goes to it.
         """
         self._pending_prompt = (prompt, tier) if prompt else None
+        self._pending_compare = compare or None
         if demo:
             self.start_demo()
         elif key := env_key():
@@ -157,6 +168,13 @@ class AppController(QObject):
         self._send_pending_prompt()
 
     def _send_pending_prompt(self) -> None:
+        compare, self._pending_compare = self._pending_compare, None
+        if compare and self.session.can_chat:
+            pending, self._pending_prompt = self._pending_prompt, None
+            comparison = self.tabs.new_comparison(compare)
+            if pending:
+                comparison.send(pending[0])
+            return
         pending, self._pending_prompt = self._pending_prompt, None
         if not pending or not self.session.can_chat:
             return

@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
     test_key = Signal(str)
     save_key = Signal(str, bool)  # key, remember in the keyring (False: this session only)
     new_tab = Signal()
+    new_comparison = Signal()
     close_current_tab = Signal()
     quit_requested = Signal()
     account_requested = Signal()
@@ -213,6 +214,9 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         self.new_tab_action = self._action(
             file, "&New conversation", QKeySequence("Ctrl+T"), self.new_tab
+        )
+        self.new_comparison_action = self._action(
+            file, "New co&mparison", QKeySequence("Ctrl+Shift+T"), self.new_comparison
         )
         self.close_tab_action = self._action(
             file, "&Close conversation", QKeySequence("Ctrl+W"), self.close_current_tab
