@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from desktop_app.services.pools import PoolService
     from desktop_app.services.preferences import SettingsHolder
     from desktop_app.services.session import KeySession
+    from desktop_app.services.tasks import TaskRunner
+    from desktop_app.services.tools.service import ToolService
     from desktop_app.store import HistoryStore
     from desktop_app.ui.history.history_controller import HistoryController
     from desktop_app.ui.shell.app_controller import AppController
@@ -50,6 +53,7 @@ class Composition:
     settings: SettingsHolder
     store: HistoryStore
     pools: PoolService
+    tools: Callable[[], ToolService]  # built at first use
 
 
 def open_history(paths: AppPaths) -> tuple[HistoryStore, list[str]]:
@@ -168,6 +172,23 @@ def compose(
             )
         return guard[0]
 
+    tool_service: list[ToolService] = []
+
+    def tools() -> ToolService:
+        """Built at the first tool turn or the first look at Settings → Tools."""
+        if not tool_service:
+            from desktop_app.services.tools.service import TOOLS_FILE, ToolService
+
+            made = ToolService(paths.config_dir / TOOLS_FILE, lambda: holder.current.tools)
+            if problem := made.load():
+                messages.warning(problem)
+            tool_service.append(made)
+        return tool_service[0]
+
+    def supports_tools(model_id: str) -> bool:
+        info = connection.catalogue.get(model_id)
+        return info is not None and info.supports_tools
+
     ctx = ChatContext(
         store=store,
         tiers=tiers,
@@ -179,7 +200,13 @@ def compose(
         settings=holder,
         after_first_frame=lambda work: window.after_first_frame(work),
         spending=spending,
+        pick_model=lambda chosen: controllers[0].pick_model(chosen),
+        edit_pools=lambda: controllers[0].show_pools(),
+        tools=tools,
+        supports_tools=supports_tools,
+        list_models=lambda: connection.client().list_models(),
     )
+    controllers: list[AppController] = []  # the tabs reach the pickers through it
     tabs = TabManager(window, ctx, holder, messages)
     status = StatusPresenter(window, session, connection, store, messages, holder, spending)
     controller = AppController(
@@ -194,8 +221,11 @@ def compose(
         appearance=appearance,
         store=store,
         tiers=tiers,
+        pools=pools,
     )
+    controllers.append(controller)
     history = HistoryController(window, tabs, store, messages)
+    _wire_tools(window, controller, tools, tool_service, runner)
     status.update()
     return Composition(
         window,
@@ -209,7 +239,50 @@ def compose(
         holder,
         store,
         pools,
+        tools,
     )
+
+
+def _wire_tools(
+    window: MainWindow,
+    controller: AppController,
+    tools: Callable[[], ToolService],
+    built: list[ToolService],
+    runner: TaskRunner,
+) -> None:
+    """Settings → Tools; MCP servers stopped at quit; the MCP SDK imported after the first
+    frame when servers are configured (on the main thread, before any turn needs it)."""
+    settings_page: list[object] = []
+
+    def show_tools() -> None:
+        from desktop_app.ui.settings.tools_page import ToolsSettings
+
+        if not settings_page:
+            settings_page.append(ToolsSettings(tools(), runner, window))
+        page = settings_page[0]
+        assert isinstance(page, ToolsSettings)
+        page.show()
+
+    async def close_tools() -> None:
+        if built:
+            await built[0].aclose()
+
+    def preload_mcp() -> None:
+        service = tools()
+        if service.has_servers():
+            from desktop_app.services.tools.mcp import preload
+
+            preload()
+
+    window.tools_requested.connect(show_tools)
+    controller.closing.append(close_tools)
+    window.first_painted.connect(lambda: _later(window, 1500, preload_mcp))
+
+
+def _later(window: MainWindow, ms: int, work: Callable[[], None]) -> None:
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(ms, window, work)
 
 
 def _app_icon() -> QIcon:
@@ -308,6 +381,7 @@ def run_gui(
     prompt: str | None = None,
     tier: str | None = None,
     base_url: str | None = None,
+    compare: list[str] | None = None,
 ) -> int:
     _import_qt_free_core()
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler, qVersion
@@ -350,7 +424,9 @@ def run_gui(
     _quit_on_signals(parts.controller)
     parts.window.show()
     _preload_on_main_thread(parts.window)
-    parts.controller.start(demo=demo or settings.demo_mode, prompt=prompt, tier=tier)
+    parts.controller.start(
+        demo=demo or settings.demo_mode, prompt=prompt, tier=tier, compare=compare
+    )
     # The icon loads Qt's SVG plugin (~10 ms): the window manager takes it after the first
     # frame, once the key is known.
     parts.window.after_first_frame(lambda: app.setWindowIcon(_app_icon()))

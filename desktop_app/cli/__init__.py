@@ -1,5 +1,5 @@
-"""Command line: the window by default; `ask`, `models`, `tiers`, `pools`, `stats` and
-`emulator` run headless.
+"""Command line: the window by default; `ask`, `compare`, `models`, `tiers`, `pools`, `stats`
+and `emulator` run headless.
 
 Each command lives in its own module (parser and run); exit codes are in `common`.
 """
@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from desktop_app import __version__
 from desktop_app.cli.common import (
@@ -54,7 +55,7 @@ __all__ = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop_app.cli import ask, catalogue, emulator, pools, stats
+    from desktop_app.cli import ask, catalogue, compare, emulator, pools, stats
     from desktop_app.cli.common import epilog
 
     parser = argparse.ArgumentParser(
@@ -71,8 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--prompt", metavar="TEXT", help="open the window and send TEXT in a new conversation"
     )
     parser.add_argument("--tier", dest="gui_tier", metavar="NAME", help="tier for --prompt")
+    parser.add_argument(
+        "--compare",
+        dest="gui_compare",
+        metavar="T1,T2[,T3,T4]",
+        help="open the window on a comparison of these tiers (--prompt is sent to it)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     ask.add_parser(sub)
+    compare.add_parser(sub)
     catalogue.add_parsers(sub)
     pools.add_parser(sub)
     stats.add_parser(sub)
@@ -96,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop_app.cli import ask
 
             return asyncio.run(ask.run(args, out, err))
+        if args.command == "compare":
+            from desktop_app.cli import compare
+
+            return asyncio.run(compare.run(args, out, err))
         if args.command == "models":
             from desktop_app.cli import catalogue
 
@@ -119,10 +131,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.write("\nroutechat: cancelled\n")
         return EXIT_CANCELLED
-    return gui_main(demo=args.demo, prompt=args.prompt, tier=args.gui_tier)
+    window = {"demo": args.demo, "prompt": args.prompt, "tier": args.gui_tier}
+    if args.gui_compare is not None:
+        tiers = _compare_tiers(args.gui_compare, err)
+        if tiers is None:
+            return EXIT_USAGE
+        window["compare"] = tiers
+    return gui_main(**window)
 
 
-def gui_main(demo: bool = False, prompt: str | None = None, tier: str | None = None) -> int:
+def _compare_tiers(text: str, err: TextIO) -> list[str] | None:
+    """`--compare`'s tiers, checked before the window opens (None: said why on stderr)."""
+    from desktop_app.cli.common import say
+    from desktop_app.routing.tiers import TierCatalogue
+    from desktop_app.services.compare import MAX_COLUMNS, MIN_COLUMNS
+
+    catalogue = TierCatalogue()
+    tiers = [t.strip() for t in text.split(",") if t.strip()]
+    for tier_id in tiers:
+        try:
+            catalogue.get(tier_id)
+        except KeyError:
+            say(err, f"unknown tier {tier_id!r}; known: {', '.join(catalogue.ids())}")
+            return None
+    if not MIN_COLUMNS <= len(tiers) <= MAX_COLUMNS:
+        say(err, f"--compare needs {MIN_COLUMNS} to {MAX_COLUMNS} tiers; {len(tiers)} given")
+        return None
+    return tiers
+
+
+def gui_main(
+    demo: bool = False,
+    prompt: str | None = None,
+    tier: str | None = None,
+    compare: list[str] | None = None,
+) -> int:
     from desktop_app.app import run_gui
 
     return run_gui(
@@ -130,4 +173,5 @@ def gui_main(demo: bool = False, prompt: str | None = None, tier: str | None = N
         prompt=prompt,
         tier=tier,
         base_url=os.environ.get(BASE_URL_ENV) or None,
+        compare=compare,
     )

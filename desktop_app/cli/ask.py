@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from desktop_app.routing.plan import TurnPlan
     from desktop_app.services.catalogue import ModelCatalogue
     from desktop_app.services.chat import TurnRecorder
+    from desktop_app.services.tools.specs import ToolOutcome
     from desktop_app.store import HistoryStore
 
 
@@ -56,6 +57,18 @@ def add_parser(sub: Any) -> None:
         "--ignore-budget",
         action="store_true",
         help="send even when a spending limit (Preferences → Spending) is reached",
+    )
+    ask.add_argument(
+        "--tools",
+        metavar="TOOLS",
+        help="tools the model may call, comma-separated: calculator, datetime, convert_units, "
+        "read_file, mcp:SERVER/TOOL (servers from Settings → Tools)",
+    )
+    ask.add_argument(
+        "--approve-all",
+        action="store_true",
+        help="run tools that need approval (read_file, MCP tools) without asking; without it "
+        "they are denied",
     )
     ask.add_argument("prompt", nargs="+", help="the prompt ('-' reads it from standard input)")
 
@@ -110,13 +123,16 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not lookup.key:
         return finish(args, out, err, None, plan, tier_id, missing_key_error(lookup.problem))
 
+    routed: list[str] = []
+
     def on_event(event: object) -> None:
         if args.json:
             return
         if isinstance(event, TextDelta):
             out.write(event.text)
             out.flush()
-        elif isinstance(event, RoutedModel):
+        elif isinstance(event, RoutedModel) and event.model not in routed:  # once a loop
+            routed.append(event.model)
             err.write(f"[routed to {event.model}]\n")
             err.flush()
 
@@ -125,6 +141,8 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     base_url = resolve_base_url(args.base_url)
     config = ClientConfig(base_url=base_url, timeouts=settings.timeouts)
     catalogue = ModelCatalogue(cache_file(paths.cache_dir, base_url))  # no fetch: the cache
+    calls: list[ToolOutcome] = []
+    requests = 1
     store = open_store(paths, err)
     try:
         if store is not None and not args.ignore_budget:
@@ -142,20 +160,141 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 policy=lambda: settings.retries,
                 tags=lambda: settings.send_tags,
             )
-            turn = service.start_turn(conversation_id, prompt, plan)
-            result = await service.run(
-                turn,
-                on_event,
-                max_tokens=args.max_tokens,
-                temperature=args.temperature,
-                on_retry=lambda notice: None if args.json else say(err, notice.describe() + "…"),
-            )
+            tools = None
+            tool_service = None
+            try:
+                if args.tools:
+                    prepared = await prepare_tools(
+                        args, err, plan, catalogue, client, paths, settings
+                    )
+                    if isinstance(prepared, int):
+                        return prepared
+                    plan, tools, tool_service = prepared
+                turn = service.start_turn(conversation_id, prompt, plan)
+
+                def report(event: object) -> None:
+                    on_tool_event(args, err, event, calls)
+                    on_event(event)
+
+                result = await service.run(
+                    turn,
+                    report,
+                    max_tokens=args.max_tokens,
+                    temperature=args.temperature,
+                    on_retry=lambda notice: (
+                        None if args.json else say(err, notice.describe() + "…")
+                    ),
+                    tools=tools,
+                )
+                requests = turn.requests
+            finally:
+                if tool_service is not None:
+                    await tool_service.aclose()
     finally:
         if store is not None:
             store.close()
     if not args.json and result.text and not result.text.endswith("\n"):
         out.write("\n")
-    return finish(args, out, err, result, plan, tier_id, result.error)
+    extra = (
+        {"tool_calls": [call_json(c) for c in calls], "requests": requests} if args.tools else {}
+    )
+    return finish(args, out, err, result, plan, tier_id, result.error, extra)
+
+
+async def prepare_tools(
+    args: argparse.Namespace,
+    err: TextIO,
+    plan: TurnPlan,
+    catalogue: Any,
+    client: Any,
+    paths: Any,
+    settings: Any,
+) -> int | tuple[TurnPlan, Any, Any]:
+    """The plan narrowed to tool-capable candidates, the turn's tool executor and the tool
+    service (to close); or an exit code once the problem is said."""
+    from desktop_app.routing.plan import restrict_to_tools
+    from desktop_app.services.tools.executor import approver_for_cli
+    from desktop_app.services.tools.mcp import McpProblem
+    from desktop_app.services.tools.service import (
+        TOOLS_FILE,
+        ToolService,
+        UnknownTool,
+        parse_tool_keys,
+    )
+
+    keys = parse_tool_keys(args.tools)
+    if not keys:
+        say(err, "--tools needs at least one tool name")
+        return EXIT_USAGE
+    refreshed = await catalogue.refresh(client.fetch_model_list)  # at most hourly
+    if refreshed.problem:
+        say(err, refreshed.problem)
+
+    def supports_tools(model_id: str) -> bool:
+        info = catalogue.get(model_id)
+        return info is not None and bool(info.supports_tools)
+
+    routing = restrict_to_tools(plan, supports_tools)
+    if routing.plan is None:
+        say(err, f"{routing.problem} Choose tool-capable models (e.g. --tier functions).")
+        return EXIT_USAGE
+    if routing.note:
+        say(err, routing.note)
+    tool_service = ToolService(paths.config_dir / TOOLS_FILE, lambda: settings.tools)
+    if problem := tool_service.load():
+        say(err, problem)
+    try:
+        specs = await tool_service.specs_for_keys(keys)
+    except (UnknownTool, McpProblem) as exc:
+        await tool_service.aclose()
+        say(err, str(exc))
+        return EXIT_USAGE
+    executor = tool_service.executor(specs, approver_for_cli(args.approve_all), None)
+    return routing.plan, executor, tool_service
+
+
+def on_tool_event(
+    args: argparse.Namespace, err: TextIO, event: object, calls: list[ToolOutcome]
+) -> None:
+    """Keep every tool call for the summary; say what the loop does on stderr (not --json)."""
+    from desktop_app.services.tools.executor import FollowUp, ToolNote, ToolProgress, ToolRound
+    from desktop_app.services.tools.specs import CallState
+
+    if isinstance(event, ToolRound):
+        calls.extend(event.outcomes)
+    if args.json:
+        return
+    if isinstance(event, ToolProgress) and event.outcome.state not in (
+        CallState.PENDING,
+        CallState.WAITING,
+        CallState.RUNNING,
+    ):
+        o = event.outcome
+        took = f"{o.duration_ms:.0f} ms, " if o.duration_ms is not None else ""
+        result = " ".join(o.result.split())
+        if len(result) > 200:
+            result = result[:199] + "…"
+        err.write(f"[tool {o.key or o.name} {o.arguments_text} → {result} ({took}{o.approval})]\n")
+        err.flush()
+    elif isinstance(event, FollowUp):
+        err.write(f"[request {event.number}: pinned to {event.model or 'the router'}]\n")
+        err.flush()
+    elif isinstance(event, ToolNote):
+        say(err, event.text)
+
+
+def call_json(outcome: ToolOutcome) -> dict[str, Any]:
+    """One entry of `tool_calls`: `approved` is true when the call ran."""
+    arguments = outcome.arguments
+    if not isinstance(arguments, dict):
+        arguments = {"_raw": outcome.arguments_text}
+    return {
+        "name": outcome.key or outcome.name,
+        "arguments": arguments,
+        "result": outcome.result,
+        "approved": outcome.approved,
+        "duration_ms": float(outcome.duration_ms or 0.0),
+    }
 
 
 def open_store(paths: AppPaths, err: TextIO) -> HistoryStore | None:
@@ -270,10 +409,12 @@ def finish(
     plan: TurnPlan,
     tier_id: str | None,
     error: ApiError | None,
+    extra: dict[str, Any] | None = None,
     *,
     error_kind: str | None = None,
 ) -> int:
-    """Print the turn (`error_kind` names an error that is not the API's, e.g. "budget")."""
+    """Print the summary (`extra`: keys a tool turn adds; `error_kind` names an error that is
+    not the API's, e.g. "budget") and return the exit code."""
     from desktop_app.services import format as fmt
 
     usage = result.usage if result else None
@@ -295,6 +436,7 @@ def finish(
         "finish_reason": result.finish_reason if result else None,
         "error": {**error.to_json(), "kind": error_kind or error.kind.value} if error else None,
         "routing": routing_json(result.routing if result else None),
+        **(extra or {}),
     }
     if args.json:
         out.write(json.dumps(summary, ensure_ascii=False) + "\n")
@@ -309,6 +451,8 @@ def finish(
         if summary["ttft_ms"] is not None:
             parts.append(f"first token {fmt.duration(summary['ttft_ms'])}")
         parts.append(f"total {fmt.duration(summary['total_ms'])}")
+        if summary.get("requests", 1) > 1:
+            parts.append(f"routed once, pinned for {summary['requests']} requests")
         err.write("— " + " · ".join(parts) + "\n")
     if error is not None:
         say(err, error.message)

@@ -257,6 +257,47 @@ class Spending:
     )
 
 
+_TOOLS = "Tools"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolLimits:
+    """How tools run: which conversations offer them, how many rounds a reply may take, how
+    long one call may run, and what needs the user's approval (see services/tools)."""
+
+    offer_in_new_tabs: bool = setting(
+        False,
+        label="Offer tools in new conversations",
+        section=_TOOLS,
+        help="New tabs start with Tools on: the model may call the enabled tools (Settings → "
+        "Tools). A turn that offers tools is routed among tool-capable models only",
+    )
+    max_rounds: int = setting(
+        8,
+        label="Tool rounds per reply (at most)",
+        section=_TOOLS,
+        lo=1,
+        hi=50,
+        help="After this many rounds of tool calls the model must answer with text",
+    )
+    call_timeout: float = setting(
+        60.0, label="Timeout per tool call", section=_TOOLS, lo=1, hi=900, unit="s"
+    )
+    ask_for_builtin: bool = setting(
+        False,
+        label="Ask before running the built-in calculator, date and unit tools",
+        section=_TOOLS,
+        help="They only compute (no files, no network); other tools always ask",
+    )
+    max_file_kb: int = setting(
+        256,
+        label="Largest file the read-file tool may read (KB)",
+        section=_TOOLS,
+        lo=1,
+        hi=10_240,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """The user's preferences, as saved in settings.json (never the API key)."""
@@ -283,6 +324,13 @@ class Settings:
         none_label="No limit",
         help="Caps every answer's length (and cost)",
     )
+    workload_concurrency: int = setting(
+        4,
+        label="Workload runs: requests at once",
+        lo=1,
+        hi=16,
+        help="A workload run never has more requests in flight than this",
+    )
     # connection
     base_url: str = setting(
         "https://api.edenai.run/v3",
@@ -302,6 +350,7 @@ class Settings:
     demo_mode: bool = False  # talk to the bundled local emulator instead of Eden AI
     # spending
     spending: Spending = setting(factory=Spending, section=_SPENDING)
+    tools: ToolLimits = setting(factory=ToolLimits, section=_TOOLS)
     # diagnostics
     log_level: LogLevel = setting("INFO", label="Log level", section="Diagnostics")
 

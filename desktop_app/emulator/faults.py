@@ -29,6 +29,8 @@ after the last content chunk when the reply is shorter than N.
                           candidates), as the real server documents
     provider_fail         the chosen model fails: the first of `fallbacks` answers (both are
                           listed in `edenai_metadata.attempts`); without fallbacks: 502 JSON
+    tool_unknown          a tool call the model makes names a tool that was not offered
+    tool_bad_json         a tool call's arguments are not valid JSON (cut short)
 
 Stream-only specs (error_frame, malformed, fragment, usage_on_finish, no_done, keepalive, crlf)
 do nothing to a non-streaming request; stall_mid there delays the whole answer.
@@ -64,6 +66,8 @@ from typing import Any
 
 FLAGS = frozenset(
     {
+        "tool_unknown",
+        "tool_bad_json",
         "no_usage",
         "usage_on_finish",
         "usage_cost",

@@ -34,8 +34,8 @@ _CODE_RE = re.compile(
     re.IGNORECASE,
 )
 _CREATIVE_RE = re.compile(
-    r"\b(story|stories|poem|poetry|haiku|sonnet|limerick|lyrics|song|essay|novel|fiction|"
-    r"fairy tale|tale|screenplay|imagine|creative|write an?|compose an?)\b",
+    r"\b(story|stories|poem|poetry|(?<!claude )(?<!claude-)haiku|sonnet|limerick|lyrics|song|"
+    r"essay|novel|fiction|fairy tale|tale|screenplay|imagine|creative|write an?|compose an?)\b",
     re.IGNORECASE,
 )
 _QUESTION_START = re.compile(

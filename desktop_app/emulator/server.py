@@ -70,10 +70,10 @@ from desktop_app.emulator.faults import (
 from desktop_app.emulator.router import classify, route
 from desktop_app.emulator.tools import (
     PlannedCall,
-    build_arguments,
-    choose_tool,
     last_tool_result,
-    tool_name,
+    next_calls,
+    results_text,
+    turn_results,
 )
 from desktop_app.emulator.validation import (
     ChatCall,
@@ -105,6 +105,8 @@ class EmulatorConfig:
     seed: int = 0  # deterministic text and fault choices
     fault_rate: float = 0.0  # probability of a random transient fault per chat request
     default_faults: tuple[str, ...] = ()  # fault specs applied to every chat request
+    # max_tokens from this many on asks for a burst of exactly max_tokens tokens
+    burst_min_tokens: int = textgen.BURST_MIN_TOKENS
 
 
 def _json_response(
@@ -156,7 +158,10 @@ class EmulatorServer:
     sent (empty when the body was not a JSON object, with `_raw` holding its first 4 KB), plus
     `_path`, `_headers` (lower-cased names; `authorization` reduced to `"Bearer <redacted>"`)
     and `_faults` (the fault specs applied). It is never trimmed.
-    `open_streams` counts streaming answers in progress (from the headers to the last byte).
+    `open_streams` counts streaming answers in progress (from the headers to the last byte);
+    `in_flight` counts chat requests being handled (from arrival to the last byte, routing
+    delay included) and `peak_in_flight` the most there ever were at once: a client's
+    concurrency bound can be checked against it.
     """
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
@@ -168,6 +173,8 @@ class EmulatorServer:
         self._rng = random.Random(self.config.seed)
         self.requests: list[dict[str, Any]] = []
         self._open_streams = 0
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -250,6 +257,10 @@ class EmulatorServer:
     def open_streams(self) -> int:
         return self._open_streams
 
+    @property
+    def peak_in_flight(self) -> int:
+        return self._peak_in_flight
+
     def queue_faults(self, *specs: str) -> None:
         """Queue fault specs for the next chat requests, one per request, FIFO (thread-safe)."""
         for spec in specs:
@@ -270,6 +281,8 @@ class EmulatorServer:
             **self._counts,
             "requests": self._counts["chat_requests"],
             "open_streams": self._open_streams,
+            "in_flight": self._in_flight,
+            "peak_in_flight": self._peak_in_flight,
             "queued_faults": queued,
         }
 
@@ -392,9 +405,12 @@ class EmulatorServer:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        self._in_flight += 1
+        self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
         try:
             return await self._chat_inner(request)
         finally:
+            self._in_flight -= 1
             if task is not None:
                 self._tasks.discard(task)
 
@@ -492,7 +508,7 @@ class EmulatorServer:
         if delay > 0:
             await asyncio.sleep(delay)
 
-        completion = self._compose(call, chosen, kind, prompt)
+        completion = self._compose(call, chosen, kind, prompt, plan)
         if request.headers.get(METADATA_HEADER, "").strip().lower() == "enabled":
             # The documented block (Eden AI's request-metadata page), nothing else.
             completion.metadata = {
@@ -515,7 +531,12 @@ class EmulatorServer:
         return await self._stream(request, call, plan, completion, request_id)
 
     def _compose(
-        self, call: ChatCall, model: catalogue.ModelInfo, kind: str, prompt: str
+        self,
+        call: ChatCall,
+        model: catalogue.ModelInfo,
+        kind: str,
+        prompt: str,
+        plan: FaultPlan | None = None,
     ) -> Completion:
         seed = self.config.seed
         messages = call.messages
@@ -524,20 +545,29 @@ class EmulatorServer:
         prompt_tokens = textgen.prompt_token_count(texts, len(messages), tools_json)
         history = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant")
         calls: list[PlannedCall] = []
-        tool_result = last_tool_result(messages)
-        if tool_result is not None:
-            text = textgen.tool_result_text(*tool_result, seed=seed, model=model.id)
-            reply = textgen.make_reply(text, call.max_tokens)
-        elif call.tools and (tool := choose_tool(call.tools, call.tool_choice, messages, prompt)):
-            rng = textgen.rng_for(seed, model.id, "call", prompt)
-            call_id = "call_" + "".join(
-                rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24)
-            )
-            calls.append(PlannedCall(call_id, tool_name(tool), build_arguments(tool, prompt)))
+        planned = next_calls(call.tools or [], call.tool_choice, messages, prompt)
+        if planned:
+            rng = textgen.rng_for(seed, model.id, "call", prompt, str(len(messages)))
+            for name, arguments in planned:
+                if plan is not None and plan.has("tool_unknown"):
+                    name = "no_such_tool"
+                if plan is not None and plan.has("tool_bad_json"):
+                    arguments = arguments[: max(1, len(arguments) // 2)]
+                call_id = "call_" + "".join(
+                    rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24)
+                )
+                calls.append(PlannedCall(call_id, name, arguments))
             reply = textgen.Reply([], "tool_calls")
+        elif (tool_result := last_tool_result(messages)) is not None:
+            results = turn_results(messages)
+            if len(results) > 1:
+                text = results_text(results)
+            else:
+                text = textgen.tool_result_text(*tool_result, seed=seed, model=model.id)
+            reply = textgen.make_reply(text, call.max_tokens, self.config.burst_min_tokens)
         else:
             text = textgen.compose_text(kind, prompt, seed=seed, model=model.id, history=history)
-            reply = textgen.make_reply(text, call.max_tokens)
+            reply = textgen.make_reply(text, call.max_tokens, self.config.burst_min_tokens)
         if calls:
             completion_tokens = sum(
                 textgen.count_tokens(c.name) + textgen.count_tokens(c.arguments) + 3 for c in calls

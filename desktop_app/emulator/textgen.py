@@ -1,8 +1,14 @@
-"""Deterministic reply text for the emulator: plausible, varied, cheap to produce.
+"""Deterministic reply text for the emulator: curated answers chosen by what the prompt asks.
 
-A reply is built from sentence banks and templates, picked by a RNG seeded from the emulator
-seed, the answering model and the prompt, so the same request always gets the same words while
-different prompts (and different models in a comparison) read differently.
+Demo mode is the first impression for everyone without a key, so a reply must read like a real
+assistant's: a complete answer picked by topic (`answers`), correct code picked by task and
+language (`snippets`), a short answer for a short question, the right result for arithmetic.
+Words of the prompt are only ever matched, never pasted into sentences: filling templates with
+fragments of the prompt is what made the replies read as word salad.
+
+A RNG seeded from the emulator seed, the answering model and the prompt picks among the
+variants, so the same request always gets the same words while different models in a
+comparison read differently; the models with the higher quality scores also say more.
 
 A "token" is a word-ish piece: optional leading whitespace followed by one run of word
 characters or one run of punctuation (`" Machine"`, `" learning"`, `"."`, `"\\n\\n```"`). The
@@ -12,15 +18,20 @@ pieces partition the text exactly, so joining the streamed chunks gives the repl
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
+import math
+import operator
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from desktop_app.emulator import answers, catalogue, snippets
+
 TOKEN_RE = re.compile(r"\s*(?:\w+|[^\w\s]+)|\s+")
-_WORD_RE = re.compile(r"[^\W_][\w+#'’\-]*")
 
 # max_tokens at or above this asks for a burst: the reply really has max_tokens tokens
 # (benchmarks stream 20,000-token replies). Below it the reply has its natural length, cut to
@@ -52,276 +63,6 @@ def rng_for(seed: int, *parts: str) -> random.Random:
     return random.Random(int.from_bytes(digest, "big"))
 
 
-# --- topic extraction -------------------------------------------------------------------------
-
-_STOP_WORDS = """a an the of to in on at for from by with and or but is are was were be been being
-    am do does did can could would should will shall may might must i me my we our you your it
-    its this that these those there here what what's whats which who whom whose when where why how
-    please tell explain describe give show write make create list define summarize summarise help
-    about briefly quickly simple simply some any us let let's lets just really very so quick short
-    know need want like into over than then also more most much many few one two as if not no yes
-    kindly could you're i'm it's hey hi hello"""
-_STOP = frozenset(_STOP_WORDS.split())
-
-
-def topic_of(prompt: str) -> str:
-    """A short noun phrase naming what the prompt is about ("machine learning")."""
-    words = _WORD_RE.findall(prompt)
-    start = 0
-    while start < len(words) and words[start].lower() in _STOP:
-        start += 1
-    span = words[start : start + 6]
-    while span and span[-1].lower() in _STOP:
-        span.pop()
-    # Stop at the first clause break inside the span.
-    for i, w in enumerate(span):
-        if i >= 2 and w.lower() in {"and", "but", "so", "because", "using", "with", "that"}:
-            span = span[:i]
-            break
-    if not span:
-        return "this"
-    kept = [
-        w if w.isupper() or (i > 0 and w[:1].isupper()) else w.lower() for i, w in enumerate(span)
-    ]
-    return " ".join(kept)
-
-
-def _cap(s: str) -> str:
-    return s[:1].upper() + s[1:]
-
-
-# --- sentence banks ---------------------------------------------------------------------------
-
-_OPENERS = (
-    "Good question. {Topic} is easiest to understand by starting from the problem it solves.",
-    "Here is a clear overview of {topic}.",
-    "Let's break {topic} down into a few simple parts.",
-    "{Topic} sounds complicated, but the core idea fits in a few sentences.",
-    "Sure. Here is how I would explain {topic} to a curious colleague.",
-    "In a nutshell, {topic} is about turning a messy situation into a few clear decisions.",
-    "There are a couple of ways to look at {topic}; the practical view is the most useful.",
-)
-_BODY = (
-    "The key idea behind {topic} is that small, well-defined steps add up to a reliable result.",
-    "A common mistake is to treat {topic} as one thing; in practice it is a set of trade-offs.",
-    "Teams that use {topic} well usually measure first and optimise second.",
-    "It helps to separate what must be true from what is merely convenient.",
-    "Most of the value comes from a handful of habits rather than from clever tricks.",
-    "When the details get confusing, go back to the original goal and work forward again.",
-    "A concrete example makes this clearer: start small, check the outcome, then widen the scope.",
-    "The trade-off is usually between speed, cost and quality — you rarely get all three at once.",
-    "Experts disagree on some of the finer points, but the fundamentals are well established.",
-    "History shows that {topic} evolved gradually, each step fixing a limit of the previous one.",
-    "Think of it as a feedback loop: observe, adjust, and observe again.",
-    "The naïve approach works for small cases and breaks down as the scale grows.",
-    "Good documentation and clear names save more time than any optimisation.",
-    "If you remember only one thing, remember that context decides which option is best.",
-    "Under the hood, {topic} relies on a few simple rules applied very consistently.",
-    "A useful mental model is a map: it leaves out detail on purpose so you can find your way.",
-    "The first version does not need to be perfect; it needs to be easy to change.",
-    "Numbers help here: compare the before and after instead of relying on impressions.",
-    "Beginners often skip the basics, which is exactly where the surprises hide.",
-    "In everyday terms, it is like a café that prepares the popular dishes before the rush.",
-    "The same pattern shows up in biology, economics and software, which is why it is so robust.",
-    "Costs tend to grow with the amount of data, so it pays to keep the inputs lean.",
-    "What looks like a single decision is often a series of smaller, reversible ones.",
-    "Edge cases matter: they are where most real-world failures begin.",
-)
-_POINTS = (
-    "**Start simple**: get a working baseline before adding features.",
-    "**Measure**: decide in advance what success looks like.",
-    "**Iterate**: small changes are easier to understand and to undo.",
-    "**Document**: write down why, not only what.",
-    "**Automate**: repeatable steps belong in a script, not in memory.",
-    "**Review**: a second pair of eyes catches what the first one missed.",
-    "**Budget**: keep an eye on cost as well as on quality.",
-    "**Test the edges**: empty input, huge input and the unexpected.",
-)
-_CLOSERS = (
-    "Would you like me to go deeper into any of these points?",
-    "I hope this helps — happy to give a concrete example if you need one.",
-    "Let me know if you want a shorter summary or more detail.",
-    "If you share more context, I can tailor the advice to your situation.",
-)
-_SHORT = (
-    "In short: {topic} comes down to one main idea and a couple of practical consequences.",
-    "The short answer is that it depends on the context, but the usual case is straightforward.",
-    "Briefly, {topic} is well documented and widely used.",
-    "The most common answer is the simplest one, and it holds in almost every case.",
-    "Put simply, {topic} is less mysterious than it first appears.",
-)
-_GREETINGS = (
-    "Hello! How can I help you today?",
-    "Hi there 👋 What would you like to talk about?",
-    "Hello! Ask me anything — I'm happy to help.",
-)
-_THANKS = (
-    "You're welcome! Let me know if there is anything else.",
-    "Glad I could help. Anything else on your mind?",
-)
-_FACTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), a)
-    for p, a in (
-        (r"capital of france", "The capital of France is **Paris**."),
-        (r"capital of germany", "The capital of Germany is **Berlin**."),
-        (r"capital of italy", "The capital of Italy is **Rome**."),
-        (r"capital of spain", "The capital of Spain is **Madrid**."),
-        (r"capital of japan", "The capital of Japan is **Tokyo**."),
-        (r"capital of (the )?(uk|united kingdom|england)", "The capital is **London**."),
-        (r"largest planet", "The largest planet in the Solar System is **Jupiter**."),
-        (r"speed of light", "The speed of light in vacuum is about **299,792 km/s**."),
-        (r"boiling point of water", "Water boils at **100 °C** (212 °F) at sea level."),
-        (r"tallest mountain", "The tallest mountain above sea level is **Mount Everest**."),
-    )
-)
-_ARITH = re.compile(r"(-?\d+(?:\.\d+)?)\s*([-+*/x×÷])\s*(-?\d+(?:\.\d+)?)")
-
-_HEROES = ("Ada", "Milo", "Noor", "Tomas", "Iris", "Kenji", "Zara", "Oskar", "Lena", "Ravi")
-_PLACES = (
-    "a harbour town where the fog never quite lifted",
-    "the last station on a forgotten railway line",
-    "a workshop full of half-finished clocks",
-    "a city that only woke up at night",
-    "a lighthouse at the edge of the map",
-    "a quiet village between two rivers",
-)
-_STORY = (
-    "{Hero} had always believed that {thing} was more than it seemed.",
-    "Every morning began the same way, with the smell of rain and the hum of old machines.",
-    "Nobody in {place} paid much attention, which suited {Hero} perfectly.",
-    "Then, one evening, something changed: a light flickered where no light should be.",
-    '"Are you sure about this?" asked a voice from the shadows.',
-    "{Hero} hesitated, then stepped forward, heart pounding like a drum.",
-    "The answer was hidden in plain sight, written in a language of small gestures.",
-    "For a long moment the world seemed to hold its breath.",
-    "It was not courage that moved {Hero}, but curiosity — stubborn and bright.",
-    "By the time the sun rose, nothing looked different, and yet everything was.",
-    "Some stories end with a victory; this one ended with an understanding.",
-    "The wind carried the news across {place} faster than any messenger.",
-    "Years later, people would still argue about what really happened that night.",
-    "{Hero} smiled, because some secrets are better kept than told.",
-)
-_POEM = (
-    "Beneath the quiet weight of {topic},",
-    "the hours fold like paper birds,",
-    "a lantern hums in the dark of the morning,",
-    "and every silence finds its words.",
-    "We measure time in small returns,",
-    "in footsteps echoing down the hall,",
-    "the river keeps what the mountain learns,",
-    "and answers softly to its call.",
-    "So let the evening gather slowly,",
-    "let the stars keep their distant vow,",
-    "what once was strange becomes the holy,",
-    "ordinary, shining now.",
-)
-_CODE_INTROS = (
-    "Here is a clean, well-commented implementation:",
-    "Sure — here is one way to do it:",
-    "Here's a straightforward solution you can adapt:",
-    "A compact and readable version looks like this:",
-)
-_BUG_INTROS = (
-    "The problem is most likely an off-by-one error in the loop. Here is a corrected version:",
-    "I see the issue: the function mutates its input while iterating. A safer version:",
-    "The bug comes from comparing values of different types. Here is a fix:",
-)
-_CODE_NOTES = (
-    "It runs in linear time and uses no extra libraries.",
-    "The input is validated first, so bad data fails early with a clear message.",
-    "Names are explicit, which makes the intent easy to follow.",
-    "Edge cases such as empty input are handled explicitly.",
-    "Add a few unit tests around the boundaries before using it in production.",
-    "The function is pure: same input, same output, no side effects.",
-)
-
-_PY_TEMPLATES = (
-    '''def {name}(left: list[int], right: list[int]) -> list[int]:
-    """Return the elements of both inputs, merged in ascending order."""
-    result: list[int] = []
-    i = j = 0
-    while i < len(left) and j < len(right):
-        if left[i] <= right[j]:
-            result.append(left[i])
-            i += 1
-        else:
-            result.append(right[j])
-            j += 1
-    result.extend(left[i:])
-    result.extend(right[j:])
-    return result
-
-
-print({name}([1, 4, 9], [2, 3, 10]))  # [1, 2, 3, 4, 9, 10]''',
-    '''from collections import Counter
-
-
-def {name}(items: list[str]) -> dict[str, int]:
-    """Count how often each item occurs, most frequent first."""
-    if not items:
-        return {{}}
-    counts = Counter(item.strip().lower() for item in items)
-    return dict(counts.most_common())
-
-
-print({name}(["apple", "Pear", "apple "]))  # {{'apple': 2, 'pear': 1}}''',
-    '''class {cls}:
-    """A small, typed helper with a clear single responsibility."""
-
-    def __init__(self, limit: int = 10) -> None:
-        if limit <= 0:
-            raise ValueError("limit must be positive")
-        self.limit = limit
-        self._items: list[str] = []
-
-    def add(self, item: str) -> None:
-        self._items.append(item)
-        del self._items[: -self.limit]
-
-    def latest(self) -> list[str]:
-        return list(reversed(self._items))''',
-)
-_JS_TEMPLATE = """function {camel}(items) {{
-  if (!Array.isArray(items)) {{
-    throw new TypeError("expected an array");
-  }}
-  return items
-    .filter((item) => item != null)
-    .map((item) => String(item).trim())
-    .sort((a, b) => a.localeCompare(b));
-}}
-
-console.log({camel}([" pear", "apple", null]));"""
-_SQL_TEMPLATE = """SELECT c.id,
-       c.name,
-       COUNT(o.id)        AS order_count,
-       SUM(o.total_cents) AS revenue_cents
-FROM customers AS c
-LEFT JOIN orders AS o ON o.customer_id = c.id
-WHERE o.created_at >= DATE '2025-01-01'
-GROUP BY c.id, c.name
-ORDER BY revenue_cents DESC
-LIMIT 10;"""
-_RUST_TEMPLATE = """fn {name}(values: &[i64]) -> Option<i64> {{
-    if values.is_empty() {{
-        return None;
-    }}
-    Some(values.iter().copied().max().unwrap_or_default())
-}}
-
-fn main() {{
-    println!("{{:?}}", {name}(&[3, 9, 4]));
-}}"""
-_BASH_TEMPLATE = """#!/usr/bin/env bash
-set -euo pipefail
-
-for file in "$@"; do
-  if [[ -f "$file" ]]; then
-    printf '%s: %s lines\\n' "$file" "$(wc -l < "$file")"
-  fi
-done"""
-
-
 @dataclass(frozen=True, slots=True)
 class Reply:
     tokens: list[str]
@@ -332,172 +73,467 @@ class Reply:
         return "".join(self.tokens)
 
 
-def _pick(rng: random.Random, bank: Sequence[str], k: int) -> list[str]:
-    return rng.sample(list(bank), min(k, len(bank)))
+def detail_level(model: str) -> int:
+    """How much a model says: 0 concise, 1 standard, 2 thorough (by its general quality score).
+
+    The cheap models answer in fewer words and the strongest add a paragraph, as their real
+    counterparts tend to; a model the catalogue does not know is standard.
+    """
+    info = catalogue.lookup(model)
+    if info is None:
+        return 1
+    return 2 if info.general >= 88 else 1 if info.general >= 76 else 0
 
 
-def _fill(s: str, **kw: str) -> str:
-    for key, value in kw.items():
-        s = s.replace("{" + key + "}", value)
-    return s
+# Only the start and the end of a long prompt are read: that is where the request is (before or
+# after pasted text), and some patterns ("cost ... models") would take quadratic time on a huge
+# prompt.
+READ_CHARS = 1_000
 
 
-_ID_STOP_WORDS = "a an the of to and or in on for with that which me my it its"
-_ID_STOP = frozenset(_ID_STOP_WORDS.split())
+def normalise(prompt: str) -> str:
+    """Lower case, straight quotes and single spaces: the form every pattern is matched on."""
+    if len(prompt) > 4 * READ_CHARS:
+        prompt = prompt[: 2 * READ_CHARS] + "\n\n" + prompt[-2 * READ_CHARS :]
+    text = " ".join(prompt.lower().replace("\u2019", "'").replace("\u2018", "'").split())
+    if len(text) > 2 * READ_CHARS:
+        text = text[:READ_CHARS] + " ... " + text[-READ_CHARS:]
+    return text
 
 
-def _identifier(prompt: str, default: str) -> str:
-    """A snake_case name from what the prompt asks ("... to merge two lists" -> merge_two_lists)."""
-    m = re.search(r"\b(?:to|that|which|for)\s+((?:[A-Za-z]+\s*){1,4})", prompt)
-    words = _WORD_RE.findall(m.group(1)) if m else []
-    words = [w.lower() for w in words if w.lower() not in _ID_STOP][:4]
-    name = "_".join(re.sub(r"\W", "", w) for w in words)
-    return name if name and name[0].isalpha() else default
+# --- arithmetic -------------------------------------------------------------------------------
+
+_WORD_OPS = (
+    (re.compile(r"\bmultiplied by\b|\btimes\b"), "*"),
+    (re.compile(r"\bdivided by\b"), "/"),
+    (re.compile(r"\bplus\b"), "+"),
+    (re.compile(r"\bminus\b"), "-"),
+    (re.compile(r"\bto the power of\b|\braised to\b"), "**"),
+    (re.compile(r"\bsquared\b"), "**2"),
+    (re.compile(r"\bcubed\b"), "**3"),
+)
+_EXPR_RE = re.compile(r"[-+*/^().\d ]+")
+_NUMBER = r"\d+(?:\.\d+)?"
+_PERCENT_RE = re.compile(rf"({_NUMBER}) ?(?:%|percent) of ({_NUMBER})")
+_SQRT_RE = re.compile(rf"square root of ({_NUMBER})")
+# A calculation is answered only when asked for, and dates or year ranges are not sums.
+_MATH_CUE_RE = re.compile(
+    r"\b(?:what is|what's|whats|calculate|compute|how much is|evaluate|solve|work out)\b|=|"
+    r"^[-+*/^().\d x×÷−]+[?!.=]*$|\bsquare root\b|%|\bpercent\b"
+)
+_DATE_RE = re.compile(
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d{2,4}\b|"
+    r"\b(?:1[5-9]|20)\d\d ?[-–] ?(?:1[5-9]|20)\d\d\b"
+)
+_SHOW_OPS = {"*": "×", "/": "÷", "**": "^", "+": "+", "-": "−"}
+_BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
 
 
-def _language(prompt: str) -> str:
-    p = prompt.lower()
-    if re.search(r"\bsql\b|\bquery\b|\bselect\b|\bpostgres|\bsqlite\b|\bmysql\b", p):
-        return "sql"
-    if re.search(r"javascript|typescript|\bjs\b|\bnode\b|\breact\b", p):
-        return "javascript"
-    if re.search(r"\brust\b|\bcargo\b", p):
-        return "rust"
-    if re.search(r"\bbash\b|\bshell\b|\bscript\b", p) and "python" not in p:
-        return "bash"
-    return "python"
+def _evaluate(node: ast.AST) -> float:
+    """The value of a parsed arithmetic expression; ValueError for anything else."""
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return float(node.value)  # bool is an int too, but "True" never reaches the parser
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        value = _evaluate(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        left, right = _evaluate(node.left), _evaluate(node.right)
+        if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 1e6):
+            raise ValueError("too large")
+        if isinstance(node.op, ast.Div) and right == 0:
+            raise ZeroDivisionError
+        return float(_BINOPS[type(node.op)](left, right))
+    raise ValueError("not arithmetic")
 
 
-def _code_reply(prompt: str, rng: random.Random) -> str:
-    lang = _language(prompt)
-    name = _identifier(prompt, "process_items")
-    camel = name.split("_")[0] + "".join(_cap(w) for w in name.split("_")[1:])
-    cls = "".join(_cap(w) for w in name.split("_")) or "Helper"
-    if lang == "sql":
-        code = _SQL_TEMPLATE
-    elif lang == "javascript":
-        code = _fill(_JS_TEMPLATE, camel=camel)
-    elif lang == "rust":
-        code = _fill(_RUST_TEMPLATE, name=name)
-    elif lang == "bash":
-        code = _BASH_TEMPLATE
-    else:
-        code = _fill(rng.choice(_PY_TEMPLATES), name=name, cls=cls)
-    code = code.replace("{{", "{").replace("}}", "}")
-    buggy = "```" in prompt or re.search(r"\bbug\b|\berror\b|\bfix\b|traceback", prompt, re.I)
-    intro = rng.choice(_BUG_INTROS if buggy else _CODE_INTROS)
-    notes = "\n".join(f"- {n}" for n in _pick(rng, _CODE_NOTES, rng.randint(2, 4)))
-    return f"{intro}\n\n```{lang}\n{code}\n```\n\n**How it works**\n\n{notes}"
+def _number(value: float) -> str:
+    if value.is_integer() and abs(value) < 1e15:
+        whole = int(value)
+        return f"{whole:,}" if abs(whole) >= 10_000 else str(whole)
+    return f"{value:,.6f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else f"{value:.6g}"
 
 
-def _simple_reply(prompt: str, topic: str, rng: random.Random) -> str:
-    low = prompt.lower().strip()
-    if re.fullmatch(r"(hi|hello|hey|good (morning|evening|afternoon))\b.{0,20}", low):
-        return rng.choice(_GREETINGS)
-    if re.match(r"(thanks|thank you|thx)\b", low):
-        return rng.choice(_THANKS)
-    m = _ARITH.search(prompt)
-    if m:
-        a, op, b = float(m.group(1)), m.group(2), float(m.group(3))
-        if op in "x×*":
-            value = a * b
-        elif op in "/÷":
-            value = a / b if b else float("nan")
+def _shown(expr: str) -> str:
+    """The expression as people write it: `17 × 23`, `2^10`."""
+    out = ""
+    previous = ""
+    for piece in re.findall(r"\*\*|\d+(?:\.\d+)?|[-+*/()]", expr):
+        if piece == "**":
+            out += "^"
+        elif piece in _SHOW_OPS and previous and previous not in _SHOW_OPS and previous != "(":
+            out += f" {_SHOW_OPS[piece]} "
+        elif piece in _SHOW_OPS:  # a sign, not an operation
+            out += _SHOW_OPS[piece]
         else:
-            value = a + b if op == "+" else a - b
-        shown = f"{value:g}" if value == value else "undefined (division by zero)"
-        return f"{m.group(0).strip()} = **{shown}**."
-    for pattern, answer in _FACTS:
-        if pattern.search(prompt):
-            extra = rng.choice(("", " Let me know if you need more detail.", ""))
-            return answer + extra
-    sentences = _pick(rng, _SHORT, rng.randint(1, 2)) + _pick(rng, _BODY, rng.randint(0, 1))
-    t = {"topic": topic, "Topic": _cap(topic)}
-    return " ".join(_fill(s, **t) for s in sentences)
+            out += piece
+        previous = piece
+    return out
 
 
-def _general_reply(prompt: str, topic: str, rng: random.Random, history: int) -> str:
-    t = {"topic": topic, "Topic": _cap(topic)}
-    words = len(prompt.split())
-    parts = [_fill(rng.choice(_OPENERS), **t)]
-    if history:
-        parts[0] = rng.choice(("Building on what we discussed, ", "Following up: ")) + (
-            parts[0][:1].lower() + parts[0][1:]
-        )
-    n_paragraphs = 1 + min(3, words // 12) + rng.randint(0, 1)
-    body = _pick(rng, _BODY, n_paragraphs * 3)
-    for i in range(n_paragraphs):
-        chunk = body[i * 3 : i * 3 + rng.randint(2, 3)]
-        if chunk:
-            parts.append(" ".join(_fill(s, **t) for s in chunk))
-    if rng.random() < 0.6:
-        points = _pick(rng, _POINTS, rng.randint(3, 4))
-        parts.insert(min(2, len(parts)), "Key points:\n\n" + "\n".join(f"- {p}" for p in points))
-    if rng.random() < 0.7:
-        parts.append(rng.choice(_CLOSERS))
+def _arithmetic(low: str, rng: random.Random, level: int) -> str | None:
+    """The answer to a calculation in the prompt, or None if it asks none."""
+    if _DATE_RE.search(low) or not _MATH_CUE_RE.search(low):
+        return None
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", low)
+    if m := _PERCENT_RE.search(text):
+        value = float(m.group(1)) / 100 * float(m.group(2))
+        return f"{m.group(1)}% of {m.group(2)} is **{_number(value)}**."
+    if m := _SQRT_RE.search(text):
+        return f"The square root of {m.group(1)} is **{_number(math.sqrt(float(m.group(1))))}**."
+    for pattern, op in _WORD_OPS:
+        text = pattern.sub(f" {op} ", text)
+    text = text.replace("×", "*").replace("÷", "/").replace("−", "-").replace("^", "**")
+    text = " ".join(re.sub(r"(?<=\d) ?x ?(?=\d)", " * ", text).split())
+    best = ""
+    for m in _EXPR_RE.finditer(text.replace("**", "^")):
+        candidate = m.group().strip(" .").replace("^", "**")
+        if re.search(r"\d ?(?:\*\*|[-+*/]) ?[\d(]", candidate) and len(candidate) > len(best):
+            best = candidate
+    if not best or len(best) > 80:
+        return None
+    expr = re.sub(r"\b0+(?=\d)", "", best)
+    try:
+        value = _evaluate(ast.parse(expr, mode="eval"))
+    except ZeroDivisionError:
+        return f"{_shown(expr)} has no answer: division by zero is undefined."
+    except (ValueError, SyntaxError, OverflowError, RecursionError):
+        return None
+    shown, result = _shown(expr), _number(value)
+    if level == 2 and (m := re.fullmatch(r"(\d{1,3}) ?\* ?(\d)(\d)", expr)) and m.group(3) != "0":
+        a, tens, units = int(m.group(1)), int(m.group(2)) * 10, int(m.group(3))
+        if tens:
+            return (
+                f"{shown} = {a} × {tens} + {a} × {units} = {a * tens} + {a * units} = **{result}**"
+            )
+    return rng.choice((f"{shown} = **{result}**", f"{shown} = **{result}**.", f"**{result}**"))
+
+
+# --- what the prompt asks -----------------------------------------------------------------
+
+_GREETING_RE = re.compile(
+    r"^(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening))\b"
+    r"(?: there| all| everyone| world)?[\s,!.]*"
+)
+_THANKS_RE = re.compile(
+    r"^(?:thanks|thank you|thx|ty|cheers|many thanks)\b(?: so much| a lot| very much)?[\s,!.]*"
+)
+_SMALL_TALK: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"^(?:how are you|how's it going|how are things)\b"), answers.HOW_ARE_YOU),
+    (re.compile(r"^(?:bye|goodbye|see you|good night|farewell)\b"), answers.GOODBYES),
+    (
+        re.compile(
+            r"\b(?:who|what) are you\b|\bare you (?:a bot|human|an ai|real)\b|"
+            r"\bwhat can you do\b|\bwhich model are you\b|\bwhat model are you\b"
+        ),
+        answers.IDENTITY,
+    ),
+    (re.compile(r"\bjokes?\b|\bmake me laugh\b|\bsomething funny\b|\bpuns?\b"), answers.JOKES),
+    (re.compile(r"^(?:can|could) you help(?: me)?\b[?!.]*$|^i need help[?!.]*$"), answers.HELP),
+)  # fmt: skip
+_BRIEF_RE = re.compile(
+    r"\b(?:in (?:one|a single|1|two|2|a few|three|3) (?:short )?sentences?|briefly|in brief|"
+    r"in short|tl;? ?dr|short answer|one-liner|in a nutshell|eli5|in simple terms|concisely|"
+    r"short version|in a few words)\b"
+)
+_ONE_SENTENCE_RE = re.compile(r"\b(?:one|a single|1) (?:short )?sentence\b")
+_CAPITAL_RE = re.compile(r"\bcapital(?: city)? of (?:the )?([a-z .]+?)\s*(?:[?!.,]|$)")
+_FOLLOW_UP_RES = (
+    (
+        "example",
+        re.compile(r"\b(?:an?|some|concrete|real)(?:[- ]\w+)? examples?\b|\bfor instance\b"),
+    ),
+    (
+        "simpler",
+        re.compile(
+            r"\bsimpler\b|\bplain(?:er)? (?:words|english)\b|\bdon'?t (?:understand|get it)\b|"
+            r"\bconfus\w*\b|\blike i'?m (?:five|5)\b"
+        ),
+    ),
+    ("why", re.compile(r"^why\b")),
+    (
+        "more",
+        re.compile(
+            r"^(?:tell me more|more|go on|continue|keep going|and then|elaborate|say more)\b|"
+            r"\b(?:elaborate|expand on|more detail|more about (?:that|this|it))\b"
+        ),
+    ),
+)
+_EXPLAIN_RE = re.compile(
+    r"^(?:what|what's|why|how|explain|describe|when|which|is|are|does|do|tell me|define|"
+    r"can you explain|could you explain)\b"
+)
+_WRITE_RE = re.compile(
+    r"\b(?:write|implement|create|build|generate|make|give me|show me|code for|program|"
+    r"function|script|snippet|class|query)\b"
+)
+_WRITE_VERB_RE = re.compile(r"\b(?:write|implement|create|build|generate|give me|show me)\b")
+_HELLO_PROGRAM_RE = re.compile(
+    r"\bhello,? world\b.*\b(?:program|code|in \w+)\b|\b(?:write|print|program)\b.*\bhello,? world\b"
+)
+_FORM_RE = re.compile(
+    r"\b(?:poems?|poetry|verses?|sonnets?|lyrics|songs?|rhymes?|haikus?|limericks?|stories|story|"
+    r"tales?|fables?)\b"
+)
+_CODE_WORDS_RE = re.compile(
+    r"\b(?:function|script|program|snippet|class|method|query|regex|algorithm|hello,? world)\b"
+)
+_HOW_TO_RE = re.compile(r"^how (?:do|can|should|would) (?:i|we|you)\b|^how to\b")
+_ASKS_FOR_PIECE_RE = re.compile(
+    r"\b(?:write|compose|create|make|generate|give me|tell me|share|recite|draft|need)\b"
+)
+_COMPARE_RE = re.compile(
+    r"\b(?:vs|versus|faster|slower|better|worse|difference|differences|compare|compared)\b"
+)
+_FIX_RE = re.compile(
+    r"\b(?:bug|bugs|debug|error|errors|fix|traceback|exception|crash\w*|broken|fails?|failing|"
+    r"doesn'?t work|does not work|not working)\b"
+)
+
+
+def _wants_code(low: str) -> bool:
+    """A request for code in words the router does not count as code ("a hello world in Go")."""
+    if _HELLO_PROGRAM_RE.search(low):
+        return True
+    named = language_of(low) not in (None, "sql")
+    return named and (_WRITE_VERB_RE.search(low) or _CODE_WORDS_RE.search(low)) is not None
+
+
+def find_topic(low: str) -> answers.Topic | None:
+    """The first curated topic the (normalised) prompt is about, if any."""
+    return next((t for t in answers.TOPICS if t.pattern.search(low)), None)
+
+
+def _first_sentence(text: str) -> str:
+    return text.split(". ", 1)[0].rstrip(".") + "."
+
+
+def _topic_answer(
+    topic: answers.Topic, low: str, rng: random.Random, level: int, *, short: bool
+) -> str:
+    if short or _BRIEF_RE.search(low):
+        text = rng.choice(topic.short)
+        return _first_sentence(text) if _ONE_SENTENCE_RE.search(low) else text
+    parts = [rng.choice(topic.intros), topic.body]
+    if level == 2:
+        parts.append(topic.extra)
+    if level >= 1 and rng.random() < 0.5:
+        parts.append(rng.choice(answers.CLOSERS))
     return "\n\n".join(parts)
 
 
-def _creative_reply(prompt: str, topic: str, rng: random.Random) -> str:
-    low = prompt.lower()
-    if re.search(r"poem|haiku|verse|sonnet|lyrics|limerick", low):
-        n_stanzas = rng.randint(2, 3)
-        start = rng.randrange(0, len(_POEM), 4)
-        lines = [_POEM[(start + i) % len(_POEM)] for i in range(4 * n_stanzas)]
-        stanzas = ["\n".join(lines[i : i + 4]) for i in range(0, len(lines), 4)]
-        title = f"**{_cap(topic)}**"
-        return title + "\n\n" + "\n\n".join(_fill(s, topic=topic) for s in stanzas)
-    m = re.search(r"\babout\s+((?:an?|the)\s+)?([\w\- ]{2,40}?)(?:[.,!?]|$| who| that)", prompt)
-    thing = (m.group(1) or "") + m.group(2) if m else topic
-    thing = thing.strip()
-    hero = rng.choice(_HEROES)
-    place = rng.choice(_PLACES)
-    kw = {"Hero": hero, "place": place, "thing": thing, "topic": topic}
-    title = (
-        f"**The {rng.choice(('Night', 'Secret', 'Lantern', 'Last Light', 'Promise'))} of {hero}**"
+def _fact(low: str, rng: random.Random) -> str | None:
+    """The answer to a question with one well-known answer, or None if it is not one."""
+    if m := _CAPITAL_RE.search(low):
+        known = answers.CAPITALS.get(m.group(1).strip(" ."))
+        if known is None:
+            return rng.choice(answers.UNKNOWN)
+        return f"The capital of {known[0]} is **{known[1]}**."
+    return next((answer for pattern, answer in answers.FACTS if pattern.search(low)), None)
+
+
+def _answer(kind: str, low: str, rng: random.Random, level: int, history: int) -> str:
+    """A reply in prose: small talk, a calculation, a fact, a topic, or a general answer."""
+    if _wants_code(low):
+        return _code_reply(low, low, rng, level)  # code the router did not see as code
+    prefix = ""
+    if m := _GREETING_RE.match(low):
+        rest = low[m.end() :]
+        if not re.search(r"\w\w", rest):
+            return rng.choice(answers.GREETINGS)
+        prefix, low = "Hi! ", rest
+    if m := _THANKS_RE.match(low):
+        rest = low[m.end() :]
+        if not re.search(r"\w\w", rest):
+            return rng.choice(answers.THANKS)
+        prefix, low = "You're welcome! ", rest
+    return prefix + _content(kind, low, rng, level, history)
+
+
+def _content(kind: str, low: str, rng: random.Random, level: int, history: int) -> str:
+    for pattern, bank in _SMALL_TALK:
+        if pattern.search(low):
+            return rng.choice(bank)
+    if kind != "long" and (result := _arithmetic(low, rng, level)) is not None:
+        return result
+    if (fact := _fact(low, rng)) is not None:
+        return fact
+    topic = find_topic(low)
+    if topic is not None:
+        return _topic_answer(topic, low, rng, level, short=kind == "simple")
+    if history:
+        for key, pattern in _FOLLOW_UP_RES:
+            if pattern.search(low):
+                return rng.choice(answers.FOLLOW_UPS[key])
+    if answers.SENSITIVE_RE.search(low):
+        return rng.choice(answers.SENSITIVE)
+    if kind == "long":
+        return rng.choice(answers.LONG)
+    if kind == "simple" and not _HOW_TO_RE.match(low):
+        return rng.choice(answers.UNKNOWN)
+    return rng.choice(answers.GENERAL)
+
+
+# --- code -----------------------------------------------------------------------------------
+
+
+def language_of(low: str) -> str | None:
+    """The fence tag of the language the prompt names first, if it names one."""
+    found = [(m.start(), tag) for tag, _, pat in snippets.LANGUAGES if (m := pat.search(low))]
+    return min(found)[1] if found else None
+
+
+_LANGUAGE_NAMES = {tag: name for tag, name, _ in snippets.LANGUAGES}
+
+
+def _code(
+    code: snippets.Snippet, tag: str, intro: str, extra: str, level: int, note: str = ""
+) -> str:
+    points = code.points if level >= 1 else code.points[:2]
+    parts = [note, intro] if note else [intro]
+    parts.append(f"```{tag}\n{code.code}\n```")
+    parts.append("\n".join(f"- {p}" for p in points))
+    if level == 2 and extra:
+        parts.append(extra)
+    return "\n\n".join(parts)
+
+
+def _code_reply(prompt: str, low: str, rng: random.Random, level: int) -> str:
+    lang = language_of(low)
+    pasted = "```" in prompt
+    bug = _FIX_RE.search(low) is not None
+    if not pasted and _EXPLAIN_RE.match(low) and not _WRITE_RE.search(low):
+        topic = find_topic(low)
+        if topic is not None:
+            return _topic_answer(topic, low, rng, level, short=False)
+        return rng.choice(snippets.COMPARE if _COMPARE_RE.search(low) else snippets.CONCEPT)
+    note = ""
+    if lang == "sql":
+        found = (t for t in snippets.SQL_TASKS if t.pattern.search(low))
+        task = next(found, snippets.SQL_GENERAL)
+        code = task.snippets["sql"].code
+        note = "" if code.startswith("CREATE") else _tables_note(code)
+    else:
+        found = (t for t in snippets.TASKS if t.pattern.search(low))
+        task = next(found, snippets.GENERAL)
+        if task is snippets.GENERAL and (pasted or bug):
+            return rng.choice(snippets.DEBUG if bug else snippets.REVIEW)
+    if lang in task.snippets:
+        tag = lang
+    else:  # shown in another language, and said so
+        tag = "python" if "python" in task.snippets else next(iter(task.snippets))
+        note = _other_language(lang, tag)
+    intro = rng.choice(snippets.FIX_INTROS if bug or pasted else task.intros)
+    return _code(task.snippets[tag], tag, intro, task.extra, level, note)
+
+
+def _tables_note(code: str) -> str:
+    tables = [t for name, t in snippets.SQL_TABLES.items() if re.search(rf"\b{name}\b", code)]
+    if len(tables) == 1:
+        return f"I've assumed a table {tables[0]}; rename it to match yours."
+    listed = ", ".join(tables[:-1]) + " and " + tables[-1]
+    return f"I've assumed the tables {listed}; rename them to match yours."
+
+
+def _other_language(asked: str | None, shown: str) -> str:
+    """A sentence saying that the code is not in the language asked for ("" if none was)."""
+    if asked is None:
+        return ""
+    return (
+        f"I'll show this one in {_LANGUAGE_NAMES[shown]}; the same steps carry over to "
+        f"{_LANGUAGE_NAMES[asked]} directly."
     )
-    paragraphs = []
-    sentences = _STORY[:1] + tuple(_pick(rng, _STORY[1:], len(_STORY) - 1))
-    idx = 0
-    for _ in range(rng.randint(4, 6)):
-        n = rng.randint(2, 3)
-        chunk = [sentences[(idx + k) % len(sentences)] for k in range(n)]
-        idx += n
-        paragraphs.append(" ".join(_fill(s, **kw) for s in chunk))
-    return title + "\n\n" + "\n\n".join(paragraphs)
+
+
+# --- creative writing -----------------------------------------------------------------------
+
+
+def _verse(text: str) -> str:
+    """Markdown hard line breaks (two trailing spaces) inside each stanza of a poem."""
+    lines = text.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        hard = line and following and not line.startswith("**")
+        out.append(line + "  " if hard else line)
+    return "\n".join(out)
+
+
+def _theme(low: str) -> str:
+    return next((theme for theme, pattern in answers.THEMES if pattern.search(low)), "")
+
+
+def _creative_reply(low: str, rng: random.Random, level: int, history: int) -> str:
+    if _EXPLAIN_RE.match(low) and not _ASKS_FOR_PIECE_RE.search(low):
+        kind = "simple" if low.endswith("?") and len(low.split()) <= 15 else "general"
+        return _content(kind, low, rng, level, history)  # asks about, not for, a poem
+    theme = _theme(low)
+    if re.search(r"\bhaikus?\b", low):
+        text = rng.choice(answers.HAIKU.get(theme) or answers.HAIKU[""])
+    elif re.search(r"\blimericks?\b", low):
+        text = answers.LIMERICKS[0 if theme == "code" else 1]
+    elif re.search(r"\b(?:poem|poems|poetry|verse|verses|sonnet|lyrics|song|rhyme)\b", low):
+        if theme in answers.POEMS:
+            text = answers.POEMS[theme]
+        elif theme in answers.HAIKU:
+            text = "\n\n".join(answers.HAIKU[theme])
+        else:
+            text = answers.POEMS[""]
+    elif re.search(r"\b(?:story|stories|tale|fable|fiction|fairy tale|bedtime)\b", low):
+        return answers.STORIES.get(theme, answers.STORIES[""])
+    elif re.search(r"\b(?:email|e-mail|letter|message to)\b", low):
+        asking = re.search(r"\b(?:ask\w*|request\w*|permission|off|leave)\b", low)
+        return answers.EMAILS[0] if asking else rng.choice(answers.EMAILS)
+    else:
+        return _content("general", low, rng, level, history)
+    text = _verse(text)
+    if level == 2 and rng.random() < 0.5:
+        text += "\n\n" + rng.choice(answers.CREATIVE_CLOSERS)
+    return text
+
+
+# --- entry points ---------------------------------------------------------------------------
 
 
 def compose_text(kind: str, prompt: str, *, seed: int, model: str, history: int = 0) -> str:
     """The natural reply for a request of a given kind (see `router.classify`)."""
     rng = rng_for(seed, model, kind, prompt)
-    topic = topic_of(prompt)
-    if kind == "code":
-        return _code_reply(prompt, rng)
-    if kind == "simple":
-        return _simple_reply(prompt, topic, rng)
-    if kind in {"creative", "long"}:
-        if kind == "long" or not re.search(
-            r"story|poem|haiku|verse|sonnet|tale|fiction", prompt, re.I
-        ):
-            text = _general_reply(prompt, topic, rng, history)
-            return text + "\n\n" + _general_reply(prompt + " more", topic, rng, 0)
-        return _creative_reply(prompt, topic, rng)
-    return _general_reply(prompt, topic, rng, history)
+    level = detail_level(model)
+    low = normalise(prompt)
+    if kind in ("code", "creative"):
+        # The router's keywords overlap: "a haiku about Python" is a poem, "write a Go program"
+        # is code.
+        if _FORM_RE.search(low) and not _CODE_WORDS_RE.search(low):
+            return _creative_reply(low, rng, level, history)
+        if kind == "code" or _wants_code(low):
+            return _code_reply(prompt, low, rng, level)
+        return _creative_reply(low, rng, level, history)
+    return _answer(kind, low, rng, level, history)
 
 
 def tool_result_text(name: str, result: str, *, seed: int, model: str) -> str:
-    """A reply that uses a tool's result."""
+    """A reply that uses a tool's result: its fields as a list when it is a JSON object."""
     rng = rng_for(seed, model, "tool", name, result)
-    shown = " ".join(result.split())
-    if len(shown) > 300:
-        shown = shown[:297] + "..."
-    lead = rng.choice(
-        (
-            f"I checked with `{name}`. The result: {shown}",
-            f"According to `{name}`: {shown}",
-            f"Here is what `{name}` returned: {shown}",
-        )
-    )
+    try:
+        data = json.loads(result)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and data and len(data) <= 12:
+        fields = "\n".join(f"- **{key}**: {_plain(value)}" for key, value in data.items())
+        lead = rng.choice((f"Here's what `{name}` returned:", f"I checked with `{name}`:"))
+        body = f"{lead}\n\n{fields}"
+    else:
+        shown = " ".join(result.split())
+        if len(shown) > 300:
+            shown = shown[:297] + "..."
+        body = rng.choice((f"According to `{name}`: {shown}", f"`{name}` returned: {shown}"))
     follow = rng.choice(
         (
             "Let me know if you want me to look up anything else.",
@@ -505,28 +541,30 @@ def tool_result_text(name: str, result: str, *, seed: int, model: str) -> str:
             "I can run it again with different parameters if that helps.",
         )
     )
-    return f"{lead}\n\n{follow}"
+    return f"{body}\n\n{follow}"
+
+
+def _plain(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 @lru_cache(maxsize=1)
 def _filler_tokens() -> tuple[str, ...]:
     """A long, fixed run of tokens reused to pad burst replies (computed once)."""
-    rng = random.Random(1234)
-    paragraphs = []
-    for _ in range(60):
-        sentences = _pick(rng, _BODY, 4)
-        paragraphs.append(
-            " ".join(_fill(s, topic="the system", Topic="The system") for s in sentences)
-        )
-    return tuple(tokenize("\n\n" + "\n\n".join(paragraphs)))
+    return tuple(tokenize("\n\n" + "\n\n".join(t.body for t in answers.TOPICS)))
 
 
-def make_reply(text: str, max_tokens: int | None) -> Reply:
-    """Tokenize a natural reply and apply max_tokens (and the burst convention)."""
+def make_reply(
+    text: str, max_tokens: int | None, burst_min_tokens: int = BURST_MIN_TOKENS
+) -> Reply:
+    """Tokenize a natural reply and apply max_tokens (and the burst convention: from
+    `burst_min_tokens` on, the reply has exactly max_tokens tokens)."""
     tokens = tokenize(text)
     if max_tokens is None:
         return Reply(tokens, "stop")
-    if max_tokens >= BURST_MIN_TOKENS:
+    if max_tokens >= burst_min_tokens:
         filler = _filler_tokens()
         while len(tokens) < max_tokens:
             tokens.extend(filler[: max_tokens - len(tokens)])

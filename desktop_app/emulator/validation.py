@@ -263,6 +263,8 @@ def validate_chat(body: Any) -> ChatCall | Invalid:
     quality_cost = _quality_cost(body.get("routing"), errors)
     if errors:
         return Invalid(422, {"detail": errors})
+    if (pairing := tool_pairing_problem(body["messages"])) is not None:
+        return Invalid(400, invalid_tags_body(pairing))
 
     assert isinstance(model, str)
     unknown: list[str] = []
@@ -331,6 +333,41 @@ def _quality_cost(routing: Any, errors: list[dict[str, Any]]) -> int | None:
         errors.append(_err("value_error", ["routing", "quality_cost"], msg, value))
         return None
     return value
+
+
+def tool_pairing_problem(messages: list[Any]) -> str | None:
+    """What providers refuse about tool messages, in their words: an assistant message with
+    `tool_calls` must be followed by a `tool` message answering each id, and a `tool` message
+    must answer one of them."""
+    pending: list[str] = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            continue
+        role = m.get("role")
+        if role == "tool":
+            call_id = m.get("tool_call_id")
+            if call_id not in pending:
+                return (
+                    f"messages[{i}]: a message with role 'tool' must be a response to a "
+                    f"preceding message with 'tool_calls' (tool_call_id {call_id!r})."
+                )
+            pending.remove(call_id)
+            continue
+        if pending:
+            return (
+                "An assistant message with 'tool_calls' must be followed by tool messages "
+                "responding to each 'tool_call_id'. The following tool_call_ids did not have "
+                f"response messages: {', '.join(pending)}"
+            )
+        calls = m.get("tool_calls") if role == "assistant" else None
+        if isinstance(calls, list):
+            pending = [str(c.get("id")) for c in calls if isinstance(c, dict)]
+    if pending:
+        return (
+            "An assistant message with 'tool_calls' must be followed by tool messages "
+            f"responding to each 'tool_call_id'. Missing: {', '.join(pending)}"
+        )
+    return None
 
 
 def invalid_tags_body(message: str) -> dict[str, Any]:

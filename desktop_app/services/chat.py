@@ -19,19 +19,26 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop_app.api.errors import ApiError, ErrorKind
 from desktop_app.api.events import (
+    CostSource,
     RoutedModel,
     StreamEvent,
     TextDelta,
     ToolCallDelta,
     TurnResult,
     TurnStatus,
+    Usage,
 )
 from desktop_app.api.request import SMART_ROUTER, ChatRequest
 from desktop_app.routing.plan import TurnPlan
 from desktop_app.services.resilience import RetryNotice, RetryPolicy, run_resilient
+from desktop_app.services.tools.executor import FollowUp, ToolEvent, ToolNote, ToolRound
+from desktop_app.services.tools.specs import ToolOutcome
 
 if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
+    from desktop_app.services.tools.executor import ToolExecutor
+
+TurnEvent = StreamEvent | ToolEvent  # what `ChatService.run` reports as the turn goes
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +62,13 @@ class TurnRecorder(Protocol):
         requests: int = 1,
     ) -> None: ...
     def remove_messages(self, message_ids: Sequence[int]) -> None: ...
+    def record_tool_round(
+        self,
+        reply_id: int,
+        text: str,
+        tool_calls: Sequence[dict[str, Any]],
+        results: Sequence[tuple[str, str, dict[str, Any] | None]],
+    ) -> None: ...
     def history(
         self, conversation_id: int, upto_message_id: int, column: int | None = None
     ) -> list[dict[str, Any]]: ...
@@ -66,6 +80,7 @@ class _Kept:
     content: str
     status: TurnStatus | None = None
     column: int | None = None
+    rounds: list[dict[str, Any]] = field(default_factory=list)  # a reply's tool loop
 
 
 class MemoryRecorder:
@@ -110,6 +125,17 @@ class MemoryRecorder:
         for mid in message_ids:
             self._messages.pop(mid, None)
 
+    def record_tool_round(
+        self,
+        reply_id: int,
+        text: str,
+        tool_calls: Sequence[dict[str, Any]],
+        results: Sequence[tuple[str, str, dict[str, Any] | None]],
+    ) -> None:
+        rounds = self._messages[reply_id].rounds
+        rounds.append({"role": "assistant", "content": text, "tool_calls": list(tool_calls)})
+        rounds += [{"role": "tool", "tool_call_id": i, "content": c} for i, c, _ in results]
+
     def history(
         self, conversation_id: int, upto_message_id: int, column: int | None = None
     ) -> list[dict[str, Any]]:
@@ -119,6 +145,7 @@ class MemoryRecorder:
             if kept is None or (kept.role == "assistant" and kept.column != column):
                 continue
             if kept.role == "user" or (kept.content and kept.status is not TurnStatus.FAILED):
+                out.extend(kept.rounds)
                 out.append({"role": kept.role, "content": kept.content})
             if mid == upto_message_id:
                 break
@@ -170,6 +197,7 @@ def build_request(
     max_tokens: int | None = None,
     temperature: float | None = None,
     tags: bool = True,
+    tools: Sequence[dict[str, Any]] | None = None,
 ) -> ChatRequest:
     """The request for a turn; `tags`: name the app and the tier in `X-EdenAI-Tags` (so Eden
     AI's dashboard splits spend by tier; never personal data, never the prompt)."""
@@ -181,6 +209,56 @@ def build_request(
         temperature=temperature,
         quality_cost=plan.quality_cost,
         tags=(APP_TAG, ("tier", plan.tier_id)) if tags else (),
+        tools=tuple(tools) if tools else None,
+    )
+
+
+def _sum(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+def loop_result(done: Sequence[TurnResult], last: TurnResult) -> TurnResult:
+    """A tool loop's result: the last request's text, status and error; every request's
+    tokens and cost added up; the routing decision of the first (the one that was routed).
+
+    The cost is unknown when a finished request's cost is; a last request stopped or broken
+    before its usage arrived adds nothing (what it cost was never reported).
+    """
+    if not done:
+        return last
+    counted = list(done)
+    if last.status is TurnStatus.COMPLETE or last.usage is not None or last.cost_usd is not None:
+        counted.append(last)
+    usage: Usage | None = None
+    for r in counted:
+        if r.usage is None:
+            continue
+        if usage is None:
+            usage = r.usage
+            continue
+        usage = Usage(
+            _sum(usage.prompt_tokens, r.usage.prompt_tokens),
+            _sum(usage.completion_tokens, r.usage.completion_tokens),
+            _sum(usage.total_tokens, r.usage.total_tokens),
+            _sum(usage.cached_tokens, r.usage.cached_tokens),
+        )
+    costs = [r.cost_usd for r in counted]
+    if all(c is not None for c in costs):
+        cost: float | None = sum(c for c in costs if c is not None)
+        sources = {r.cost_source for r in counted}
+        source = CostSource.REPORTED if sources == {CostSource.REPORTED} else CostSource.ESTIMATED
+        basis = next((r.cost_basis for r in counted if r.cost_basis), None)
+    else:
+        cost, source, basis = None, CostSource.UNKNOWN, None
+    return replace(
+        last,
+        model=last.model or next((r.model for r in reversed(done) if r.model), None),
+        tool_calls=[],
+        usage=usage,
+        cost_usd=cost,
+        cost_source=source,
+        cost_basis=basis,
+        routing=done[0].routing or last.routing,
     )
 
 
@@ -212,6 +290,19 @@ class ChatService:
     def recorder(self) -> TurnRecorder:
         return self._recorder
 
+    def with_recorder(self, recorder: TurnRecorder) -> ChatService:
+        """The same service (client, key, retry policy, clocks) recording through `recorder`:
+        a comparison column's thread or a workload's independent prompts read their history
+        their own way."""
+        return ChatService(
+            self._client,
+            recorder,
+            policy=self._policy,
+            clock=self._clock,
+            sleep=self._sleep,
+            credentials=self._credentials,
+        )
+
     def start_turn(
         self,
         conversation_id: int,
@@ -236,19 +327,26 @@ class ChatService:
     async def run(
         self,
         turn: Turn,
-        on_event: Callable[[StreamEvent], None],
+        on_event: Callable[[TurnEvent], None],
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
+        tools: ToolExecutor | None = None,
     ) -> TurnResult:
         """Stream the turn with retries and fallback (see `resilience`), recording as it goes.
 
+        With `tools`, the request offers them and the turn is a tool loop: each response that
+        asks for tools has them run (`tools` asks for approvals), the round is recorded, and
+        the conversation goes back with the results, every follow-up to the model the router
+        chose first (the router never reads tool results); at most `tools.max_rounds` rounds.
+
         Returns `turn.result`; on cancellation `turn.result` holds the STOPPED result (partial
-        text, timings) and `CancelledError` propagates.
+        text, timings, what the finished requests cost) and `CancelledError` propagates.
         """
         clock = self._clock
         last_save = clock()
+        done: list[TurnResult] = []  # the loop's requests that asked for tools
 
         def forward(event: StreamEvent) -> None:
             nonlocal last_save
@@ -289,47 +387,111 @@ class ChatService:
                 max_tokens=max_tokens,
                 temperature=temperature,
                 tags=self._tags(),
+                tools=tools.payload if tools is not None else None,
             )
             client = self._client()
+            messages = list(request.messages)
 
-            def attempt(model: str | None) -> AsyncIterator[StreamEvent]:
-                if model is None:
-                    return client.stream_chat(request)
-                return client.stream_chat(replace(request, model=model, candidates=None))
+            while True:
+                sent = request
 
-            outcome = await run_resilient(
-                attempt,
-                routed=request.model == SMART_ROUTER,
-                fallback_model=turn.plan.fallback_model,
-                policy=self._policy(),
-                on_event=forward,
-                on_retry=retried,
-                sleep=self._sleep,
-                clock=clock,
-            )
-            result = outcome.result
+                def attempt(
+                    model: str | None, sent: ChatRequest = sent
+                ) -> AsyncIterator[StreamEvent]:
+                    if model is None:
+                        return client.stream_chat(sent)
+                    return client.stream_chat(replace(sent, model=model, candidates=None))
+
+                outcome = await run_resilient(
+                    attempt,
+                    routed=sent.model == SMART_ROUTER,
+                    # Only the routed request may fall back: follow-ups stay on its model.
+                    fallback_model=turn.plan.fallback_model if not done else None,
+                    policy=self._policy(),
+                    on_event=forward,
+                    on_retry=retried,
+                    sleep=self._sleep,
+                    clock=clock,
+                )
+                result = outcome.result
+                calls = result.tool_calls
+                if tools is None or not calls or result.status is not TurnStatus.COMPLETE:
+                    break
+                if tools.rounds >= tools.max_rounds:
+                    on_event(
+                        ToolNote(
+                            f"The model asked for more tools after {tools.max_rounds} rounds; "
+                            "they were not run (the limit is in Preferences → Tools)."
+                        )
+                    )
+                    break
+                text = turn.text
+                turn.pieces.clear()  # the reply's text is the last request's
+                done.append(result)
+                outcomes = tools.start_round(calls)
+                on_event(ToolRound(tools.rounds, text, outcomes))
+                try:
+                    await tools.run_round(outcomes, on_event)
+                finally:  # a round stopped midway is kept too, with what did not finish
+                    self._record_round(turn, text, outcomes)
+                    tools.finish_round()
+                messages.append(
+                    {
+                        "role": "assistant",
+                        "content": text,
+                        "tool_calls": [o.tool_call_json() for o in outcomes],
+                    }
+                )
+                messages.extend(o.result_message() for o in outcomes)
+                pinned = result.model or turn.model
+                turn.requests += 1
+                request = replace(
+                    sent,
+                    messages=tuple(messages),
+                    model=pinned or sent.model,
+                    candidates=None if pinned else sent.candidates,
+                    fallbacks=None,
+                    # The last round allowed: the model must answer with text now.
+                    tool_choice="none" if tools.rounds >= tools.max_rounds else sent.tool_choice,
+                )
+                on_event(FollowUp(turn.requests, pinned))
+            result = loop_result(done, result)
         except asyncio.CancelledError:
             self._finish(
                 turn,
-                TurnResult(
-                    text=turn.text,
-                    model=turn.model,
-                    status=TurnStatus.STOPPED,
-                    error=ApiError(ErrorKind.CANCELLED, "Stopped."),
+                loop_result(
+                    done,
+                    TurnResult(
+                        text=turn.text,
+                        model=turn.model,
+                        status=TurnStatus.STOPPED,
+                        error=ApiError(ErrorKind.CANCELLED, "Stopped."),
+                    ),
                 ),
             )
             raise
         except Exception as exc:  # a bug here must still end the turn, on screen and on disk
             log.exception("chat turn failed unexpectedly")
-            result = TurnResult(
-                text=turn.text,
-                model=turn.model,
-                status=TurnStatus.INTERRUPTED if turn.text else TurnStatus.FAILED,
-                error=ApiError(
-                    ErrorKind.PROTOCOL, f"RouteChat failed while running this turn ({exc})."
+            result = loop_result(
+                done,
+                TurnResult(
+                    text=turn.text,
+                    model=turn.model,
+                    status=TurnStatus.INTERRUPTED if turn.text else TurnStatus.FAILED,
+                    error=ApiError(
+                        ErrorKind.PROTOCOL, f"RouteChat failed while running this turn ({exc})."
+                    ),
                 ),
             )
         return self._finish(turn, result)
+
+    def _record_round(self, turn: Turn, text: str, outcomes: Sequence[ToolOutcome]) -> None:
+        self._recorder.record_tool_round(
+            turn.reply_id,
+            text,
+            [o.tool_call_json() for o in outcomes],
+            [(o.call_id, o.result, o.meta()) for o in outcomes],
+        )
 
     def _finish(self, turn: Turn, result: TurnResult) -> TurnResult:
         """Time the whole turn from the user's send, store it once, keep it on the turn."""
@@ -346,6 +508,8 @@ __all__ = [
     "ChatService",
     "MemoryRecorder",
     "Turn",
+    "TurnEvent",
     "TurnRecorder",
     "build_request",
+    "loop_result",
 ]

@@ -15,24 +15,42 @@ from desktop_app.store import StoredMessage
 INTERRUPTED_NOTE = "RouteChat closed while this reply was arriving"
 
 
+def tool_rounds(messages: Sequence[StoredMessage]) -> dict[int, list[StoredMessage]]:
+    """Each reply's tool-loop messages (assistant tool calls and tool results, children of the
+    reply: `HistoryStore.add_tool_round`), by reply id, in order."""
+    replies = {m.id for m in messages if m.reply is not None}
+    out: dict[int, list[StoredMessage]] = {}
+    for m in messages:
+        if m.reply is None and m.parent_id in replies and m.role in ("assistant", "tool"):
+            out.setdefault(m.parent_id, []).append(m)
+    return out
+
+
 def history_from_store(
     messages: Sequence[StoredMessage], upto_message_id: int, column: int | None = None
 ) -> list[dict[str, Any]]:
     """The API history of a stored conversation up to (and with) one of its messages.
 
     Replies that failed, or that are still empty and streaming, are left out: the model
-    never sees a turn the user saw fail. Tool calls and tool results are kept. In a
-    comparison each column is its own thread: only that `column`'s replies are kept.
+    never sees a turn the user saw fail. A reply's tool calls and results (its tool loop) come
+    right before its text, as they were sent, and go with it. In a comparison each column is
+    its own thread: only that `column`'s replies are kept.
     """
+    rounds = tool_rounds(messages)
+    in_rounds = {m.id for ms in rounds.values() for m in ms}
     out: list[dict[str, Any]] = []
     for m in messages:
+        if m.id in in_rounds:
+            continue
         reply = m.reply
+        loop = rounds.get(m.id, [])
         keep = reply is None or (
             reply.column == column
             and reply.status.value not in ("failed", "streaming")
             and bool(m.content or m.tool_calls)
         )
-        if keep:
+        if keep:  # a reply without text (stopped mid-loop) is left out with its rounds
+            out.extend(r.to_api() for r in loop)
             out.append(m.to_api())
         if m.id == upto_message_id:
             break

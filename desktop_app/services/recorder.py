@@ -79,6 +79,20 @@ class StoreRecorder:
         except StoreError as exc:
             self._failed("the reply", exc)
 
+    def record_tool_round(
+        self,
+        reply_id: int,
+        text: str,
+        tool_calls: Sequence[dict[str, Any]],
+        results: Sequence[tuple[str, str, dict[str, Any] | None]],
+    ) -> None:
+        """One round of the reply's tool loop: the calls and their results, kept so that the
+        conversation restores, searches and exports with them and later turns send them."""
+        try:
+            self.store.add_tool_round(reply_id, text, tool_calls, results)
+        except StoreError as exc:
+            self._failed("the tool results", exc)
+
     def history(
         self, conversation_id: int, upto_message_id: int, column: int | None = None
     ) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from desktop_app.store.errors import (
 )
 from desktop_app.store.history import HistoryStore
 from desktop_app.store.models import (
+    VOTE_CHOICES,
     Conversation,
     InterruptedReply,
     OpenTab,
@@ -28,6 +29,8 @@ from desktop_app.store.models import (
     TabsState,
     Totals,
     TurnResultLike,
+    Vote,
+    VoteColumn,
 )
 from desktop_app.store.schema import SCHEMA_VERSION
 from desktop_app.store.text import HIT_END, HIT_START, make_title, split_snippet
@@ -36,6 +39,7 @@ __all__ = [
     "HIT_END",
     "HIT_START",
     "SCHEMA_VERSION",
+    "VOTE_CHOICES",
     "Conversation",
     "HistoryStore",
     "ImportFormatError",
@@ -57,6 +61,8 @@ __all__ = [
     "TabsState",
     "Totals",
     "TurnResultLike",
+    "Vote",
+    "VoteColumn",
     "make_title",
     "split_snippet",
 ]

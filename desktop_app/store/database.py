@@ -303,6 +303,10 @@ class IntegrityCheckJob:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._uri = _read_only_uri(self.path)
+        # Plain strings for the worker: pathlib's methods import modules lazily on some
+        # Python versions (3.13.5: ntpath), and nothing may be imported on that thread.
+        self._wal, self._shm = (str(p) for p in _companions(self.path)[1:])
+        self._marker = str(_check_marker(self.path))
         self._cancelled = False
 
     def cancel(self) -> None:
@@ -321,7 +325,7 @@ class IntegrityCheckJob:
         def result(outcome: IntegrityOutcome, detail: str = "") -> IntegrityResult:
             return IntegrityResult(self.path, outcome, detail, started, time.perf_counter() - t0)
 
-        present = _companions_present(self.path)
+        present = os.path.exists(self._wal), os.path.exists(self._shm)
         try:
             conn = sqlite3.connect(self._uri, uri=True)
         except sqlite3.Error as exc:
@@ -334,16 +338,29 @@ class IntegrityCheckJob:
             if self._cancelled and _errorcode(exc) == sqlite3.SQLITE_INTERRUPT:
                 return result("cancelled")
             if _is_damage(exc):
-                request_check(self.path)
+                self._mark_damaged()
                 return result("damaged", str(exc))
             return result("failed", str(exc))
         finally:
             conn.close()
-            _tidy_after_read_only(self.path, present)
+            self._tidy(present)
         if rows != ["ok"]:
-            request_check(self.path)
+            self._mark_damaged()
             return result("damaged", "integrity check failed: " + "; ".join(rows[:3]))
         return result("ok")
+
+    def _mark_damaged(self) -> None:
+        """`request_check` with plain strings (see `__init__`)."""
+        with contextlib.suppress(OSError):
+            os.close(os.open(self._marker, os.O_CREAT | os.O_WRONLY, 0o644))
+
+    def _tidy(self, present: tuple[bool, bool]) -> None:
+        """`_tidy_after_read_only` with plain strings (see `__init__`)."""
+        with contextlib.suppress(OSError):
+            if not present[0] and os.path.getsize(self._wal) == 0:
+                os.unlink(self._wal)
+                if not present[1]:
+                    os.unlink(self._shm)
 
 
 def _configure(conn: sqlite3.Connection, report: OpenReport) -> None:

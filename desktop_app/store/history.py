@@ -34,6 +34,7 @@ from desktop_app.store.errors import NotFoundError, StoreAccessError, StoreError
 from desktop_app.store.models import (
     FINAL_STATUSES,
     ROLES,
+    VOTE_CHOICES,
     Conversation,
     InterruptedReply,
     OpenTab,
@@ -44,6 +45,9 @@ from desktop_app.store.models import (
     TabsState,
     Totals,
     TurnResultLike,
+    Vote,
+    VoteColumn,
+    routing_selection,
 )
 from desktop_app.store.text import ELLIPSIS, HIT_END, HIT_START, fts_query, make_title
 
@@ -94,23 +98,23 @@ def _conversation(row: Sequence[Any]) -> Conversation:
     )
 
 
-def _json_object(text: str | None) -> dict[str, Any] | None:
+def _json(text: str | None) -> Any:
+    """A stored JSON column's value; None when empty or unreadable (never raises)."""
     if text is None:
         return None
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except ValueError:
         return None
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    value = _json(text)
     return value if isinstance(value, dict) else None
 
 
 def _json_list(text: str | None) -> list[Any] | None:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
+    value = _json(text)
     return value if isinstance(value, list) else None
 
 
@@ -163,14 +167,36 @@ def _message(row: Sequence[Any]) -> StoredMessage:
     )
 
 
-_SELECTIONS = frozenset({"ranked", "single", "default"})
+def _tab_json(tab: OpenTab) -> dict[str, Any]:
+    out: dict[str, Any] = {"conversation_id": tab.conversation_id, "tier_id": tab.tier_id}
+    if tab.kind != "chat":
+        out["kind"] = tab.kind
+    if tab.view is not None:
+        out["view"] = tab.view
+    return out
 
 
-def _selection(routing: Mapping[str, Any] | None) -> str | None:
-    """How the router chose (`auto.selection`), when the server said so in a known word."""
-    auto = routing.get("auto") if routing else None
-    value = auto.get("selection") if isinstance(auto, Mapping) else None
-    return value if value in _SELECTIONS else None
+_VOTE_COLUMNS = (
+    "v.id, v.conversation_id, v.prompt_id, v.choice, v.winner_column, v.columns, v.created_at"
+)
+
+
+def _vote(row: Sequence[Any]) -> Vote:
+    columns: list[VoteColumn] = []
+    for item in _json_list(row[5]) or []:
+        if not isinstance(item, dict) or type(item.get("column")) is not int:
+            continue
+        reply_id = item.get("reply_id")
+        columns.append(
+            VoteColumn(
+                column=item["column"],
+                label=str(item.get("label") or ""),
+                tier_id=item.get("tier_id") if isinstance(item.get("tier_id"), str) else None,
+                model=item.get("model") if isinstance(item.get("model"), str) else None,
+                reply_id=reply_id if type(reply_id) is int else None,
+            )
+        )
+    return Vote(row[0], row[1], row[2], row[3], row[4], tuple(columns), row[6])
 
 
 def _finite(value: float | None) -> float | None:
@@ -565,6 +591,42 @@ class HistoryStore:
                 meta=meta,
             )
 
+    def add_tool_round(
+        self,
+        reply_id: int,
+        text: str,
+        tool_calls: Sequence[Mapping[str, Any]],
+        results: Sequence[tuple[str, str, Mapping[str, Any] | None]],
+    ) -> list[int]:
+        """One round of a reply's tool loop, in one transaction: the assistant message that
+        asked for the tools (`text`, `tool_calls`) and a `tool` message per result
+        (`(tool_call_id, content, meta)`), all children of the reply (`parent_id`), so they
+        go with it when it is deleted. They are stored after the reply; `history_from_store`
+        puts a reply's rounds before its text."""
+        now = self._clock()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT conversation_id FROM messages WHERE id = ? AND role = 'assistant'",
+                (reply_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError("reply", reply_id)
+            conversation_id = int(row[0])
+            ids = [
+                self._insert_message(
+                    conn, conversation_id, "assistant", text, now,
+                    tool_calls=tool_calls, parent_id=reply_id,
+                )
+            ]  # fmt: skip
+            for call_id, content, meta in results:
+                ids.append(
+                    self._insert_message(
+                        conn, conversation_id, "tool", content, now,
+                        tool_call_id=call_id, parent_id=reply_id, meta=meta,
+                    )
+                )  # fmt: skip
+        return ids
+
     def edit_message(self, message_id: int, content: str) -> None:
         with self._tx() as conn:
             cur = conn.execute(
@@ -763,7 +825,7 @@ class HistoryStore:
                     int(fallback_used),
                     now,
                     json.dumps(dict(routing), ensure_ascii=False) if routing else None,
-                    _selection(routing),
+                    routing_selection(routing),
                     max(1, int(requests)),
                     reply_id,
                 ),
@@ -811,6 +873,137 @@ class HistoryStore:
                     (row[0],),
                 )
             conn.execute("UPDATE messages SET is_chosen = 1 WHERE id = ?", (reply_id,))
+
+    # --- comparisons ----------------------------------------------------------------------
+
+    def add_vote(
+        self,
+        conversation_id: int,
+        prompt_id: int,
+        choice: str,
+        columns: Sequence[VoteColumn],
+    ) -> Vote:
+        """Record a blind comparison's verdict on one prompt (a second vote replaces the first).
+
+        `choice` is one of `VOTE_CHOICES` ("a": the answer labelled A was better; "tie";
+        "bad": all bad); `columns` are the answers as they were labelled. The winner's column
+        is taken from the label chosen, so win rates per tier need no other table.
+        """
+        if choice not in VOTE_CHOICES:
+            raise ValueError(f"a vote is one of {', '.join(VOTE_CHOICES)}, not {choice!r}")
+        winner: int | None = None
+        if choice not in ("tie", "bad"):
+            found = [c for c in columns if c.label.lower() == choice]
+            if len(found) != 1:
+                raise ValueError(f"no single answer is labelled {choice.upper()}")
+            winner = found[0].column
+        payload = json.dumps([c.to_json() for c in columns], ensure_ascii=False)
+        now = self._clock()
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM messages WHERE id = ? AND conversation_id = ? AND role = 'user'",
+                (prompt_id, conversation_id),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError("prompt", prompt_id)
+            (vote_id,) = conn.execute(
+                "INSERT INTO votes (conversation_id, prompt_id, choice, winner_column, columns, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (prompt_id) DO UPDATE SET "
+                "choice = excluded.choice, winner_column = excluded.winner_column, "
+                "columns = excluded.columns, created_at = excluded.created_at RETURNING id",
+                (conversation_id, prompt_id, choice, winner, payload, now),
+            ).fetchone()
+        return Vote(vote_id, conversation_id, prompt_id, choice, winner, tuple(columns), now)
+
+    def votes(
+        self,
+        *,
+        since: float | None = None,
+        until: float | None = None,
+        conversation_id: int | None = None,
+    ) -> list[Vote]:
+        """Votes cast in `[since, until)` (Unix seconds), oldest first; with `conversation_id`,
+        that comparison's only. Votes of comparisons in the trash still count."""
+        where: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            where.append("v.created_at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("v.created_at < ?")
+            params.append(until)
+        if conversation_id is not None:
+            where.append("v.conversation_id = ?")
+            params.append(conversation_id)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._all(
+            f"SELECT {_VOTE_COLUMNS} FROM votes AS v {clause} ORDER BY v.created_at, v.id", params
+        )
+        return [_vote(r) for r in rows]
+
+    def vote_for(self, prompt_id: int) -> Vote | None:
+        """The vote on one prompt, if the user voted."""
+        row = self._one(
+            f"SELECT {_VOTE_COLUMNS} FROM votes AS v WHERE v.prompt_id = ?", (prompt_id,)
+        )
+        return _vote(row) if row is not None else None
+
+    def continue_column(
+        self, conversation_id: int, column: int, *, title: str = "", tier_id: str | None = None
+    ) -> int:
+        """A new conversation holding one comparison column's thread ("Continue with this").
+
+        Copies that column's prompts (from the first it answered) and its answers, with their
+        turn data, in one transaction; the comparison keeps every column. Returns the new id.
+        """
+        messages = self.load_messages(conversation_id)
+        replies = [m for m in messages if m.reply is not None and m.reply.column == column]
+        if not replies:
+            raise NotFoundError("comparison column", column)
+        first = next((m.position for m in messages if m.id == replies[0].parent_id), 0)
+        thread = [
+            m
+            for m in messages
+            if m.position >= first and (m.role == "user" or (m.reply and m.reply.column == column))
+        ]
+        now = self._clock()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO conversations (title, created_at, updated_at, tier_id, kind) "
+                "VALUES (?, ?, ?, ?, 'chat')",
+                (" ".join(title.split()), now, now, tier_id),
+            )
+            new_id = cur.lastrowid
+            assert new_id is not None
+            ids: dict[int, int] = {}
+            for position, m in enumerate(thread):
+                cur = conn.execute(
+                    "INSERT INTO messages (conversation_id, position, role, content, tool_calls, "
+                    "tool_call_id, created_at, parent_id, is_chosen, meta) "
+                    "SELECT ?, ?, role, content, tool_calls, tool_call_id, created_at, ?, 1, meta "
+                    "FROM messages WHERE id = ?",
+                    (new_id, position, ids.get(m.parent_id or -1), m.id),
+                )
+                assert cur.lastrowid is not None
+                ids[m.id] = cur.lastrowid
+                if m.reply is not None:
+                    conn.execute(
+                        "INSERT INTO replies (message_id, conversation_id, status, "
+                        "requested_tier_id, routed_model, prompt_tokens, completion_tokens, "
+                        "total_tokens, cost_usd, cost_source, ttft_ms, total_ms, finish_reason, "
+                        "error_kind, error_message, error_status, started_at, finished_at, "
+                        "candidates, requested_model, cached_tokens, retry_count, fallback_used, "
+                        "column_index, demo, routing, selection, quality_cost, requests) "
+                        "SELECT ?, ?, CASE status WHEN 'streaming' THEN 'interrupted' "
+                        "ELSE status END, requested_tier_id, routed_model, prompt_tokens, "
+                        "completion_tokens, total_tokens, cost_usd, cost_source, ttft_ms, "
+                        "total_ms, finish_reason, error_kind, error_message, error_status, "
+                        "started_at, finished_at, candidates, requested_model, cached_tokens, "
+                        "retry_count, fallback_used, NULL, demo, routing, selection, "
+                        "quality_cost, requests FROM replies WHERE message_id = ?",
+                        (cur.lastrowid, new_id, m.id),
+                    )
+        return new_id
 
     # --- search ---------------------------------------------------------------------------
 
@@ -901,15 +1094,7 @@ class HistoryStore:
     def save_open_tabs(self, tabs: Sequence[OpenTab], selected: int | None) -> None:
         if selected is not None and not 0 <= selected < len(tabs):
             selected = None
-        self.set_state(
-            TABS_KEY,
-            {
-                "tabs": [
-                    {"conversation_id": t.conversation_id, "tier_id": t.tier_id} for t in tabs
-                ],
-                "selected": selected,
-            },
-        )
+        self.set_state(TABS_KEY, {"tabs": [_tab_json(t) for t in tabs], "selected": selected})
 
     def load_open_tabs(self) -> TabsState:
         """The tabs saved last, minus those whose conversation was deleted since."""
@@ -943,7 +1128,16 @@ class HistoryStore:
                 continue
             if index == selected:
                 new_selected = len(tabs)
-            tabs.append(OpenTab(cid, tier if isinstance(tier, str) else None))
+            kind = item.get("kind")
+            view = item.get("view")
+            tabs.append(
+                OpenTab(
+                    cid,
+                    tier if isinstance(tier, str) else None,
+                    kind if kind in ("chat", "comparison") else "chat",
+                    view if isinstance(view, dict) else None,
+                )
+            )
         if new_selected is None and tabs and isinstance(selected, int):
             new_selected = min(max(selected, 0), len(tabs) - 1)
         return TabsState(tuple(tabs), new_selected)
@@ -1003,7 +1197,11 @@ class HistoryStore:
         from desktop_app.store import export as _export  # at first use: not at start-up
 
         return _export.to_json(
-            conversation, messages, self.totals(conversation_id), self.schema_version
+            conversation,
+            messages,
+            self.totals(conversation_id),
+            self.schema_version,
+            self.votes(conversation_id=conversation_id),
         )
 
     def export_json_text(self, conversation_id: int) -> str:
@@ -1014,7 +1212,12 @@ class HistoryStore:
         messages = self.load_messages(conversation_id, include_alternatives=True)
         from desktop_app.store import export as _export
 
-        return _export.to_markdown(conversation, messages, self.totals(conversation_id))
+        return _export.to_markdown(
+            conversation,
+            messages,
+            self.totals(conversation_id),
+            self.votes(conversation_id=conversation_id),
+        )
 
     def import_json(self, data: str | bytes | Mapping[str, Any]) -> int:
         """Create a new conversation from an export; `ImportFormatError` says what is wrong."""

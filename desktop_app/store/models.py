@@ -8,7 +8,7 @@ the Protocols below describe exactly the attributes it reads, and `TurnResult`, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -23,6 +23,16 @@ class ReplyStatus(StrEnum):
     STOPPED = "stopped"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+
+
+SELECTIONS = frozenset({"ranked", "single", "default"})
+
+
+def routing_selection(routing: Mapping[str, Any] | None) -> str | None:
+    """How the router chose (`auto.selection`), when the server said so in a known word."""
+    auto = routing.get("auto") if routing else None
+    value = auto.get("selection") if isinstance(auto, Mapping) else None
+    return value if value in SELECTIONS else None
 
 
 FINAL_STATUSES = frozenset(s.value for s in ReplyStatus if s is not ReplyStatus.STREAMING)
@@ -217,6 +227,8 @@ class OpenTab:
 
     conversation_id: int | None  # None: a new tab with nothing sent yet
     tier_id: str | None = None
+    kind: str = "chat"  # chat | comparison: what a tab with nothing sent yet reopens as
+    view: dict[str, Any] | None = None  # an unsent comparison's columns and options
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,3 +237,53 @@ class TabsState:
 
     tabs: tuple[OpenTab, ...] = ()
     selected: int | None = None  # index into tabs
+
+
+VOTE_CHOICES = ("a", "b", "c", "d", "tie", "bad")  # "a": the answer labelled A was better
+
+
+@dataclass(frozen=True, slots=True)
+class VoteColumn:
+    """One answer as it stood when the user voted: where it was, what it was called, who sent it."""
+
+    column: int  # the comparison column (`ReplyInfo.column`)
+    label: str  # what the user saw: "A", "B", "C" or "D"
+    tier_id: str | None  # the column's tier ("model:provider/name" for a fixed model)
+    model: str | None  # the model that answered
+    reply_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "label": self.label,
+            "tier_id": self.tier_id,
+            "model": self.model,
+            "reply_id": self.reply_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """A blind comparison's verdict on one prompt: which answer was better, or a tie, or all bad.
+
+    `choice` is one of `VOTE_CHOICES`; `winner_column` the column of the answer chosen (None
+    for a tie or "all bad"); `columns` every answer compared, with its tier and model.
+    """
+
+    id: int
+    conversation_id: int
+    prompt_id: int  # the user message the answers replied to
+    choice: str
+    winner_column: int | None
+    columns: tuple[VoteColumn, ...]
+    created_at: float
+
+    @property
+    def winner(self) -> VoteColumn | None:
+        return next((c for c in self.columns if c.column == self.winner_column), None)
+
+    @property
+    def winner_tier(self) -> str | None:
+        """The winning answer's tier (None for a tie or "all bad"): what win rates count."""
+        winner = self.winner
+        return winner.tier_id if winner is not None else None

@@ -78,6 +78,9 @@ async def scenario(app: Any, theme: str) -> None:
         demo.queue_faults("status:402")  # type: ignore[attr-defined]
         await send(other, "And the capital of Australia?")
         save(window, "error-turn")
+        await tool_turn(parts)
+    if theme == "light":
+        await comparison_scenes(parts)
     ctrl.quit()
     await ctrl.wait_shutdown()
 
@@ -106,6 +109,68 @@ async def statistics(app: Any) -> None:
     save(stats.window, "statistics")
     parts.controller.quit()
     await parts.controller.wait_shutdown()
+
+
+async def tool_turn(parts: Any) -> None:
+    """A tool turn: two calls done (one expanded), then a file read waiting for approval."""
+    from desktop_app.ui.chat.tool_block import tool_panel
+
+    notes = Path(os.environ["ROUTECHAT_HOME"]) / "trip-notes.txt"
+    notes.write_text("Flight to Tokyo on Friday, 09:40.\n", encoding="utf-8")
+    tab = parts.tabs.new_conversation("functions")
+    tab.page.tools_toggle.setChecked(True)
+    await send(tab, "What is 17 * 23, and what time is it in Tokyo?")
+    reply = [e for e in tab.entries if e.role == "assistant"][-1]
+    panel = tool_panel(reply.ui, create=False)
+    assert panel is not None
+    next(iter(panel.blocks.values())).set_expanded(True)
+    tab.page.composer.input.setPlainText(f"Please read the file {notes} and check my flight")
+    tab.page.composer.send_button.click()
+
+    def waiting() -> bool:
+        last = [e for e in tab.entries if e.role == "assistant"][-1]
+        found = tool_panel(last.ui, create=False) if last.widget is not None else None
+        return found is not None and any(b.approval for b in found.blocks.values())
+
+    await wait_until(waiting)
+    tab.page.chat.scroll_to_end()
+    await settle(0.6)
+    save(parts.window, "tool-approval")
+    tab.stop()
+    await wait_until(lambda: not tab.streaming)
+
+
+WORKLOAD = [
+    "What is the capital of France?",
+    "Write a python function to reverse a list",
+    "Tell me a story about a fox",
+    "Explain how tides work",
+    "Summarise the causes of the First World War",
+    "What is 17 * 23?",
+    "Write a haiku about autumn",
+    "How do vaccines work?",
+    "Explain recursion with an example in JavaScript",
+    "Give me three tips for better sleep",
+    "What's the difference between TCP and UDP?",
+    "Translate 'good morning' into Spanish",
+]
+
+
+async def comparison_scenes(parts: Any) -> None:
+    """A three-column comparison, then a workload run's table (demo mode)."""
+    window = parts.window
+    window.resize(1400, 860)
+    compare = parts.tabs.new_comparison(["budget", "balanced", "premium"])
+    compare.page.composer.input.setPlainText("Write a python function to merge two sorted lists")
+    compare.page.composer.send_button.click()
+    await wait_until(lambda: not compare.streaming)
+    await settle(0.6)
+    save(window, "compare")
+    run = parts.tabs.open_workload([c.spec for c in compare.columns], WORKLOAD, 4)
+    await wait_until(lambda: not run.streaming, timeout=120)
+    await settle(1.2)
+    save(window, "workload")
+    window.resize(1180, 820)
 
 
 def main() -> int:

@@ -47,3 +47,22 @@ def test_a_bad_option_is_still_an_error(
     assert exc.value.code == 2
     assert "unrecognized arguments" in capsys.readouterr().err
     assert opened == []
+
+
+def test_compare_opens_the_window_on_a_comparison(opened: list[dict[str, Any]]) -> None:
+    assert cli.main(["--compare", "budget, premium", "--prompt", "hi"]) == 0
+    assert opened == [
+        {"demo": False, "prompt": "hi", "tier": None, "compare": ["budget", "premium"]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tiers", "message"),
+    [("budget,nope", "unknown tier 'nope'"), ("budget", "2 to 4 tiers; 1 given")],
+)
+def test_compare_with_bad_tiers_opens_nothing(
+    opened: list[dict[str, Any]], capsys: pytest.CaptureFixture[str], tiers: str, message: str
+) -> None:
+    assert cli.main(["--compare", tiers]) == cli.EXIT_USAGE
+    assert message in capsys.readouterr().err
+    assert opened == []

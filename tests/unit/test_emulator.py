@@ -430,7 +430,7 @@ async def test_code_prompt_gets_markdown_with_a_code_fence(
     r = await stream(client, emulator, chat_body("Write a Python function to merge two lists"))
     text = text_of(chunks_of(r.text))
     assert "```python\n" in text
-    assert "merge_two_lists(" in text or "class MergeTwoLists:" in text
+    assert "def merge_sorted(" in text
     assert text.count("```") == 2
     r = await stream(client, emulator, chat_body("Write an SQL query for the top customers"))
     assert "```sql\nSELECT" in text_of(chunks_of(r.text))
@@ -463,6 +463,18 @@ async def test_burst_of_twenty_thousand_tokens_is_fast(
     assert chunks[-1]["usage"]["completion_tokens"] == 20_000
     assert chunks[-2]["choices"][0]["finish_reason"] == "length"
     assert elapsed < 3.0, elapsed
+
+
+async def test_the_burst_threshold_is_the_servers_to_set(client: httpx.AsyncClient) -> None:
+    """A benchmark asks for a 5,000-token reply: a server whose bursts start lower."""
+    async with EmulatorServer(
+        EmulatorConfig(routing_delay=0, token_delay=0, burst_min_tokens=1000)
+    ) as server:
+        r = await stream(client, server, chat_body("go", max_tokens=5000))
+        usage = chunks_of(r.text)[-1]["usage"]
+        assert usage["completion_tokens"] == 5000
+        natural = await stream(client, server, chat_body("go", max_tokens=900))
+        assert chunks_of(natural.text)[-1]["usage"]["completion_tokens"] < 900
 
 
 async def test_prompt_tokens_grow_with_the_conversation(
@@ -798,6 +810,29 @@ async def test_recorded_requests_redact_the_key(
     assert record["_headers"]["authorization"] == "Bearer <redacted>"
     assert "test-key" not in json.dumps(emulator.requests)
     assert record["_headers"]["x-trace"] == "1"
+
+
+async def test_stats_count_requests_in_flight_and_their_peak(
+    emulator: EmulatorServer, client: httpx.AsyncClient
+) -> None:
+    """What a client's concurrency bound is checked against: three requests held at once
+    (stalled before their first byte) are three in flight, whatever they stream later."""
+    control = emulator.base_url.removesuffix("/v3") + "/_emulator"
+    held = [
+        stream(client, emulator, chat_body("hi"), headers={"X-Emulator-Fault": "stall_first:0.3"})
+        for _ in range(3)
+    ]
+    tasks = [asyncio.create_task(h) for h in held]
+    for _ in range(200):
+        if emulator.stats()["in_flight"] == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert emulator.stats()["in_flight"] == 3
+    assert [r.status_code for r in await asyncio.gather(*tasks)] == [200, 200, 200]
+    await stream(client, emulator, chat_body("one more"))
+    stats = (await client.get(control + "/stats")).json()
+    assert (stats["in_flight"], stats["peak_in_flight"]) == (0, 3)
+    assert emulator.peak_in_flight == 3
 
 
 # --- control endpoint, lifecycle ------------------------------------------------------------

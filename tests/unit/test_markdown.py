@@ -1,8 +1,16 @@
+import itertools
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop_app.render.markdown import BlockSplitter, MarkdownRenderer, needs_shaping
+from desktop_app.render.markdown import (
+    BlockSplitter,
+    MarkdownRenderer,
+    needs_shaping,
+    preview_markdown,
+)
 
 
 def test_code_blocks_are_highlighted_with_copy_links() -> None:
@@ -44,7 +52,10 @@ def test_splitter_waits_for_closing_fence() -> None:
     assert not s.in_fence
 
 
-@given(st.lists(st.sampled_from(["a", " ", "\n", "```", "~~~", "x\n\n", "`"]), max_size=60))
+_SPLITTER_PIECES = ["a", " ", "\n", "```", "~~~", "x\n\n", "`", "- ", "1. ", "2) ", "# ", "  ", "-"]
+
+
+@given(st.lists(st.sampled_from(_SPLITTER_PIECES), max_size=60))
 def test_splitter_is_chunking_independent(parts: list[str]) -> None:
     text = "".join(parts)
     whole = BlockSplitter()
@@ -55,6 +66,140 @@ def test_splitter_is_chunking_independent(parts: list[str]) -> None:
         got = pieces.feed(text[:i])
     assert got == expected
     assert expected <= len(text)
+
+
+def _boundaries(text: str) -> list[int]:
+    """Every boundary the splitter reports while `text` arrives a character at a time."""
+    splitter = BlockSplitter()
+    found: list[int] = []
+    for i in range(1, len(text) + 1):
+        b = splitter.feed(text[:i])
+        if b and (not found or found[-1] != b):
+            found.append(b)
+    return found
+
+
+def test_a_list_item_is_stable_once_the_next_one_starts() -> None:
+    """The open last block stays one item long, however long the list: drawing it again at
+    every frame costs the item, not the list."""
+    text = "Here are the options:\n- **Start simple**: one process\n- **Then scale**\n- Third"
+    assert _boundaries(text) == [
+        len("Here are the options:\n"),  # a list can end a paragraph without a blank line
+        len("Here are the options:\n- **Start simple**: one process\n"),
+    ]
+    assert _boundaries(text + "\n")[-1] == len(text) - len("- Third")  # its line is complete
+    numbered = "1. one\n2. two\n10. ten\n"
+    assert _boundaries(numbered) == [len("1. one\n"), len("1. one\n2. two\n")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- item\n  - nested item\n  - another\n",  # nested items belong to the item above
+        "- item\n  # a heading inside the item\n  ---\n",
+        "The year was\n1986. A good year\n",  # only 1. may start a list inside a paragraph
+        "| a | b |\n|---|---|\n- x\n",  # a table (or anything not a paragraph) is left alone
+        "> quote\n- item\n",
+        "- item\n    indented code? no: the item's text\n",
+    ],
+)
+def test_no_boundary_inside_a_block(text: str) -> None:  # (each line examined once complete)
+    assert _boundaries(text) == []
+
+
+def test_headings_rules_and_fences_end_the_block_before_them() -> None:
+    text = "Intro\n# Title\nBody\n- - -\n- item\n```py\nx = 1\n```\n"
+    assert _boundaries("Intro\n# Tit") == []
+    assert _boundaries(text) == [
+        len("Intro\n# Title\n"),  # (before it too, known when its line is complete)
+        len("Intro\n# Title\nBody\n- - -\n"),  # a rule, not an item
+        len("Intro\n# Title\nBody\n- - -\n- item\n"),  # a fence ends the list
+        len(text),
+    ]
+
+
+# Lines (no blank ones: a blank line in a list makes it loose, which only the whole text shows).
+_LINES = [
+    "Intro:",
+    "plain words",
+    "- item **bold**",
+    "* star item",
+    "+ plus item",
+    "1. one",
+    "2) two",
+    "7. seven",
+    "  - nested",
+    "   continued",
+    "# Head",
+    "## Sub",
+    "---",
+    "- - -",
+    "===",
+    "> quote",
+    "| a | b |",
+    "|---|---|",
+    "```",
+    "~~~ py",
+    "code = 1",
+    "-",
+    "1986. a year",
+    "   - three spaces",
+    "    four spaces",
+    "1) one",
+    "* * *",
+    "<b>html is text</b>",
+    "#hashtag",
+    "- > quoted item",
+    "- # heading item",
+]
+_LIST_SEAM = re.compile(r'</(ul|ol)>\n<\1(?: start="\d+")?>\n')
+
+
+@given(st.lists(st.sampled_from(_LINES), min_size=1, max_size=14))
+def test_stable_parts_render_as_the_whole_text_does(lines: list[str]) -> None:
+    """Each part between boundaries is rendered on its own: together they must give the HTML of
+    the whole text, but for a list split between two items, which the view joins again."""
+    text = "\n".join(lines) + "\n"
+    renderer = MarkdownRenderer()
+    cuts = [0, *_boundaries(text), len(text)]
+    parts, codes = "", 0
+    for a, b in itertools.pairwise(cuts):
+        rendered = renderer.render(text[a:b], codes)
+        parts += rendered.html
+        codes += len(rendered.code_blocks)
+    whole = renderer.render(text).html
+    assert _LIST_SEAM.sub("", parts) == _LIST_SEAM.sub("", whole)
+
+
+@pytest.mark.parametrize(
+    ("tail", "shown"),
+    [
+        ("- **Start sim", "- **Start sim**"),  # bold as it arrives
+        ("Use the `retry", "Use the `retry`"),
+        ("**Bold** and **more ", "**Bold** and **more**"),
+        ("2 ** 3 is", "2 ** 3 is"),  # not an opening: left as it is
+        ("Intro\n- ", "Intro\n"),  # a marker with no text yet is held back
+        ("Intro\n- **", "Intro\n"),
+        ("A title\n-", "A title\n"),  # not a heading underline for a frame
+        ("Intro\n```py", "Intro\n"),  # nor an empty code block
+        ("Intro\n12", "Intro\n"),
+        ("A title\n-\n", "A title\n-\n"),  # a complete line is what it says
+        ("Done.\n", "Done.\n"),
+    ],
+)
+def test_the_open_block_is_previewed_as_it_will_end(tail: str, shown: str) -> None:
+    assert preview_markdown(tail, in_fence=False) == shown
+
+
+def test_an_open_code_block_is_previewed_as_code() -> None:
+    tail = "```python\ndef f(**kwargs):\n    return `x"
+    assert preview_markdown(tail, in_fence=True) == tail
+    out = MarkdownRenderer().render(tail, 4, streaming=True)
+    assert out.code_blocks == ["def f(**kwargs):\n    return `x"]  # open: to the end
+    assert 'href="copy:4"' in out.html and ">python<" in out.html
+    code = out.html.split("<pre", 1)[1]
+    assert "<span" not in code and "<table" not in out.html  # coloured, boxed once complete
+    assert "def f(**kwargs):\n    return `x</pre>" in code
 
 
 _FRAGMENTS = [

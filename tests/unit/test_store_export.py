@@ -144,10 +144,17 @@ def test_json_export_has_every_turn_detail(store: HistoryStore) -> None:
         "error": None,
         "retry_count": 1,
         "fallback_used": True,
+        "requests": 1,
         "started_at": first["reply"]["started_at"],
         "finished_at": first["reply"]["finished_at"],
+        "column": None,
+        "demo": False,
+        "routing": None,
+        "quality_cost": None,
     }
     assert first["reply"]["started_at"].endswith("+00:00")
+    assert data["conversation"]["kind"] == "chat"
+    assert data["votes"] == []
     assert data["messages"][3]["chosen"] is False
     assert data["messages"][3]["reply"]["cost_source"] == "estimated"
     assert data["messages"][5]["tool_calls"][0]["function"]["name"] == "weather"

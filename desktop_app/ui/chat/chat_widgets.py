@@ -58,6 +58,7 @@ class BadgeState:
     demo: bool = False
     routing: RoutingInfo | None = None  # how the router chose (edenai_metadata)
     budget_knob: int | None = None  # quality/cost the spending limit asked for
+    requests: int = 1  # a tool loop's requests (the first routed, the rest pinned)
 
 
 class TurnBadge(QLabel):
@@ -97,6 +98,13 @@ class TurnBadge(QLabel):
             parts.append(f"first token {fmt.duration(s.ttft_ms)}")
         if not s.streaming:  # "total —": not known (a reply cut off when the app died)
             parts.append(f"total {fmt.duration(s.total_ms)}")
+        if s.requests > 1:
+            routed = not s.requested_model or s.requested_model == "@edenai"
+            parts.append(
+                f"routed once, pinned for {s.requests} requests"
+                if routed
+                else f"{s.requests} requests"
+            )
         if s.retries:
             parts.append(f"retried {s.retries}×")
         if s.status in (TurnStatus.STOPPED, TurnStatus.INTERRUPTED):
@@ -124,6 +132,7 @@ class MessageWidget(QFrame):
     copy_requested = Signal()
     regenerate_requested = Signal()
     regenerate_with = Signal(str)  # a tier id: ask again with another tier
+    compare_requested = Signal()  # Regenerate's "Compare with…": this prompt in a comparison
     retry_requested = Signal()
     edit_requested = Signal()
 
@@ -219,12 +228,18 @@ class MessageWidget(QFrame):
         row.addWidget(button)
         return button
 
-    def set_regenerate_tiers(self, tiers: list[tuple[str, str]]) -> None:
-        """The Regenerate button's menu: (tier id, label) pairs to ask again with."""
+    def set_regenerate_tiers(self, tiers: list[tuple[str, str]], compare: bool = False) -> None:
+        """The Regenerate button's menu: (tier id, label) pairs to ask again with, and with
+        `compare` "Compare with…" (this prompt in a new comparison)."""
         menu = QMenu(self.regen_button)
         for tier_id, label in tiers:
             action = menu.addAction(f"With {label}")
             action.triggered.connect(lambda _c=False, t=tier_id: self.regenerate_with.emit(t))
+        if compare:
+            menu.addSeparator()
+            action = menu.addAction("Compare with…")
+            action.setObjectName("compare_with")
+            action.triggered.connect(lambda _c=False: self.compare_requested.emit())
         self.regen_button.setMenu(menu)
 
     def _copy(self) -> None:

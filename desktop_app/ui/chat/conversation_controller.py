@@ -7,6 +7,7 @@ reports into the tab's `Transcript`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,6 @@ from desktop_app.api.events import (
     CostReport,
     RoutedModel,
     RoutingReport,
-    StreamEvent,
     TextDelta,
     TurnResult,
     UsageReport,
@@ -34,8 +34,10 @@ from desktop_app.ui.chat.transcript import Actions, Entry, Transcript
 
 if TYPE_CHECKING:
     from desktop_app.render.markdown import MarkdownRenderer
-    from desktop_app.services.chat import ChatService, Turn
+    from desktop_app.services.chat import ChatService, Turn, TurnEvent
     from desktop_app.services.resilience import RetryNotice
+    from desktop_app.services.tools.executor import ToolExecutor
+    from desktop_app.services.tools.specs import Approval, Decision, ToolOutcome
 
 REPLY = "reply"  # the tab's one stream slot
 DRAFT_SAVE_MS = 800  # the composer's text is saved this long after the last keystroke
@@ -48,6 +50,7 @@ class ConversationController(QObject):
     tier_changed = Signal(str)
     title_changed = Signal(str)
     reachable = Signal(bool)  # whether the last turn reached the server
+    compare_requested = Signal(str, str)  # a prompt and its reply's tier: open a comparison
 
     def __init__(
         self,
@@ -70,6 +73,7 @@ class ConversationController(QObject):
                 self.regenerate,
                 lambda: [(t.id, t.label) for t in ctx.tiers],
                 ctx.tier_label,
+                self.compare_from,
             ),
             ctx.after_first_frame,
         )
@@ -91,10 +95,16 @@ class ConversationController(QObject):
         page.tier_selector.select(tier_id)
         self._show_tier_hint()
         page.tier_changed.connect(self._on_tier_changed)
+        page.tier_selector.pick_model_requested.connect(self._pick_model)
+        page.tier_selector.new_pool_requested.connect(ctx.edit_pools)
         page.composer.send.connect(self.send)
         page.composer.stop.connect(self.stop)
         page.composer.input.textChanged.connect(self._draft_timer.start)
         page.composer.input.textChanged.connect(self._estimate_timer.start)
+        self.tools_on = ctx.tools is not None and ctx.settings.current.tools.offer_in_new_tabs
+        page.tools_toggle.setVisible(ctx.tools is not None)
+        page.tools_toggle.setChecked(self.tools_on)
+        page.tools_toggle.toggled.connect(self._set_tools)
         self.update_total()
 
     # --- state -------------------------------------------------------------------------------
@@ -110,11 +120,13 @@ class ConversationController(QObject):
     def _service(self) -> ChatService:
         return self._ctx.service()
 
-    def tier(self) -> Tier:
+    def tier(self) -> Tier | None:
+        """The tab's tier; None when it names a pool that was deleted (the tab says so and
+        sends nothing until another is chosen: never a silent switch)."""
         try:
             return self._ctx.tiers.get(self.tier_id)
         except KeyError:
-            return self._ctx.tiers.get("balanced")
+            return None
 
     def _plan(self, tier: Tier) -> TurnPlan:
         return plan_for(tier, demo=self._ctx.session.demo)
@@ -154,8 +166,57 @@ class ConversationController(QObject):
         self.update_estimate()
         self.tier_changed.emit(tier_id)
 
+    def _set_tools(self, on: bool) -> None:
+        self.tools_on = on
+
+    def _tool_plan(self, plan: TurnPlan) -> tuple[TurnPlan | None, bool, str | None]:
+        """(the plan, whether the turn offers tools, a note on candidates left out); the
+        plan is None when no candidate can call tools, and the user has been told so."""
+        if not self.tools_on or self._ctx.tools is None:
+            return plan, False, None
+        if not self._ctx.tools().has_enabled_tools():
+            return plan, False, None
+        from desktop_app.routing.plan import restrict_to_tools
+
+        routing = restrict_to_tools(plan, self._ctx.supports_tools)
+        if routing.plan is None:
+            self._ctx.messages.error(
+                f"Not sent: {routing.problem} Turn Tools off for this conversation, or choose "
+                "a tier whose models can call tools (Use case: Function calling)."
+            )
+            return None, True, None
+        return routing.plan, True, routing.note
+
     def _show_tier_hint(self) -> None:
-        self.page.set_tier_hint(self.tier().routing_summary())
+        tier = self.tier()
+        if tier is None:
+            self.page.set_tier_hint(
+                f"The pool “{self.tier_id}” was deleted: choose a tier or pool to send with."
+            )
+        else:
+            self.page.set_tier_hint(tier.routing_summary())
+
+    def tiers_changed(self) -> None:
+        """Pools were added, renamed or deleted: the selector and the hint follow."""
+        self.page.tier_selector.set_tiers(self._ctx.tiers)
+        self.page.tier_selector.select(self.tier_id)
+        self._show_tier_hint()
+
+    def _pick_model(self) -> None:
+        def chosen(model_id: str) -> None:
+            self.page.tier_selector.select(f"model:{model_id}")
+            self._on_tier_changed(f"model:{model_id}")
+
+        self._ctx.pick_model(chosen)
+
+    def _missing_tier(self) -> bool:
+        if self.tier() is not None:
+            return False
+        self._ctx.messages.error(
+            f"This tab's pool “{self.tier_id}” was deleted. Choose a tier or pool in the "
+            "selector, then send again."
+        )
+        return True
 
     def totals(self) -> Totals | None:
         """What the conversation's replies cost (None before its first message)."""
@@ -180,8 +241,9 @@ class ConversationController(QObject):
     def update_estimate(self) -> None:
         """The composer's likely cost of sending what is typed, with this tab's tier."""
         self._estimate_timer.stop()
+        tier = self.tier()
         prompt = self.page.composer.input.toPlainText()
-        self.spending.show_estimate(self._plan(self.tier()), prompt)
+        self.spending.show_estimate(self._plan(tier) if tier is not None else None, prompt)
 
     def save_draft(self) -> None:
         """Keep the composer's text with the conversation (restored with the tab)."""
@@ -197,11 +259,18 @@ class ConversationController(QObject):
     def send(self, prompt: str) -> None:
         """Send, once the spending limits allow it (at the limit the user is asked, or told
         why not)."""
-        if self.streaming or not prompt.strip() or self.spending.dialog is not None:
+        if self.streaming or not prompt.strip() or self._missing_tier():
             return
-        self.spending.check(self._plan(self.tier()), prompt, lambda p: self._send(prompt, p))
+        if self.spending.dialog is not None:
+            return  # the question about the last one is on screen
+        tier = self.tier()
+        assert tier is not None
+        plan, use_tools, note = self._tool_plan(self._plan(tier))
+        if plan is None:
+            return  # said why; the prompt stays in the composer
+        self.spending.check(plan, prompt, lambda p: self._send(prompt, p, use_tools, note))
 
-    def _send(self, prompt: str, plan: TurnPlan) -> None:
+    def _send(self, prompt: str, plan: TurnPlan, use_tools: bool, note: str | None) -> None:
         if self.streaming:
             return
         first = not any(e.role == "user" for e in self.entries)
@@ -222,7 +291,7 @@ class ConversationController(QObject):
         if first:
             self.title_changed.emit(store.get_conversation(self.conversation_id).display_title)
         reply = self.transcript.add_reply(plan, turn.reply_id)
-        self._launch(reply, turn)
+        self._launch(reply, turn, use_tools, note)
 
     def regenerate(self, reply: Entry, tier_id: str | None = None) -> None:
         """Answer the last prompt again (with this tab's current tier unless given)."""
@@ -232,11 +301,18 @@ class ConversationController(QObject):
         user = next((e for e in reversed(self.entries[:idx]) if e.role == "user"), None)
         if user is None or user.db_id is None or self.conversation_id is None:
             return
+        if not tier_id and self._missing_tier():
+            return
         tier = self._ctx.tiers.get(tier_id) if tier_id else self.tier()
-        if self.spending.dialog is None:
-            self.spending.check(self._plan(tier), "", lambda p: self._regenerate(reply, user, p))
+        assert tier is not None
+        plan, use_tools, note = self._tool_plan(self._plan(tier))
+        if plan is None or self.spending.dialog is not None:
+            return
+        self.spending.check(plan, "", lambda p: self._regenerate(reply, user, p, use_tools, note))
 
-    def _regenerate(self, reply: Entry, user: Entry, plan: TurnPlan) -> None:
+    def _regenerate(
+        self, reply: Entry, user: Entry, plan: TurnPlan, use_tools: bool, note: str | None
+    ) -> None:
         if self.streaming or reply not in self.entries or self.conversation_id is None:
             return
         assert user.db_id is not None
@@ -246,7 +322,18 @@ class ConversationController(QObject):
             self._ctx.messages.error(f"Could not start the reply: {exc}")
             return
         self.transcript.remove(reply)
-        self._launch(self.transcript.add_reply(plan, turn.reply_id), turn)
+        self._launch(self.transcript.add_reply(plan, turn.reply_id), turn, use_tools, note)
+
+    def compare_from(self, reply: Entry) -> None:
+        """Regenerate's "Compare with…": the prompt this reply answered, in a new comparison
+        whose first column is the reply's tier."""
+        if reply not in self.entries:
+            return
+        idx = self.entries.index(reply)
+        user = next((e for e in reversed(self.entries[:idx]) if e.role == "user"), None)
+        if user is not None:
+            tier_id = reply.plan.tier_id if reply.plan is not None else self.tier_id
+            self.compare_requested.emit(user.content, tier_id)
 
     def edit_last_prompt(self, user: Entry) -> None:
         """Put the last prompt back in the composer and take the turn off the conversation."""
@@ -267,29 +354,98 @@ class ConversationController(QObject):
         self.stop()
         self.save_draft()
 
-    def _launch(self, reply: Entry, turn: Turn) -> None:
+    def _launch(
+        self, reply: Entry, turn: Turn, use_tools: bool = False, note: str | None = None
+    ) -> None:
         self.transcript.begin_stream(reply)
         self.page.composer.set_streaming(True)
-        self.streams.start(REPLY, self._run(reply, turn))
+        if note:
+            self._note(reply, note)
+        self.streams.start(REPLY, self._run(reply, turn, use_tools))
         self.streaming_changed.emit(True)
         self.transcript.refresh_actions(busy=True)
         self.page.chat.scroll_to_end()
 
-    async def _run(self, reply: Entry, turn: Turn) -> None:
+    async def _run(self, reply: Entry, turn: Turn, use_tools: bool = False) -> None:
         try:
+            tools = await self._tools_for(reply) if use_tools else None
             await self._service.run(
                 turn,
                 lambda event: self._on_event(reply, turn, event),
                 max_tokens=self._ctx.settings.current.max_tokens,
                 on_retry=lambda notice: self._on_retry(reply, notice),
+                tools=tools,
             )
         finally:
             self._ended(reply, turn.result, turn)
 
+    async def _tools_for(self, reply: Entry) -> ToolExecutor | None:
+        """The turn's tools: the enabled ones (MCP servers start now if needed); a server
+        that cannot start is said on the reply and the others are offered."""
+        assert self._ctx.tools is not None
+        service = self._ctx.tools()
+        if service.has_servers():
+            self._note(reply, "Getting the tools ready…")
+        specs, problems = await service.enabled_specs()
+        if reply.widget is not None and service.has_servers():
+            reply.ui.show_error(None)
+        for problem in problems:
+            self._note(reply, problem)
+        if not specs:
+            return None
+        return service.executor(
+            specs,
+            lambda outcome, choices: self._approve(reply, outcome, choices),
+            self.conversation_id,
+        )
+
+    async def _approve(
+        self, reply: Entry, outcome: ToolOutcome, choices: tuple[Decision, ...]
+    ) -> Approval:
+        """Ask in the reply itself (the tool's block shows the approval panel) and wait."""
+        from shiboken6 import isValid
+
+        from desktop_app.services.tools.specs import Approval
+        from desktop_app.ui.chat.tool_block import tool_panel
+
+        panel = tool_panel(reply.ui)
+        assert panel is not None
+        block = panel.blocks[outcome.call_id]
+        answer: asyncio.Future[Approval] = asyncio.get_running_loop().create_future()
+
+        def answered(approval: object) -> None:
+            if not answer.done() and isinstance(approval, Approval):
+                answer.set_result(approval)
+
+        block.answered.connect(answered)
+        block.ask(
+            [c.value for c in choices],
+            pick_file=outcome.spec is not None and outcome.spec.confirm_path,
+        )
+        self.page.chat.ensureWidgetVisible(block)
+        try:
+            return await answer
+        finally:
+            if isValid(block):
+                block.answered.disconnect(answered)
+                block.close_approval()
+
+    def _note(self, reply: Entry, text: str) -> None:
+        """A note on the reply (tools left out, a server that did not start); notes add up."""
+        if reply.widget is None:
+            return
+        label = reply.ui.error_label
+        shown = label.text() if label.isVisible() else ""
+        reply.ui.status_note(f"{shown}\n{text}" if shown and text not in shown else text)
+
     def _ended(self, reply: Entry, result: TurnResult | None, turn: Turn) -> None:
         if result is not None:
             self.transcript.finish_reply(
-                reply, result, retries=turn.retries, fallback=turn.fallback_used
+                reply,
+                result,
+                retries=turn.retries,
+                fallback=turn.fallback_used,
+                requests=turn.requests,
             )
             connect_failed = result.error is not None and result.error.kind is ErrorKind.CONNECT
             self.reachable.emit(not connect_failed)
@@ -310,7 +466,7 @@ class ConversationController(QObject):
         reply.ui.show_error(None)
         reply.ui.status_note(notice.describe() + "…")
 
-    def _on_event(self, reply: Entry, turn: Turn, event: StreamEvent) -> None:
+    def _on_event(self, reply: Entry, turn: Turn, event: TurnEvent) -> None:
         b = reply.badge
         badge = reply.ui.badge
         assert badge is not None
@@ -330,6 +486,30 @@ class ConversationController(QObject):
             b.completion_tokens = event.usage.completion_tokens
         elif isinstance(event, CostReport):
             b.cost_usd, b.cost_source = event.usd, event.source
+        else:
+            self._on_tool_event(reply, event)
+
+    def _on_tool_event(self, reply: Entry, event: object) -> None:
+        """The tool loop's events: blocks per round, their states, follow-ups, notes."""
+        from desktop_app.services.tools.executor import FollowUp, ToolNote, ToolProgress, ToolRound
+        from desktop_app.ui.chat.tool_block import tool_panel
+
+        if isinstance(event, ToolRound):
+            panel = tool_panel(reply.ui)
+            assert panel is not None
+            panel.add_round(event.text, event.outcomes)
+            reply.tool_rounds.append((event.text, event.outcomes))
+            reply.ui.view.begin_stream()  # what the model said went into the round
+        elif isinstance(event, ToolProgress):
+            panel = tool_panel(reply.ui, create=False)
+            if panel is not None:
+                panel.update(event.outcome)
+        elif isinstance(event, FollowUp):
+            reply.badge.requests = event.number
+            assert reply.ui.badge is not None
+            reply.ui.badge.show_state(reply.badge)
+        elif isinstance(event, ToolNote):
+            self._note(reply, event.text)
 
     # --- appearance --------------------------------------------------------------------------
     def set_renderer(self, renderer: MarkdownRenderer) -> None:

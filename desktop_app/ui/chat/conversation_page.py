@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.routing.tiers import Tier
 from desktop_app.ui.chat.chat_widgets import ChatView, Composer
+from desktop_app.ui.chat.tool_block import ToolsToggle
 from desktop_app.ui.widgets.theme import set_text_colour
 
 SEED_MODELS = (
@@ -30,8 +31,16 @@ SEED_MODELS = (
 )
 
 
+PICK_MODEL = "__pick_model__"  # "Choose another model…": the model picker
+NEW_POOL = "__new_pool__"  # "New pool…": Settings → Pools
+
+
 class TierSelector(QComboBox):
-    """Presets, 'auto', use-case pools and fixed models; item data is the tier id."""
+    """Presets, 'auto', use-case pools, the user's pools and fixed models; item data is the
+    tier id. The last entries open the model picker and the pool editor."""
+
+    pick_model_requested = Signal()
+    new_pool_requested = Signal()
 
     def __init__(self, tiers: Iterable[Tier], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,10 +49,23 @@ class TierSelector(QComboBox):
         self.setToolTip("Which models the router may pick from; applies from the next message")
         self.setMinimumContentsLength(18)
         self._tiers = list(tiers)
-        self.set_fixed_models(SEED_MODELS)
+        self._models: list[str] = list(SEED_MODELS)
+        self._previous: str | None = None
+        self.missing: str | None = None  # a tier id no longer there (a deleted pool)
+        self._rebuild()
+        self.activated.connect(self._activated)
+
+    def set_tiers(self, tiers: Iterable[Tier]) -> None:
+        """The tiers changed (a pool added, renamed or deleted): list them again."""
+        self._tiers = list(tiers)
+        self._rebuild()
 
     def set_fixed_models(self, models: Iterable[str]) -> None:
-        current = self.current_tier_id()
+        self._models = list(models)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        current = self.current_tier_id() or self.missing
         self.blockSignals(True)
         self.clear()
         last_kind = None
@@ -51,28 +73,58 @@ class TierSelector(QComboBox):
             if last_kind is not None and tier.kind != last_kind:
                 self.insertSeparator(self.count())
             last_kind = tier.kind
-            prefix = "Use case: " if tier.kind == "use_case" else ""
+            prefix = {"use_case": "Use case: ", "pool": "Pool: "}.get(tier.kind, "")
             self.addItem(prefix + tier.label, tier.id)
             self.setItemData(self.count() - 1, tier.routing_summary(), role=3)  # ToolTipRole
         self.insertSeparator(self.count())
-        for model in models:
+        for model in self._models:
             self.addItem(f"Fixed: {model}", f"model:{model}")
             self.setItemData(self.count() - 1, f"Always {model}, no routing", role=3)
-        self.blockSignals(False)
+        self.insertSeparator(self.count())
+        self.addItem("Choose another model…", PICK_MODEL)
+        self.addItem("New pool…", NEW_POOL)
+        self.missing = None
         if current:
             self.select(current)
+        self.blockSignals(False)
 
     def current_tier_id(self) -> str | None:
         data = self.currentData()
-        return str(data) if data else None
+        if not data or data in (PICK_MODEL, NEW_POOL) or data == self.missing:
+            return None
+        return str(data)
 
     def select(self, tier_id: str) -> None:
         index = self.findData(tier_id)
         if index < 0 and tier_id.startswith("model:"):
-            self.addItem(f"Fixed: {tier_id.removeprefix('model:')}", tier_id)
-            index = self.count() - 1
-        if index >= 0:
-            self.setCurrentIndex(index)
+            self.insertItem(self._fixed_end(), f"Fixed: {tier_id.removeprefix('model:')}", tier_id)
+            index = self.findData(tier_id)
+        if index < 0:  # a pool that was deleted: say so, never switch silently
+            self.insertItem(0, f"⚠ Deleted pool “{tier_id}”: choose another", tier_id)
+            self.setItemData(0, "This tab's pool was deleted; choose what to use", role=3)
+            self.missing = tier_id
+            index = 0
+        self.setCurrentIndex(index)
+        self._previous = tier_id
+
+    def _fixed_end(self) -> int:
+        return self.findData(PICK_MODEL) - 1  # before the separator above the actions
+
+    def _activated(self, index: int) -> None:
+        data = self.itemData(index)
+        if data in (PICK_MODEL, NEW_POOL):
+            if self._previous is not None:  # the action is not a tier: go back
+                self.blockSignals(True)
+                self.setCurrentIndex(max(0, self.findData(self._previous)))
+                self.blockSignals(False)
+            (self.pick_model_requested if data == PICK_MODEL else self.new_pool_requested).emit()
+            return
+        self._previous = str(data) if data else None
+        if data != self.missing and self.missing is not None:
+            missing_index = self.findData(self.missing)
+            self.missing = None
+            if missing_index >= 0:
+                self.removeItem(missing_index)
 
 
 class ConversationPage(QWidget):
@@ -92,6 +144,8 @@ class ConversationPage(QWidget):
         label.setBuddy(self.tier_selector)
         top.addWidget(label)
         top.addWidget(self.tier_selector)
+        self.tools_toggle = ToolsToggle(self)
+        top.addWidget(self.tools_toggle)
         self.tier_hint = QLabel(self)
         self.tier_hint.setObjectName("tier_hint")
         set_text_colour(self.tier_hint, role=QPalette.ColorRole.PlaceholderText)

@@ -34,10 +34,11 @@ class SpendingGate:
             return None
         return self._ctx.spending().estimate(plan, self._history(), prompt)
 
-    def show_estimate(self, plan: TurnPlan, prompt: str) -> None:
-        """The composer's "≈ $0.0004–$0.006" for what is typed (nothing in demo mode)."""
+    def show_estimate(self, plan: TurnPlan | None, prompt: str) -> None:
+        """The composer's "≈ $0.0004–$0.006" for what is typed (nothing in demo mode, or
+        while the tab's pool is missing)."""
         label = self._composer.estimate
-        if not prompt.strip() or plan.demo or self._ctx.spending is None:
+        if plan is None or not prompt.strip() or plan.demo or self._ctx.spending is None:
             label.setText("")
             label.setToolTip("")
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from shiboken6 import isValid
@@ -18,7 +19,7 @@ from desktop_app.api.events import TurnResult, TurnStatus
 from desktop_app.render.markdown import MarkdownRenderer
 from desktop_app.routing.plan import BUDGET_KNOB, TurnPlan
 from desktop_app.services import format as fmt
-from desktop_app.services.history import stored_result
+from desktop_app.services.history import stored_result, tool_rounds
 from desktop_app.store import StoredMessage
 from desktop_app.ui.chat.chat_widgets import BadgeState, ChatView, MessageWidget
 
@@ -39,6 +40,8 @@ class Entry:
     status: TurnStatus | None = None
     result: TurnResult | None = None
     badge: BadgeState = field(default_factory=BadgeState)
+    # A reply's tool loop: (what the model said, its calls as `ToolOutcome`s) per round.
+    tool_rounds: list[tuple[str, list[Any]]] = field(default_factory=list)
 
     @property
     def ui(self) -> MessageWidget:
@@ -50,7 +53,7 @@ class Entry:
 class Actions:
     """What the message buttons ask for; the controller provides them."""
 
-    __slots__ = ("edit", "regenerate", "tier_label", "tiers")
+    __slots__ = ("compare", "edit", "regenerate", "tier_label", "tiers")
 
     def __init__(
         self,
@@ -58,11 +61,13 @@ class Actions:
         regenerate: Callable[[Entry, str | None], None],
         tiers: Callable[[], list[tuple[str, str]]],
         tier_label: Callable[[str | None], str],
+        compare: Callable[[Entry], None] | None = None,
     ) -> None:
         self.edit = edit
         self.regenerate = regenerate  # (reply, another tier's id or None)
         self.tiers = tiers  # (id, label) for Regenerate's "with another tier" menu
         self.tier_label = tier_label  # a stored reply's tier id as its label
+        self.compare = compare  # Regenerate's "Compare with…" (None: not offered)
 
 
 class Transcript:
@@ -72,10 +77,13 @@ class Transcript:
         renderer: MarkdownRenderer,
         actions: Actions,
         after_first_frame: Callable[[Callable[[], None]], None],
+        on_reply_shown: Callable[[Entry], None] | None = None,
     ) -> None:
         self.chat = chat
         self._renderer = renderer
         self._actions = actions
+        # Called each time a reply's badge is filled (a comparison's blind mode masks it).
+        self._on_reply_shown = on_reply_shown
         self._after_first_frame = after_first_frame  # the window's: work for after start-up
         self.entries: list[Entry] = []
         self._with_actions: list[Entry] = []
@@ -95,6 +103,9 @@ class Transcript:
             w.regenerate_requested.connect(lambda: self._actions.regenerate(entry, None))
             w.regenerate_with.connect(lambda tier_id: self._actions.regenerate(entry, tier_id))
             w.retry_requested.connect(lambda: self._actions.regenerate(entry, None))
+            compare = self._actions.compare
+            if compare is not None:
+                w.compare_requested.connect(lambda: compare(entry))
         entry.widget = w
         return w
 
@@ -156,6 +167,7 @@ class Transcript:
         fallback: bool | None = None,
         refresh: bool = True,
         busy: bool = False,
+        requests: int | None = None,
     ) -> None:
         """Fill a reply from its result (live or restored from history).
 
@@ -179,6 +191,8 @@ class Transcript:
             b.retries = retries
         if fallback is not None:
             b.fallback = fallback
+        if requests is not None:
+            b.requests = requests
         if entry.widget is not None:
             self._render_reply(entry)
         if refresh:
@@ -187,6 +201,14 @@ class Transcript:
     def _render_reply(self, entry: Entry) -> None:
         result, w = entry.result, entry.widget
         assert result is not None and w is not None
+        if entry.tool_rounds:
+            from desktop_app.ui.chat.tool_block import tool_panel
+
+            if tool_panel(w, create=False) is None:  # a stored reply: its blocks, once
+                panel = tool_panel(w)
+                assert panel is not None
+                for text, outcomes in entry.tool_rounds:
+                    panel.add_round(text, outcomes)
         if w.view.text != result.text or not result.text:
             w.view.set_markdown(result.text)
         else:
@@ -194,6 +216,8 @@ class Transcript:
         w.view.setVisible(bool(result.text))
         assert w.badge is not None
         w.badge.show_state(entry.badge)
+        if self._on_reply_shown is not None:
+            self._on_reply_shown(entry)
         error = result.error if result.status is not TurnStatus.COMPLETE else None
         if error is not None and result.status is TurnStatus.STOPPED:
             w.show_error(None)
@@ -204,6 +228,8 @@ class Transcript:
         entry.badge.streaming = True
         assert entry.ui.badge is not None
         entry.ui.badge.show_state(entry.badge)
+        if self._on_reply_shown is not None:
+            self._on_reply_shown(entry)
         entry.ui.view.begin_stream()
         entry.ui.view.setVisible(True)
 
@@ -228,6 +254,7 @@ class Transcript:
     def load(self, messages: list[StoredMessage]) -> None:
         """Show a stored thread. Widgets are built for the last `PAGE` messages only, and
         "Show earlier messages" builds more on request."""
+        rounds = tool_rounds(messages)
         for m in messages:
             if m.role == "user":
                 self.entries.append(Entry("user", m.content, None, m.id))
@@ -243,6 +270,10 @@ class Transcript:
                 entry = self.reply_entry(plan, m.id)
                 knob = m.meta.get(BUDGET_KNOB) if m.meta else None
                 entry.badge.budget_knob = knob if isinstance(knob, int) else None
+                if m.id in rounds:
+                    from desktop_app.services.tools.specs import stored_rounds
+
+                    entry.tool_rounds = stored_rounds(rounds[m.id])
                 self.entries.append(entry)
                 self.finish_reply(
                     entry,
@@ -250,6 +281,7 @@ class Transcript:
                     retries=info.retry_count,
                     fallback=info.fallback_used,
                     refresh=False,
+                    requests=info.requests,
                 )
         built = self.show_earlier(FIRST_SCREEN, fill=self.chat.visible_height())
         self._build_in_background(PAGE - built)
@@ -338,7 +370,10 @@ class Transcript:
         if last_reply is not None:
             w = last_reply.ui
             if w.regen_button.menu() is None:
-                w.set_regenerate_tiers(self._actions.tiers())
+                tiers = self._actions.tiers()
+                compare = self._actions.compare is not None
+                if tiers or compare:  # no menu at all rather than an empty one
+                    w.set_regenerate_tiers(tiers, compare)
             w.regen_button.setVisible(not busy and last_reply.status is not TurnStatus.FAILED)
             w.retry_button.setVisible(
                 not busy and last_reply.status in (TurnStatus.FAILED, TurnStatus.INTERRUPTED)

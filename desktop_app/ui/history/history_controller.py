@@ -152,11 +152,11 @@ class HistoryController(QObject):
 
     # --- export / import -----------------------------------------------------------------------
     def _export_current(self, fmt: str) -> None:
-        ctrl = self.tabs.current()
-        if ctrl is None or ctrl.conversation_id is None:
+        conversation_id = self.tabs.current_conversation_id()
+        if conversation_id is None:
             self.messages.error("Nothing to export yet: send a message first.")
             return
-        self.export(ctrl.conversation_id, fmt)
+        self.export(conversation_id, fmt)
 
     def export(self, conversation_id: int, fmt: str) -> None:
         try:

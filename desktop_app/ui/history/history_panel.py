@@ -112,6 +112,13 @@ class HistoryPanel(QDockWidget):
             item.setData(0, ID_ROLE, conv.id)
             item.setData(0, Qt.ItemDataRole.UserRole + 1, conv.pinned)
             item.setToolTip(0, conv.display_title)
+            if conv.kind in ("comparison", "workload"):  # a mark of its own; opens its own tab
+                from desktop_app.ui.compare.icons import KIND_NAMES, kind_icon
+
+                described = f"{KIND_NAMES[conv.kind]}: {conv.display_title}"
+                item.setIcon(0, kind_icon(conv.kind))
+                item.setToolTip(0, described)
+                item.setData(0, Qt.ItemDataRole.AccessibleTextRole, described)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
         self.tree.expandAll()
         self._filling = False

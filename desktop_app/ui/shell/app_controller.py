@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -17,6 +17,7 @@ from desktop_app.routing.tiers import TierCatalogue
 from desktop_app.secrets import KeyLookup, KeySource, env_key
 from desktop_app.services.connection import Connection
 from desktop_app.services.messages import MessageBridge
+from desktop_app.services.pools import PoolService
 from desktop_app.services.preferences import SettingsHolder
 from desktop_app.services.session import KeySession
 from desktop_app.services.tasks import TaskRunner
@@ -50,6 +51,7 @@ class AppController(QObject):
         appearance: Appearance,
         store: HistoryStore,
         tiers: TierCatalogue,
+        pools: PoolService,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -63,6 +65,7 @@ class AppController(QObject):
         self.appearance = appearance
         self.store = store
         self.tiers = tiers
+        self.pools = pools
         self.keys = KeyFlow(
             window,
             session,
@@ -73,12 +76,16 @@ class AppController(QObject):
             key_removed=self._key_removed,
         )
         self._pending_prompt: tuple[str, str | None] | None = None
+        self._pending_compare: list[str] | None = None  # `routechat --compare T1,T2`
         self._integrity: tuple[IntegrityCheckJob, asyncio.Future[IntegrityResult]] | None = None
         self._shutdown: asyncio.Task[None] | None = None
         self._shutdown_done = asyncio.Event()
         self.stats: StatsController | None = None  # View → Statistics, built when first opened
+        # Awaited at quit once the streams are stopped (the MCP servers, ...).
+        self.closing: list[Callable[[], Awaitable[None]]] = []
         w = window
         w.new_tab.connect(lambda: self.tabs.new_conversation())
+        w.new_comparison.connect(lambda: self.tabs.new_comparison())
         w.close_current_tab.connect(lambda: self.request_close(w.tabs.currentIndex()))
         w.tabs.tabCloseRequested.connect(self.request_close)
         w.quit_requested.connect(self.quit)
@@ -86,6 +93,7 @@ class AppController(QObject):
         w.open_log_folder.connect(self._open_log_folder)
         w.preferences_requested.connect(self.show_preferences)
         w.statistics_requested.connect(self.show_statistics)
+        w.pools_requested.connect(self.show_pools)
         w.after_first_frame(appearance.confirm_colour_scheme)
         w.after_first_frame(self._check_history)
         appearance.changed.connect(lambda: tabs.set_renderer_all(True))
@@ -95,15 +103,24 @@ class AppController(QObject):
         settings.subscribe(lambda _old, _new: status.update_mode())
 
     # --- start-up ------------------------------------------------------------------------------
-    def start(self, demo: bool = False, prompt: str | None = None, tier: str | None = None) -> None:
+    def start(
+        self,
+        demo: bool = False,
+        prompt: str | None = None,
+        tier: str | None = None,
+        compare: list[str] | None = None,
+    ) -> None:
         """Show the tabs or the welcome page at once; read the keyring after the first frame.
 
         The keyring costs 50-130 ms (and a locked one waits for the user), so the window does not
         wait for it: a returning user (saved open tabs) sees their tabs, a new one the welcome
         page, and the page changes only if the key says otherwise. `prompt` (from
-        `routechat --prompt`) is sent in a conversation once chatting can start.
+        `routechat --prompt`) is sent in a conversation once chatting can start; with
+        `compare` (`routechat --compare`) a comparison of those tiers opens then, and the
+        prompt goes to it.
         """
         self._pending_prompt = (prompt, tier) if prompt else None
+        self._pending_compare = compare or None
         if demo:
             self.start_demo()
         elif key := env_key():
@@ -157,6 +174,13 @@ class AppController(QObject):
         self._send_pending_prompt()
 
     def _send_pending_prompt(self) -> None:
+        compare, self._pending_compare = self._pending_compare, None
+        if compare and self.session.can_chat:
+            pending, self._pending_prompt = self._pending_prompt, None
+            comparison = self.tabs.new_comparison(compare)
+            if pending:
+                comparison.send(pending[0])
+            return
         pending, self._pending_prompt = self._pending_prompt, None
         if not pending or not self.session.can_chat:
             return
@@ -260,6 +284,29 @@ class AppController(QObject):
         dialog.saved.connect(self.save_preferences)
         dialog.open()
 
+    def show_pools(self, select: str | None = None) -> None:
+        """Settings → Pools (also the tier selector's "New pool…")."""
+        from desktop_app.ui.settings.pools_dialog import PoolsDialog
+
+        catalogue = self.connection.catalogue
+        dialog = PoolsDialog(
+            self.pools,
+            lambda: catalogue.snapshot().models,
+            lambda: catalogue.snapshot().age(),
+            self.window,
+            select=select,
+        )
+        dialog.open()
+
+    def pick_model(self, chosen: Callable[[str], None], *, tools_only: bool = False) -> None:
+        """The model picker over the server's list; `chosen(model id)` when the user picks."""
+        from desktop_app.ui.widgets.model_picker import ModelPicker
+
+        snap = self.connection.catalogue.snapshot()
+        picker = ModelPicker(snap.models, snap.age(), self.window, tools_only=tools_only)
+        picker.chosen.connect(chosen)
+        picker.open()
+
     def save_preferences(self, settings: object) -> None:
         from desktop_app.config.settings import Settings
 
@@ -329,6 +376,8 @@ class AppController(QObject):
             if self.stats is not None:
                 self.stats.close()
             await self.runner.cancel_all()
+            for close in self.closing:
+                await close()
             self.tabs.save_tabs(final=True)
             if self._integrity is not None:  # stops at SQLite's next progress call
                 job, future = self._integrity

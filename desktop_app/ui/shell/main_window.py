@@ -119,10 +119,13 @@ class MainWindow(QMainWindow):
     test_key = Signal(str)
     save_key = Signal(str, bool)  # key, remember in the keyring (False: this session only)
     new_tab = Signal()
+    new_comparison = Signal()
     close_current_tab = Signal()
     quit_requested = Signal()
     account_requested = Signal()
     preferences_requested = Signal()
+    pools_requested = Signal()
+    tools_requested = Signal()
     open_log_folder = Signal()
     export_requested = Signal(str)  # "markdown" | "json"
     import_requested = Signal()
@@ -213,6 +216,9 @@ class MainWindow(QMainWindow):
         self.new_tab_action = self._action(
             file, "&New conversation", QKeySequence("Ctrl+T"), self.new_tab
         )
+        self.new_comparison_action = self._action(
+            file, "New co&mparison", QKeySequence("Ctrl+Shift+T"), self.new_comparison
+        )
         self.close_tab_action = self._action(
             file, "&Close conversation", QKeySequence("Ctrl+W"), self.close_current_tab
         )
@@ -252,6 +258,8 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.Preferences,
             self.preferences_requested,
         )
+        self._action(settings, "P&ools…", None, self.pools_requested)
+        self._action(settings, "&Tools and MCP servers…", None, self.tools_requested)
         self.demo_action = self._action(settings, "&Demo mode", None, self.toggle_demo)
         self.demo_action.setCheckable(True)
 

@@ -1,0 +1,1 @@
+"""The comparison view (columns side by side, blind votes) and workload runs."""
