@@ -155,3 +155,20 @@ def test_the_command_line_leaves_the_window_s_streaming_reply_alone(
     assert stats(tmp_path)["requests"] == 1
     status = history_rows(tmp_path, f"SELECT status FROM replies WHERE message_id = {rid}")
     assert status == [("streaming",)]
+
+
+def test_compare_records_its_columns_and_no_history_leaves_them_out(
+    emulator_proc: EmulatorProcess, tmp_path: Path
+) -> None:
+    url = ["--base-url", emulator_proc.base_url]
+    done = run_cli(["compare", *url, "--json", "--tiers", "budget,premium", "Hi there"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    quiet = ["compare", *url, "--json", "--no-history", "--tiers", "budget,premium", "Hello"]
+    assert run_cli(quiet, tmp_path).returncode == 0
+    body = stats(tmp_path)
+    assert body["requests"] == 2
+    assert set(body["by_tier"]) == {"budget", "premium"}
+    conversations = history_rows(tmp_path, "SELECT kind FROM conversations")
+    assert conversations == [("cli",)]
+    columns = history_rows(tmp_path, "SELECT column_index FROM replies ORDER BY column_index")
+    assert columns == [(0,), (1,)]  # a comparison's columns: counted under comparisons
