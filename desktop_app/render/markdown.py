@@ -25,12 +25,27 @@ class RenderedMarkdown:
     code_blocks: list[str] = field(default_factory=list)
 
 
+# Pygments styles whose every token colour reads at least 4.5:1 (WCAG AA) on the style's own
+# background, which the code block takes (tests/unit/test_markdown.py measures them).
+CODE_STYLES = {False: "default", True: "monokai"}
+# The code block's language label and Copy link, 4.5:1 on those backgrounds too.
+CODE_LABEL_COLOURS = {False: "#646464", True: "#a0a3aa"}
+CODE_LINK_COLOURS = {False: "#1a5fb4", True: "#8ab4f8"}
+
+
 @lru_cache(maxsize=2)
 def _formatter(dark: bool) -> HtmlFormatter[str]:
     from pygments.formatters import HtmlFormatter
 
-    style = "monokai" if dark else "default"
-    return HtmlFormatter(style=style, noclasses=True, nowrap=True)
+    return HtmlFormatter(style=CODE_STYLES[dark], noclasses=True, nowrap=True)
+
+
+@lru_cache(maxsize=2)
+def code_background(dark: bool) -> str:
+    """The code block's background: its Pygments style's own."""
+    from pygments.styles import get_style_by_name
+
+    return str(get_style_by_name(CODE_STYLES[dark]).background_color)
 
 
 def _highlight(code: str, lang: str, dark: bool) -> str:
@@ -149,10 +164,10 @@ class MarkdownRenderer:
 
         tokens = self._md.parse(text)
         codes: list[str] = []
-        bg = "#272822" if self.dark else "#f4f4f6"
-        link = "#8ab4f8" if self.dark else "#1a5fb4"
+        link, muted = CODE_LINK_COLOURS[self.dark], CODE_LABEL_COLOURS[self.dark]
         for tok in tokens:
             if tok.type in ("fence", "code_block"):
+                bg = code_background(self.dark)  # Pygments' style, only for text with code
                 code = tok.content
                 index = code_offset + len(codes)
                 codes.append(code)
@@ -163,7 +178,7 @@ class MarkdownRenderer:
                 tok.content = (
                     f'<table width="100%" cellspacing="0" cellpadding="6" '
                     f'style="background:{bg}; margin-top:4px; margin-bottom:4px">'
-                    f'<tr><td><span style="color:#888888; font-size:small">{label}</span>'
+                    f'<tr><td><span style="color:{muted}; font-size:small">{label}</span>'
                     f'&nbsp;&nbsp;<a href="copy:{index}" style="color:{link}; font-size:small">'
                     f"Copy</a></td></tr>"
                     f'<tr><td><pre style="margin:0; font-family:monospace">{body}</pre></td></tr>'
