@@ -181,7 +181,8 @@ class MarkdownRenderer:
                     f'<tr><td><span style="color:{muted}; font-size:small">{label}</span>'
                     f'&nbsp;&nbsp;<a href="copy:{index}" style="color:{link}; font-size:small">'
                     f"Copy</a></td></tr>"
-                    f'<tr><td><pre style="margin:0; font-family:monospace">{body}</pre></td></tr>'
+                    f'<tr><td><pre style="margin:0; font-family:monospace; white-space:pre-wrap">'
+                    f"{body}</pre></td></tr>"
                     f"</table>"
                 )
         rendered = self._md.renderer.render(tokens, self._md.options, {})

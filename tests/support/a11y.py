@@ -43,7 +43,8 @@ a dialog); only what is visible is checked.
 `check_clipping(view)`
     No text cut off: a label or button at least as large as its text needs (a word-wrapped
     label as tall as its height for its width), an elided label (`ElidedLabel`) ending in "…"
-    and fitting its width.
+    and fitting its width, a text view that cannot scroll sideways no wider than its lines
+    (a code block's long line).
 
 `record_accessibility_events()`
     A context manager that switches Qt's accessibility on (as a screen reader does) and
@@ -548,6 +549,16 @@ def check_clipping(view: QWidget) -> list[str]:
                 problems.append(f"{_label(w)}: {shown!r} is wider than its {room} px")
             if shown != w.full_text() and not shown.endswith(ELLIPSIS):
                 problems.append(f"{_label(w)}: {shown!r} is cut without an ellipsis")
+            continue
+        if isinstance(w, QTextEdit) and w.horizontalScrollBarPolicy() == (
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        ):
+            need, room = w.document().idealWidth(), w.viewport().width()
+            if need > room + 1:
+                problems.append(
+                    f"{_label(w)}: a line needs {need:.0f} px, the view shows {room}"
+                    " and cannot scroll sideways"
+                )
             continue
         if isinstance(w, QLabel) and w.text().strip():
             rect = w.contentsRect()
