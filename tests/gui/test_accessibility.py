@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtCore import QObject, QPoint, QRect, Qt, QUrl, Slot
 from PySide6.QtGui import QAccessible, QDesktopServices, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -385,6 +385,33 @@ async def test_tab_follows_the_screen_tier_messages_composer_send(
     assert inside == expected
 
 
+async def test_the_message_with_the_focus_is_framed_and_scrolled_into_view(
+    make_app: Callable[..., Composition], qtbot: QtBot
+) -> None:
+    parts = await two_conversations(make_app, qtbot)
+    page = parts.tabs.controllers[0].page
+    chat = page.chat
+    chat.scroll_to_end()
+    first, second = chat.messages()[:2]
+    width = first.view.width()
+
+    def seen() -> bool:
+        where = QRect(first.view.mapTo(chat.viewport(), QPoint(0, 0)), first.view.size())
+        return where.intersects(chat.viewport().rect())
+
+    QApplication.processEvents()
+    assert not seen()
+    page.tier_selector.setFocus()
+    assert press_tab() is first.view  # the first message, far above the fold
+    assert first.property("focused") is True
+    assert first.view.width() == width  # the ring takes the padding's place: no reflow
+    assert seen()
+    assert press_tab() is first.copy_button and first.property("focused") is True
+    while QApplication.focusWidget() is not second.view:
+        press_tab()
+    assert first.property("focused") is False and second.property("focused") is True
+
+
 async def test_the_welcome_page_reads_in_order(make_app: Callable[..., Composition]) -> None:
     parts = make_app()
     parts.controller.start()
@@ -611,6 +638,7 @@ async def test_nothing_is_clipped_at_large_text_down_to_the_minimum_width(
     parts = make_app()
     start_with_key(parts)
     ctrl = parts.tabs.controllers[0]
+    await finish_turn(ctrl, qtbot, CODE_PROMPT)  # a code block with a long line
     emulator.queue_faults("status:429:retry=1")  # a badge with every field: retried, tokens…
     await finish_turn(ctrl, qtbot, "What's the capital of France?")
     w = parts.window
@@ -620,8 +648,10 @@ async def test_nothing_is_clipped_at_large_text_down_to_the_minimum_width(
         settle_layouts()  # a badge that took another line is given its height
         QApplication.processEvents()
         assert check_clipping(w) == [], width
-        badge = replies(ctrl)[0].ui.badge
+        badge = replies(ctrl)[-1].ui.badge
         assert badge is not None and "retried 1×" in badge.text()  # the last field is there
+        for entry in ctrl.entries:  # those scrolled out of sight too
+            assert check_clipping(entry.ui) == [], width
 
 
 @pytest.mark.parametrize("scale", [1.0, 1.5, 2.0])

@@ -422,14 +422,15 @@ class ChatView(QScrollArea):
     def _focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
         """The message holding the focus is scrolled into view and framed in the highlight
         colour (a read-only text shows no other sign of focus)."""
+        inside = now is not None and self.isAncestorOf(now)
+        if not inside and self._focused is None:
+            return  # every tab's view hears every focus change: most have nothing to do
         message = None
-        widget = now
+        widget = now if inside else None
         while widget is not None and widget is not self:
             if isinstance(widget, MessageWidget):
                 message = widget
             widget = widget.parentWidget()
-        if widget is not self:
-            message = None
         if message is not self._focused:
             for frame, on in ((self._focused, False), (message, True)):
                 if frame is not None:
