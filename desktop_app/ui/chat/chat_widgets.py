@@ -117,6 +117,9 @@ class TurnBadge(QLabel):
         # `_wrap`). Not Qt's word wrap: a wrapping label asks for its height at every layout
         # of the message list, which made tab switches about a third slower.
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Muted, yet 4.5:1 on the message (the palette's role: style sheets name it only
+        # from some Qt 6 versions on).
+        set_text_colour(self, role=QPalette.ColorRole.PlaceholderText)
         self._describes = describes
         self._fields: list[tuple[str, str, bool]] = []  # (HTML, plain text, bold)
         self._wrapped_at = -1

@@ -27,7 +27,7 @@ QFrame#user_message {
 }
 QFrame#assistant_message { border: 1px solid palette(midlight); padding: 1px; border-radius: 8px; }
 QLabel#message_role { font-weight: bold; }
-QLabel#turn_badge { color: palette(placeholder-text); padding-top: 2px; }
+QLabel#turn_badge { padding-top: 2px; }
 QFrame#user_message[focused="true"], QFrame#assistant_message[focused="true"] {
     border: 2px solid palette(highlight); padding: 0px;
 }
