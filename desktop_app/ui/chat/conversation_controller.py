@@ -19,6 +19,7 @@ from desktop_app.api.events import (
     RoutedModel,
     TextDelta,
     TurnResult,
+    TurnStatus,
     UsageReport,
 )
 from desktop_app.routing.plan import TurnPlan, plan_for
@@ -29,6 +30,7 @@ from desktop_app.store import StoredMessage, StoreError, Totals
 from desktop_app.ui.chat.context import ChatContext
 from desktop_app.ui.chat.conversation_page import ConversationPage
 from desktop_app.ui.chat.transcript import Actions, Entry, Transcript
+from desktop_app.ui.widgets.a11y import announce
 
 if TYPE_CHECKING:
     from desktop_app.render.markdown import MarkdownRenderer
@@ -287,6 +289,7 @@ class ConversationController(QObject):
             return
         self.transcript.remove(reply)
         self._launch(self.transcript.add_reply(plan, turn.reply_id), turn, use_tools, note)
+        self.page.composer.input.setFocus()  # its button went with the old reply
 
     def compare_from(self, reply: Entry) -> None:
         """Regenerate's "Compare with…": the prompt this reply answered, in a new comparison
@@ -413,11 +416,30 @@ class ConversationController(QObject):
             )
             connect_failed = result.error is not None and result.error.kind is ErrorKind.CONNECT
             self.reachable.emit(not connect_failed)
+            self._announce_end(reply, result)
         self.page.composer.set_streaming(False)
         self.streaming_changed.emit(False)
         self.transcript.refresh_actions(busy=False)
         self.update_total()
         self.turn_finished.emit()
+
+    def _announce_end(self, reply: Entry, result: TurnResult) -> None:
+        """One sentence for screen readers when a reply ends (the text itself is not read
+        out as it streams): who answered, what it cost and how long it took, or what went
+        wrong and what to do."""
+        b = reply.badge
+        if result.status is TurnStatus.COMPLETE:
+            who = b.model or "an unknown model"
+            sentence = (
+                f"Reply from {who}, {fmt.spoken_money(b.cost_usd, b.cost_source)}, "
+                f"{fmt.spoken_duration(b.total_ms)}"
+            )
+            announce(reply.ui.view, sentence + (" (demo)" if b.demo else ""))
+        elif result.status is TurnStatus.STOPPED:
+            announce(reply.ui.view, "Reply stopped; what arrived is kept")
+        elif result.error is not None:
+            sentence = fmt.error_sentence(result.error, bool(result.text))
+            announce(reply.ui.view, sentence, assertive=True)
 
     def _on_retry(self, reply: Entry, notice: RetryNotice) -> None:
         """Say what is happening while RouteChat waits to resend ("retrying in 7 s")."""
@@ -429,6 +451,7 @@ class ConversationController(QObject):
         reply.ui.badge.show_state(reply.badge)
         reply.ui.show_error(None)
         reply.ui.status_note(notice.describe() + "…")
+        announce(reply.ui.view, notice.describe())
 
     def _on_event(self, reply: Entry, turn: Turn, event: TurnEvent) -> None:
         b = reply.badge
