@@ -328,7 +328,9 @@ class ConversationController(QObject):
         self.page.composer.set_streaming(True)
         if note:
             self._note(reply, note)
-        self.streams.start(REPLY, self._run(reply, turn, use_tools))
+        self.streams.start(
+            REPLY, self._run(reply, turn, use_tools), lambda: self._settle(reply, turn)
+        )
         self.streaming_changed.emit(True)
         self.transcript.refresh_actions(busy=True)
         self.page.chat.scroll_to_end()
@@ -344,7 +346,10 @@ class ConversationController(QObject):
                 tools=tools,
             )
         finally:
-            self._ended(reply, turn.result, turn)
+            self._settle(reply, turn)
+
+    def _settle(self, reply: Entry, turn: Turn) -> None:
+        self._ended(reply, self._service.settle(turn), turn)
 
     async def _tools_for(self, reply: Entry) -> ToolExecutor | None:
         """The turn's tools: the enabled ones (MCP servers start now if needed); a server

@@ -422,7 +422,11 @@ class CompareController(QObject):
         self._live.add(column.spec.column)
         column.transcript.begin_stream(entry)
         self.page.composer.set_streaming(True)
-        self.streams.start(column.slot, self._run(column, entry, turn))
+        self.streams.start(
+            column.slot,
+            self._run(column, entry, turn),
+            lambda: self._settle(column, entry, turn),
+        )
         column.transcript.refresh_actions(busy=True)
         column.widget.chat.scroll_to_end()
 
@@ -435,7 +439,11 @@ class CompareController(QObject):
                 on_retry=lambda notice: self._on_retry(column, entry, notice),
             )
         finally:
-            self._ended(column, entry, turn)
+            self._settle(column, entry, turn)
+
+    def _settle(self, column: Column, entry: Entry, turn: Turn) -> None:
+        self.service.settle(turn)
+        self._ended(column, entry, turn)
 
     def _on_event(self, column: Column, entry: Entry, turn: Turn, event: TurnEvent) -> None:
         b = entry.badge
