@@ -125,24 +125,26 @@ def add_parser(sub: Any) -> None:
 
 
 def _columns(args: argparse.Namespace) -> list[RunColumn]:
+    from desktop_app.cli.pools import service
     from desktop_app.routing.plan import plan_for
-    from desktop_app.routing.tiers import TierCatalogue, custom_tier, fixed_model_tier
+    from desktop_app.routing.tiers import custom_tier, fixed_model_tier
     from desktop_app.services.compare import MAX_COLUMNS, MIN_COLUMNS, RunColumn
 
-    catalogue = TierCatalogue()
+    pools = service()  # a saved pool by name or id, as for `ask --tier`
+    pools.load()
     tiers = []
     for option, value in args.columns:
         if option == "tiers":
             for name in (v.strip() for v in value.split(",")):
                 if not name:
                     raise UsageError("--tiers has an empty name; separate tiers with commas")
-                try:
-                    tiers.append(catalogue.get(name))
-                except KeyError:
-                    known = ", ".join(catalogue.ids())
+                found = pools.find(name)
+                if found is None:
+                    known = ", ".join(p.id for p in pools.all_pools())
                     raise UsageError(
                         f"unknown tier {name!r}; known: {known} (or model:provider/name)"
-                    ) from None
+                    )
+                tiers.append(found)
         elif option == "model":
             if "/" not in value.strip():
                 raise UsageError(f"--model wants provider/model, not {value!r}")

@@ -26,7 +26,7 @@ from desktop_app.render.markdown import RenderedMarkdown
 
 log = logging.getLogger(__name__)
 
-RENDER_VERSION = 1
+RENDER_VERSION = 2  # 2: code colours that meet WCAG AA, long code lines wrap
 MAX_ENTRIES = 3000  # the newest are kept: up to ~40 MB when every reply is mostly code
 
 _SCHEMA = """

@@ -25,12 +25,27 @@ class RenderedMarkdown:
     code_blocks: list[str] = field(default_factory=list)
 
 
+# Pygments styles whose every token colour reads at least 4.5:1 (WCAG AA) on the style's own
+# background, which the code block takes (tests/unit/test_markdown.py measures them).
+CODE_STYLES = {False: "default", True: "monokai"}
+# The code block's language label and Copy link, 4.5:1 on those backgrounds too.
+CODE_LABEL_COLOURS = {False: "#646464", True: "#a0a3aa"}
+CODE_LINK_COLOURS = {False: "#1a5fb4", True: "#8ab4f8"}
+
+
 @lru_cache(maxsize=2)
 def _formatter(dark: bool) -> HtmlFormatter[str]:
     from pygments.formatters import HtmlFormatter
 
-    style = "monokai" if dark else "default"
-    return HtmlFormatter(style=style, noclasses=True, nowrap=True)
+    return HtmlFormatter(style=CODE_STYLES[dark], noclasses=True, nowrap=True)
+
+
+@lru_cache(maxsize=2)
+def code_background(dark: bool) -> str:
+    """The code block's background: its Pygments style's own."""
+    from pygments.styles import get_style_by_name
+
+    return str(get_style_by_name(CODE_STYLES[dark]).background_color)
 
 
 def _highlight(code: str, lang: str, dark: bool) -> str:
@@ -162,10 +177,10 @@ class MarkdownRenderer:
 
         tokens = self._md.parse(text)
         codes: list[str] = []
-        bg = "#272822" if self.dark else "#f4f4f6"
-        link = "#8ab4f8" if self.dark else "#1a5fb4"
+        link, muted = CODE_LINK_COLOURS[self.dark], CODE_LABEL_COLOURS[self.dark]
         for tok in tokens:
             if tok.type in ("fence", "code_block"):
+                bg = code_background(self.dark)  # Pygments' style, only for text with code
                 code = tok.content
                 shown = code.rstrip("\n")
                 index = code_offset + len(codes)
@@ -174,7 +189,7 @@ class MarkdownRenderer:
                 label = escape(lang or "code")
                 tok.type = "html_block"
                 header = (
-                    f'<span style="color:#888888; font-size:small">{label}</span>&nbsp;&nbsp;'
+                    f'<span style="color:{muted}; font-size:small">{label}</span>&nbsp;&nbsp;'
                     f'<a href="copy:{index}" style="color:{link}; font-size:small">Copy</a>'
                 )
                 # Streaming: the same look in shaded lines, without margins, which the lines
@@ -183,7 +198,8 @@ class MarkdownRenderer:
                     shaded = f"background:{bg}; text-indent:6px"
                     tok.content = (
                         f'<p style="{shaded}; margin:4px 0 0 0">{header}</p>'
-                        f'<pre style="{shaded}; margin:0; font-family:monospace">'
+                        f'<pre style="{shaded}; margin:0; font-family:monospace; '
+                        f'white-space:pre-wrap">'
                         f"{escape(shown)}</pre>"
                     )
                     continue
@@ -192,7 +208,8 @@ class MarkdownRenderer:
                     f'<table width="100%" cellspacing="0" cellpadding="6" '
                     f'style="background:{bg}; margin-top:4px; margin-bottom:4px">'
                     f"<tr><td>{header}</td></tr>"
-                    f'<tr><td><pre style="margin:0; font-family:monospace">{body}</pre></td></tr>'
+                    f'<tr><td><pre style="margin:0; font-family:monospace; white-space:pre-wrap">'
+                    f"{body}</pre></td></tr>"
                     f"</table>"
                 )
         rendered = self._md.renderer.render(tokens, self._md.options, {})

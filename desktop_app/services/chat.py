@@ -485,6 +485,22 @@ class ChatService:
             )
         return self._finish(turn, result)
 
+    def settle(self, turn: Turn) -> TurnResult:
+        """End a turn that never ran (stopped while its tools got ready, or before its task's
+        first step) as stopped, so that no reply is left open on disk; a turn that ended keeps
+        its result."""
+        if turn.result is not None:
+            return turn.result
+        return self._finish(
+            turn,
+            TurnResult(
+                text=turn.text,
+                model=turn.model,
+                status=TurnStatus.STOPPED,
+                error=ApiError(ErrorKind.CANCELLED, "Stopped."),
+            ),
+        )
+
     def _record_round(self, turn: Turn, text: str, outcomes: Sequence[ToolOutcome]) -> None:
         self._recorder.record_tool_round(
             turn.reply_id,

@@ -86,7 +86,8 @@ class ColumnSpec:
 
 
 def tier_of(catalogue: TierCatalogue, tier_id: str) -> Tier:
-    """The tier a column names; an unknown id (a pool since removed) is sent as balanced."""
+    """The tier a column names; an unknown id (a pool since removed) is priced as balanced
+    (the views refuse to send with it: see `CompareController._missing_tier`)."""
     try:
         return catalogue.get(tier_id)
     except KeyError:

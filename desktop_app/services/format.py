@@ -59,6 +59,24 @@ def duration(ms: float | None) -> str:
     return f"{ms / 1000:.1f} s"
 
 
+def spoken_duration(ms: float | None) -> str:
+    """A duration as a screen reader should say it: '2.1 seconds', '420 milliseconds'."""
+    if ms is None:
+        return "unknown"
+    if ms < 1000:
+        return f"{ms:.0f} milliseconds"
+    return f"{ms / 1000:.1f} seconds"
+
+
+def spoken_money(usd: float | None, source: CostSource | str = "reported") -> str:
+    """A reply's cost with its kind in words (no '≈' or '—' to be read out):
+    '$0.0012', 'about $0.0012, estimated', 'cost unknown'."""
+    if usd is None or source == "unknown":
+        return "cost unknown"
+    amount = money(usd, "reported")
+    return f"about {amount}, estimated" if source == "estimated" else amount
+
+
 def tokens(prompt: int | None, completion: int | None) -> str:
     def n(v: int | None) -> str:
         return "?" if v is None else f"{v:,}"

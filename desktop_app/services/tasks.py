@@ -83,11 +83,36 @@ class StreamGroup:
     def _name(self, slot: str) -> str:
         return f"{self._owner}/{slot}"
 
-    def start(self, slot: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run `coro` in `slot`; a stream still running there is cancelled first."""
-        task = self._runner.start(self._name(slot), coro, replace=True)
+    def start(
+        self,
+        slot: str,
+        coro: Coroutine[Any, Any, Any],
+        on_unstarted: Callable[[], None] | None = None,
+    ) -> asyncio.Task[Any]:
+        """Run `coro` in `slot`; a stream still running there is cancelled first.
+
+        A task cancelled before its first step never runs its coroutine, so the coroutine's
+        `finally` (where a view ends its turn) never runs either: `on_unstarted` is called
+        instead, once the task is done.
+        """
+        started = False
+
+        async def guarded() -> Any:
+            nonlocal started
+            started = True
+            return await coro
+
+        task = self._runner.start(self._name(slot), guarded(), replace=True)
         self._slots[slot] = task
-        task.add_done_callback(lambda t: self._done(slot, t))
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._done(slot, t)
+            if not started:
+                coro.close()  # never awaited: closed, so no "never awaited" warning
+                if on_unstarted is not None:
+                    on_unstarted()
+
+        task.add_done_callback(done)
         return task
 
     def _done(self, slot: str, task: asyncio.Task[Any]) -> None:

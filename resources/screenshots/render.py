@@ -45,11 +45,48 @@ async def send(ctrl: Any, text: str) -> None:
     await settle()
 
 
+async def large_text(app: Any, scale: float = 1.5) -> None:
+    """The system font at 1.5x: the badge wraps, hints end in "…", the composer grows; at the
+    window's minimum width too."""
+    from desktop_app.app import compose
+    from desktop_app.config.paths import default_paths
+    from desktop_app.config.settings import Settings
+
+    usual = app.font()
+    font = app.font()
+    font.setPointSizeF(usual.pointSizeF() * scale)
+    app.setFont(font)
+    os.environ["ROUTECHAT_HOME"] = tempfile.mkdtemp(prefix="routechat-shots-large-")
+    parts = compose(app, default_paths().ensure(), Settings(theme="light"))
+    window, ctrl = parts.window, parts.controller
+    window.resize(1180, 820)
+    window.show()
+    ctrl.start_demo()
+    tab = parts.tabs.controllers[0]
+    tab.page.tier_selector.select("code")
+    await send(tab, "Write a python function to merge two sorted lists")
+    await send(tab, "What's the capital of France?")
+    tab.page.chat.scroll_to_end()
+    await settle(0.5)
+    save(window, "large-text")
+    window.resize(window.minimumSizeHint().width(), 820)
+    await settle(0.5)
+    tab.page.chat.scroll_to_end()
+    await settle(0.3)
+    save(window, "large-text-narrow")
+    ctrl.quit()
+    await ctrl.wait_shutdown()
+    app.setFont(usual)
+
+
 async def scenario(app: Any, theme: str) -> None:
     from desktop_app.app import compose
     from desktop_app.config.paths import default_paths
     from desktop_app.config.settings import Settings
 
+    if theme == "large":
+        await large_text(app)
+        return
     os.environ["ROUTECHAT_HOME"] = tempfile.mkdtemp(prefix=f"routechat-shots-{theme}-")
     parts = compose(app, default_paths().ensure(), Settings(theme=theme))  # type: ignore[arg-type]
     window, ctrl = parts.window, parts.controller
@@ -182,7 +219,7 @@ def main() -> int:
     from desktop_app.ui.widgets.theme import application_arguments
 
     app = QApplication(application_arguments(sys.argv[:1]))
-    themes = sys.argv[1:] or ["light", "dark", "statistics"]
+    themes = sys.argv[1:] or ["light", "dark", "large", "statistics"]  # "large": 1.5x text
     for theme in themes:
         loop = AppEventLoop(app)
         asyncio.set_event_loop(loop)

@@ -110,3 +110,20 @@ def test_ask_uses_a_saved_pool_by_name(emulator_proc: EmulatorProcess, tmp_path:
     ]  # in the pool's order
     assert sent["routing"] == {"quality_cost": 9}
     assert sent["_headers"]["x-edenai-tags"] == "app=routechat,tier=cheap-fast"
+
+
+def test_compare_takes_saved_pools_by_name(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
+    run_cli(["pools", "add", "Mini Pool", "--candidates", "openai/gpt-4o-mini"], tmp_path)
+    done = run_cli(
+        [
+            "compare", "--json", "--base-url", emulator_proc.base_url,
+            "--tiers", "budget,mini pool", "What is the capital of Spain?",
+        ],
+        tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [c["tier"] for c in summary["columns"]] == ["budget", "mini-pool"]
+    assert summary["columns"][1]["candidates"] == ["openai/gpt-4o-mini"]
+    unknown = run_cli(["compare", "--tiers", "budget,nope", "Hi"], tmp_path)
+    assert unknown.returncode == cli.EXIT_USAGE and "mini-pool" in unknown.stderr

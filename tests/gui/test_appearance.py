@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QTabWidget
 
 from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
+from desktop_app.render.markdown import code_background
 from desktop_app.ui.chat.conversation_controller import ConversationController
 from desktop_app.ui.settings import appearance
 from desktop_app.ui.shell.crash_reporter import CrashReporter
@@ -49,11 +50,18 @@ def test_the_app_is_created_with_fusion(qapp: QApplication) -> None:
     assert qapp.style().name() == "fusion"
 
 
-def test_the_light_palette_is_fusions_own(qapp: QApplication) -> None:
+def test_the_light_palette_is_fusions_own_but_for_contrast(qapp: QApplication) -> None:
+    """Fusion's light palette, spelled out, with the colours that fall short of WCAG AA
+    darkened (`_LIGHT_CONTRAST`; tests/gui/test_accessibility.py measures them)."""
     ours, fusion = theme._light_palette(), qapp.style().standardPalette()
     argb = QColor.NameFormat.HexArgb  # Fusion derives some colours in floating point
+    changed = {getattr(QPalette.ColorRole, name) for name in theme._LIGHT_CONTRAST}
     for group in GROUPS:
         for role in ROLES:
+            disabled = group is QPalette.ColorGroup.Disabled and role.name in theme._LIGHT_DISABLED
+            if role in changed and not disabled:
+                assert ours.color(group, role) == QColor(theme._LIGHT_CONTRAST[role.name])
+                continue
             assert ours.color(group, role).name(argb) == fusion.color(group, role).name(argb), (
                 group,
                 role,
@@ -132,7 +140,7 @@ async def test_a_crash_on_the_gui_thread_is_shown_from_the_event_loop(
     reporter.dialogs[0].reject()
 
 
-LIGHT_CODE, DARK_CODE = "#f4f4f6", "#272822"  # code block backgrounds (ui/markdown.py)
+LIGHT_CODE, DARK_CODE = code_background(False), code_background(True)  # render/markdown.py
 
 
 async def send_and_wait(ctrl: ConversationController, text: str) -> None:

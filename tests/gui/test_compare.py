@@ -185,6 +185,18 @@ async def test_stop_one_column_then_all_with_escape(
     await wait_until(lambda: emulator.server.open_streams == 0)
 
 
+async def test_stop_before_the_columns_ever_ran_ends_the_round(
+    make_app: Callable[..., Composition], qtbot: QtBot
+) -> None:
+    parts = make_app()
+    start_with_key(parts)
+    ctrl = parts.tabs.new_comparison(["budget", "balanced"])
+    send_round(ctrl, qtbot, "Hello")
+    qtbot.keyClick(ctrl.page.composer.input, Qt.Key.Key_Escape)  # before any column's first step
+    await wait_until(lambda: not ctrl.streaming and ctrl.page.composer.send_button.isEnabled())
+    assert [column_replies(ctrl, i)[0].status for i in range(2)] == [TurnStatus.STOPPED] * 2
+
+
 async def test_blind_mode_hides_until_the_vote_then_reveals(
     make_app: Callable[..., Composition], qtbot: QtBot
 ) -> None:

@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtGui import QFont, QTextBlock, QTextCursor, QTextDocument, QTextFormat
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.render.markdown import MarkdownRenderer, RenderedMarkdown
+from desktop_app.render.markdown import MarkdownRenderer, RenderedMarkdown, code_background
 from desktop_app.ui.chat.message_view import TAIL_EVERY_FRAME, MessageView
 
-CODE_BACKGROUND = "#f4f4f6"  # light appearance
+CODE_BACKGROUND = code_background(dark=False)  # light appearance
 BOLD_LIST = (
     "Here are the options:\n"
     "- **Start simple**: one process, one queue\n"
@@ -54,9 +54,7 @@ def weight_at(block: QTextBlock, text: str) -> int:
 def in_code_box(block: QTextBlock) -> bool:
     """A line of a code block: in its box once complete, on the box's shade while streaming."""
     shaded = block.blockFormat().background().color().name() == CODE_BACKGROUND
-    return block.blockFormat().nonBreakableLines() and (
-        shaded or QTextCursor(block).currentTable() is not None
-    )
+    return shaded or QTextCursor(block).currentTable() is not None
 
 
 def shape(document: QTextDocument) -> list[tuple[object, ...]]:

@@ -179,3 +179,31 @@ async def test_the_selector_opens_the_picker_and_the_pool_editor(
     selector.activated.emit(new)
     assert parts.window.findChild(PoolsDialog, "pools_dialog") is not None
     await quit_app(parts)
+
+
+async def test_a_comparison_column_whose_pool_was_deleted_sends_nothing(
+    make_app: Callable[..., Composition], emulator: EmulatorThread
+) -> None:
+    parts = make_app()
+    start_with_key(parts)
+    parts.pools.add("Mine", ["openai/gpt-4o", "openai/gpt-4o-mini"])
+    compare = parts.tabs.new_comparison(["budget", "mine"])
+    told: list[str] = []
+    parts.messages.connect(lambda m: told.append(m.text))
+    parts.pools.remove("mine")
+    selector = compare.columns[1].widget.tier_selector
+    assert "Deleted pool" in selector.currentText()  # the column says so, keeps its choice
+    before = len(emulator.server.requests)
+    compare.page.composer.input.setPlainText("Hello?")
+    compare.page.composer.send_button.click()
+    await wait_until(lambda: any("was deleted" in t for t in told))
+    assert len(emulator.server.requests) == before
+    pick = selector.findData(PICK_MODEL)
+    selector.setCurrentIndex(pick)
+    selector.activated.emit(pick)  # the column's selector opens the same picker
+    picker = parts.window.findChild(ModelPicker, "model_picker")
+    assert picker is not None and picker.isVisible()
+    picker.search.setText("gemini 2.0 flash")
+    picker.ok.click()
+    assert compare.columns[1].spec.tier_id == "model:google/gemini-2.0-flash"
+    await quit_app(parts)

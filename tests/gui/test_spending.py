@@ -184,6 +184,9 @@ def test_badge_routing_words(qtbot: QtBot) -> None:
     assert "provider retried" in text
     assert "Eden AI's attempt 2 answered" in badge.toolTip()
     assert "could not rank acme/a, acme/b" in badge.toolTip()
+    spoken = badge.accessibleName()  # what a screen reader says
+    assert "warning: 2 of your candidates could not be ranked: acme/a, acme/b" in spoken
+    assert "the provider was retried" in spoken and "single candidate" in spoken
     badge.show_state(BadgeState(model="openai/gpt-4o", routing=RoutingInfo(selection="ranked")))
     assert "single" not in badge.text() and "retried" not in badge.text()
     assert "⚠" not in badge.text()

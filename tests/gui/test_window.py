@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from desktop_app.api.events import TurnStatus
 from desktop_app.app import Composition
 from desktop_app.emulator.server import EmulatorThread
+from desktop_app.services.history import stored_result
 from desktop_app.ui.chat.chat_widgets import TurnBadge
 from desktop_app.ui.chat.transcript import Entry
 from tests.support.gui import replies, send, start_with_key, wait_until
@@ -75,6 +76,25 @@ async def test_stop_midway_keeps_partial_reply(
     assert "stopped" in reply.widget.badge.text()
     assert ctrl.page.composer.send_button.isEnabled()
     await wait_until(lambda: emulator.server.open_streams == 0)
+
+
+async def test_stop_before_the_reply_ever_ran_ends_it(
+    make_app: Callable[..., Composition], qtbot: QtBot
+) -> None:
+    """Send and Esc in the same turn of the event loop: the reply's task is cancelled before
+    its first step, and the tab still ends the turn (composer back, reply stored stopped)."""
+    parts = make_app()
+    start_with_key(parts)
+    ctrl = parts.tabs.controllers[0]
+    send(ctrl, qtbot, "Hello")
+    qtbot.keyClick(ctrl.page.composer.input, Qt.Key.Key_Escape)
+    await wait_until(lambda: ctrl.page.composer.send_button.isEnabled())
+    assert not ctrl.streaming
+    reply = replies(ctrl)[0]
+    assert reply.status is TurnStatus.STOPPED and "stopped" in reply.widget.badge.text()
+    assert ctrl.conversation_id is not None
+    stored = parts.store.load_messages(ctrl.conversation_id)[-1]
+    assert stored.role == "assistant" and stored_result(stored).status is TurnStatus.STOPPED
 
 
 async def test_closing_a_streaming_tab_asks_then_cancels(

@@ -298,4 +298,7 @@ async def test_stable_object_names_and_accessible_names_of_the_controls(
         assert control.accessibleName().strip(), control.objectName() or type(control).__name__
     for button in page.findChildren(QToolButton):  # Copy, Edit, Regenerate on the messages
         assert button.accessibleName().strip(), button.text()
-    assert reply.badge is not None and reply.badge.accessibleName() == "Turn details"
+    assert reply.badge is not None
+    model = replies(ctrl)[0].badge.model
+    assert model and reply.badge.accessibleName().startswith(f"Model {model}, cost ")
+    assert reply.view.accessibleDescription() == reply.badge.accessibleName()

@@ -233,3 +233,20 @@ def test_memory_recorder_history_leaves_out_failed_replies() -> None:
     again = recorder.record_user_message(1, "Hi again")
     history: Sequence[dict[str, Any]] = recorder.history(1, again)
     assert [m["role"] for m in history] == ["system", "user", "user"]
+
+
+async def test_a_turn_that_never_ran_is_stored_as_stopped(tmp_path: Path) -> None:
+    """Stopped before its first step (or while its tools got ready): the reply is closed on
+    disk as stopped, never left open for the next start to call interrupted."""
+    fake = FakeTime()
+    with HistoryStore.open(tmp_path / "h.sqlite3") as store:
+        cid = store.create_conversation()
+        chat = service(FakeClient(fake), StoreRecorder(store), fake)
+        turn = chat.start_turn(cid, "Hello", PLAN)
+        fake.now += 0.5
+        result = chat.settle(turn)
+        assert chat.settle(turn) is result  # once only
+        stored = stored_result(store.load_messages(cid)[-1])
+    assert result.status is TurnStatus.STOPPED and result.text == ""
+    assert result.total_ms == pytest.approx(500) and result.ttft_ms is None
+    assert stored.status is TurnStatus.STOPPED

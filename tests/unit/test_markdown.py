@@ -288,3 +288,34 @@ def test_plain_prose_and_markdown_mixed_keep_their_order_and_code_numbers() -> N
 )
 def test_text_that_needs_shaping_is_recognised(text: str, shaped: bool) -> None:
     assert needs_shaping(text) is shaped
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_code_colours_meet_wcag_aa_on_the_code_background(dark: bool) -> None:
+    """Every colour Pygments' style gives a token (whitespace is not drawn), the language
+    label and the Copy link read at 4.5:1 on the code block's background."""
+    from pygments.styles import get_style_by_name
+    from pygments.token import Whitespace
+
+    from desktop_app.render.markdown import (
+        CODE_LABEL_COLOURS,
+        CODE_LINK_COLOURS,
+        CODE_STYLES,
+        code_background,
+    )
+    from tests.support.wcag import AA_TEXT, hex_ratio
+
+    bg = code_background(dark)
+    style = get_style_by_name(CODE_STYLES[dark])
+    low = []
+    for token, spec in style:
+        if token in Whitespace or not spec["color"]:
+            continue
+        own = "#" + spec["bgcolor"] if spec["bgcolor"] else bg
+        if hex_ratio(spec["color"], own) < AA_TEXT:
+            low.append((str(token), spec["color"], round(hex_ratio(spec["color"], own), 2)))
+    assert low == []
+    assert hex_ratio(CODE_LABEL_COLOURS[dark], bg) >= AA_TEXT
+    assert hex_ratio(CODE_LINK_COLOURS[dark], bg) >= AA_TEXT
+    html = MarkdownRenderer(dark=dark).render("```python\nx = 1  # one\n```").html
+    assert f"background:{bg}" in html and CODE_LABEL_COLOURS[dark] in html

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from desktop_app.api.events import RoutingInfo
 
-WARN = '<span style="color:#b5651d">{}</span>'
 DEFAULT_TIP = "default: the router could not rank this request, so the pool's first model answered."
 SINGLE_TIP = "single: only one of the candidates could answer this request, so it did."
 
@@ -20,22 +19,43 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def routing_parts(routing: RoutingInfo | None, budget_knob: int | None) -> list[str]:
-    """Rich-text pieces for the badge line."""
-    out: list[str] = []
+def routing_parts(routing: RoutingInfo | None, budget_knob: int | None) -> list[tuple[str, bool]]:
+    """The badge's fields: (text, whether it is a warning)."""
+    out: list[tuple[str, bool]] = []
     if routing is not None:
         if routing.selection == "default":
-            out.append(WARN.format("default"))
+            out.append(("default", True))
         elif routing.selection == "single":
-            out.append("single")
+            out.append(("single", False))
         if routing.dropped:
             names = ", ".join(escape(d) for d in routing.dropped)
             count = len(routing.dropped)
-            out.append(WARN.format(f"⚠ {count} of your candidates could not be ranked: {names}"))
+            out.append((f"⚠ {count} of your candidates could not be ranked: {names}", True))
         if routing.attempt is not None and routing.attempt > 1:
-            out.append("provider retried")
+            out.append(("provider retried", False))
     if budget_knob is not None:
-        out.append(f"cheaper models (quality/cost {budget_knob})")
+        out.append((f"cheaper models (quality/cost {budget_knob})", False))
+    return out
+
+
+def routing_spoken(routing: RoutingInfo | None, budget_knob: int | None) -> list[str]:
+    """The same in words a screen reader reads well."""
+    out: list[str] = []
+    if routing is not None:
+        if routing.selection == "default":
+            out.append("chosen by default: the router could not rank this request")
+        elif routing.selection == "single":
+            out.append("the single candidate that could answer")
+        if routing.dropped:
+            count = len(routing.dropped)
+            out.append(
+                f"warning: {count} of your candidates could not be ranked: "
+                + ", ".join(routing.dropped)
+            )
+        if routing.attempt is not None and routing.attempt > 1:
+            out.append("the provider was retried")
+    if budget_knob is not None:
+        out.append(f"cheaper models asked for, quality over cost {budget_knob} of 10")
     return out
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal, SignalInstance
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QPalette, QResizeEvent
+from PySide6.QtCore import QEvent, Signal, SignalInstance
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -26,15 +27,20 @@ from PySide6.QtWidgets import (
 from desktop_app.api.events import CostSource, RoutingInfo, TurnStatus
 from desktop_app.render.markdown import MarkdownRenderer
 from desktop_app.services import format as fmt
-from desktop_app.ui.chat.badge_routing import routing_parts, routing_tips
+from desktop_app.ui.chat.badge_routing import routing_parts, routing_spoken, routing_tips
 from desktop_app.ui.chat.message_view import MessageView, settle_layouts
 from desktop_app.ui.widgets.enum_props import set_enum_property
+from desktop_app.ui.widgets.menu_button import MENU_KEYS_HINT, MenuToolButton
 from desktop_app.ui.widgets.theme import (
     CHAT_STYLE,
+    DEMO_COLOUR,
     ERROR_COLOUR,
     JUMP_BUTTON_STYLE,
+    WARNING_COLOUR,
     set_text_colour,
 )
+
+FOCUS_GROUP = "focus_group"  # a widget whose focus stops read as one unit (tests/support/a11y)
 
 
 @dataclass
@@ -60,56 +66,113 @@ class BadgeState:
     budget_knob: int | None = None  # quality/cost the spending limit asked for
     requests: int = 1  # a tool loop's requests (the first routed, the rest pinned)
 
+    @property
+    def model_text(self) -> str:
+        if self.model:
+            return self.model
+        if self.streaming:
+            return "routing…"
+        return "no answer" if self.status is TurnStatus.FAILED else "unknown model"
+
+    def spoken(self) -> str:
+        """All the badge says, in words a screen reader reads well (no '·', '≈' or '—')."""
+        s = self
+        words = [f"Model {s.model_text.rstrip('…')}"]
+        if s.fallback:
+            words.append("answered by the fallback model")
+        if s.demo:
+            words.append("DEMO, not billed")
+        words += routing_spoken(s.routing, s.budget_knob)
+        if not s.streaming or s.cost_usd is not None:
+            cost = fmt.spoken_money(s.cost_usd, s.cost_source)
+            words.append(cost if cost.startswith("cost") else f"cost {cost}")
+        if s.prompt_tokens is not None or s.completion_tokens is not None:
+
+            def n(v: int | None) -> str:
+                return "unknown" if v is None else f"{v:,}"
+
+            words.append(f"{n(s.prompt_tokens)} tokens in, {n(s.completion_tokens)} tokens out")
+        if s.ttft_ms is not None:
+            words.append(f"first token {fmt.spoken_duration(s.ttft_ms)}")
+        if not s.streaming:
+            words.append(f"total {fmt.spoken_duration(s.total_ms)}")
+        if s.requests > 1:
+            routed = not s.requested_model or s.requested_model == "@edenai"
+            pinned = ", the routed model pinned for all of them" if routed else ""
+            words.append(f"{s.requests} requests{pinned}")
+        if s.retries:
+            words.append(f"retried {s.retries} time{'s' if s.retries != 1 else ''}")
+        if s.status in (TurnStatus.STOPPED, TurnStatus.INTERRUPTED):
+            words.append(s.status.value)
+        return ", ".join(words)
+
+
+_SEPARATOR = " · "
+
 
 class TurnBadge(QLabel):
-    """Routed model · cost · tokens · time to first token · total time."""
+    """Routed model · cost · tokens · time to first token · total time.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Screen readers get all of it in words: as the badge's accessible name, and as the
+    accessible description of the reply's text (`describes`), the message's focus stop.
+    """
+
+    def __init__(self, parent: QWidget | None = None, describes: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("turn_badge")
         set_enum_property(self, "textFormat", "RichText")
         set_enum_property(self, "textInteractionFlags", "TextSelectableByMouse")
-        # In a narrow window the end of the line is cut off rather than widening the window.
-        # Not word wrap: a wrapping label asks for its height at every layout of the message
-        # list, which made tab switches about a third slower.
+        # It never widens the window: in a narrow one its fields go on more lines (see
+        # `_wrap`). Not Qt's word wrap: a wrapping label asks for its height at every layout
+        # of the message list, which made tab switches about a third slower.
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setAccessibleName("Turn details")
+        # Muted, yet 4.5:1 on the message (the palette's role: style sheets name it only
+        # from some Qt 6 versions on).
+        set_text_colour(self, role=QPalette.ColorRole.PlaceholderText)
+        self._describes = describes
+        self._fields: list[tuple[str, str, bool]] = []  # (HTML, plain text, bold)
+        self._wrapped_at = -1
         self.state = BadgeState()
 
     def show_state(self, s: BadgeState) -> None:
         self.state = s
-        if s.model:
-            model = s.model
-        elif s.streaming:
-            model = "routing…"
-        else:
-            model = "no answer" if s.status is TurnStatus.FAILED else "unknown model"
-        parts = [f"<b>{model}</b>"]
+        fields = [(f"<b>{s.model_text}</b>", s.model_text, True)]
+
+        def add(text: str, colour: object = None) -> None:
+            html = f'<span style="color:{colour}">{text}</span>' if colour else text
+            fields.append((html, text, False))
+
         if s.fallback:
-            parts.append('<span style="color:#b5651d">fallback</span>')
+            add("fallback", WARNING_COLOUR)
         if s.demo:
-            parts.append('<span style="color:#8a2be2">DEMO</span>')
-        parts += routing_parts(s.routing, s.budget_knob)
+            add("DEMO", DEMO_COLOUR)
+        for text, warning in routing_parts(s.routing, s.budget_knob):
+            add(text, WARNING_COLOUR if warning else None)
         if not s.streaming or s.cost_usd is not None:
-            parts.append(fmt.money(s.cost_usd, s.cost_source))
+            add(fmt.money(s.cost_usd, s.cost_source))
         if s.prompt_tokens is not None or s.completion_tokens is not None:
-            parts.append(fmt.tokens(s.prompt_tokens, s.completion_tokens))
+            add(fmt.tokens(s.prompt_tokens, s.completion_tokens))
         if s.ttft_ms is not None:
-            parts.append(f"first token {fmt.duration(s.ttft_ms)}")
+            add(f"first token {fmt.duration(s.ttft_ms)}")
         if not s.streaming:  # "total —": not known (a reply cut off when the app died)
-            parts.append(f"total {fmt.duration(s.total_ms)}")
+            add(f"total {fmt.duration(s.total_ms)}")
         if s.requests > 1:
             routed = not s.requested_model or s.requested_model == "@edenai"
-            parts.append(
+            add(
                 f"routed once, pinned for {s.requests} requests"
                 if routed
                 else f"{s.requests} requests"
             )
         if s.retries:
-            parts.append(f"retried {s.retries}×")
+            add(f"retried {s.retries}×")
         if s.status in (TurnStatus.STOPPED, TurnStatus.INTERRUPTED):
-            parts.append(f'<span style="color:#b5651d">{s.status.value}</span>')
-        self.setText(" · ".join(parts))
+            add(s.status.value, WARNING_COLOUR)
+        self._fields = fields
+        self._wrap(force=True)
+        spoken = s.spoken()
+        self.setAccessibleName(spoken)
+        if self._describes is not None:
+            self._describes.setAccessibleDescription(spoken)
         tip = [f"Tier: {s.tier_label or 'custom'}"]
         if s.requested_model and s.requested_model != "@edenai":
             tip.append(f"Fixed model: {s.requested_model}")
@@ -124,6 +187,54 @@ class TurnBadge(QLabel):
         tip += routing_tips(s.routing, s.budget_knob)
         self.setToolTip("\n".join(tip))
         self.setAccessibleDescription(self.toolTip())
+
+    def refresh(self) -> None:
+        """Show the state again (another appearance: other shades for its marks)."""
+        self.show_state(self.state)
+
+    def _wrap(self, force: bool = False) -> None:
+        """Put the fields on as many lines as the width needs, breaking between fields only.
+        Measured with the font's advances when the fields or the width change, so laying out
+        the message list never asks the badge for a height."""
+        width = self.contentsRect().width()
+        if not force and width == self._wrapped_at:
+            return
+        self._wrapped_at = width
+        lines: list[list[str]] = []
+        used = 0
+        if width > 0:
+            plain = self.fontMetrics()
+            bold_font = QFont(self.font())
+            bold_font.setBold(True)
+            bold = QFontMetrics(bold_font)
+            gap = plain.horizontalAdvance(_SEPARATOR)
+            slack = 2  # rich text rounds advances its own way
+            for html, text, is_bold in self._fields:
+                advance = (bold if is_bold else plain).horizontalAdvance(text)
+                if lines and used + gap + advance + slack > width:
+                    lines.append([html])
+                    used = advance
+                elif lines:
+                    lines[-1].append(html)
+                    used += gap + advance
+                else:
+                    lines.append([html])
+                    used = advance
+        else:
+            lines = [[html for html, _t, _b in self._fields]]
+        text = "<br>".join(_SEPARATOR.join(line) for line in lines)
+        if text != self.text():
+            self.setText(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._wrap()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._wrap(force=True)
 
 
 class MessageWidget(QFrame):
@@ -144,6 +255,7 @@ class MessageWidget(QFrame):
         self.setObjectName("user_message" if role == "user" else "assistant_message")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setProperty("role", role)
+        self.setProperty(FOCUS_GROUP, True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(2)
@@ -162,20 +274,30 @@ class MessageWidget(QFrame):
         layout.addWidget(self.view)
         self.badge: TurnBadge | None = None
         if role == "assistant":
-            self.badge = TurnBadge(self)
+            self.badge = TurnBadge(self, describes=self.view)
             layout.addWidget(self.badge)
+        QWidget.setTabOrder(self.view, self.copy_button)  # the text first, then its actions
         self.copy_requested.connect(self._copy)
+
+    def focus_stops(self) -> list[QWidget]:
+        """The message's Tab stops in order: its text, then its buttons as the eye reads them."""
+        return [self.view, self.copy_button, *self._buttons.values()]
 
     # Only the last prompt and reply show these, so most messages never create them: fewer
     # widgets per message keep memory and tab switches small in long conversations.
     def _lazy_button(self, key: str, text: str, tip: str, signal: SignalInstance) -> QToolButton:
         button = self._buttons.get(key)
         if button is None:
-            button = self._action(self._header, text, tip, signal)
+            before = self.focus_stops()[-1]  # it goes last in the header, and in Tab order
+            button = self._action(
+                self._header, text, tip, signal, MenuToolButton if key == "regen" else QToolButton
+            )
             button.setVisible(False)
             if key == "regen":
                 button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+                button.setAccessibleDescription(MENU_KEYS_HINT + " (other tiers)")
             self._buttons[key] = button
+            QWidget.setTabOrder(before, button)
         return button
 
     @property
@@ -218,8 +340,15 @@ class MessageWidget(QFrame):
             self._error_label = label
         return self._error_label
 
-    def _action(self, row: QHBoxLayout, text: str, tip: str, signal: SignalInstance) -> QToolButton:
-        button = QToolButton(self)
+    def _action(
+        self,
+        row: QHBoxLayout,
+        text: str,
+        tip: str,
+        signal: SignalInstance,
+        kind: type[QToolButton] = QToolButton,
+    ) -> QToolButton:
+        button = kind(self)
         button.setText(text)
         button.setToolTip(tip)
         button.setAccessibleName(tip)
@@ -267,6 +396,10 @@ class ChatView(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chat_view")
+        self.setAccessibleName("Messages")
+        # A container, not a Tab stop: Tab goes from message to message, and the view
+        # scrolls to the one that takes the focus.
+        set_enum_property(self, "focusPolicy", "NoFocus")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         set_enum_property(self, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
@@ -302,11 +435,51 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range)
+        self._focused: MessageWidget | None = None
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        app.focusChanged.connect(self._focus_changed)
 
     def restyle(self) -> None:
         """Resolve the style sheet's palette colours again (after the appearance changed)."""
         self._inner.setStyleSheet("")
         self._inner.setStyleSheet(CHAT_STYLE)
+        for message in self.messages():
+            if message.badge is not None:
+                message.badge.refresh()
+
+    def _focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+        """The message holding the focus is scrolled into view and framed in the highlight
+        colour (a read-only text shows no other sign of focus)."""
+        inside = now is not None and self.isAncestorOf(now)
+        if not inside and self._focused is None:
+            return  # every tab's view hears every focus change: most have nothing to do
+        message = None
+        widget = now if inside else None
+        while widget is not None and widget is not self:
+            if isinstance(widget, MessageWidget):
+                message = widget
+            widget = widget.parentWidget()
+        if message is not self._focused:
+            for frame, on in ((self._focused, False), (message, True)):
+                if frame is not None:
+                    frame.setProperty("focused", on)
+                    frame.style().unpolish(frame)
+                    frame.style().polish(frame)
+            self._focused = message
+        if message is not None and now is not None and not QGuiApplication.mouseButtons():
+            self.ensureWidgetVisible(now, 0, 12)  # by keyboard: a click is on screen already
+
+    def _chain(self, widget: MessageWidget, after: QWidget) -> None:
+        """Put a message's Tab stops after `after`: messages are read top to bottom,
+        between the tier above and the composer below."""
+        for stop in widget.focus_stops():
+            QWidget.setTabOrder(after, stop)
+            after = stop
+
+    def _last_stop_before(self, index: int) -> QWidget:
+        messages = self.messages()
+        return messages[index - 1].focus_stops()[-1] if index > 0 else self.earlier_button
 
     def messages(self) -> list[MessageWidget]:
         out = []
@@ -318,11 +491,15 @@ class ChatView(QScrollArea):
         return out
 
     def add(self, widget: MessageWidget) -> None:
+        after = self._last_stop_before(len(self.messages()))
         self._layout.insertWidget(self._layout.count() - 1, widget)
+        self._chain(widget, after)
 
     def insert(self, index: int, widget: MessageWidget) -> None:
         """Put a message at `index` among the messages (0: the top)."""
+        after = self._last_stop_before(index)
         self._layout.insertWidget(index + 1, widget)  # after the "earlier" button
+        self._chain(widget, after)
         self._grew_above = True
 
     def lay_out_now(self, widget: MessageWidget) -> None:
@@ -412,7 +589,17 @@ class PromptEdit(QPlainTextEdit):
         self.enter_sends = True
         self.setTabChangesFocus(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(72)
+        self._fit_font()
+
+    def _fit_font(self) -> None:
+        """Four lines of the font in use: it grows with the system's font size (72 px at the
+        usual 9-point font)."""
+        self.setFixedHeight(4 * self.fontMetrics().lineSpacing() + 16)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_font()
 
     def set_enter_sends(self, enter_sends: bool) -> None:
         self.enter_sends = enter_sends
@@ -481,5 +668,11 @@ class Composer(QWidget):
             self.send.emit(text)
 
     def set_streaming(self, streaming: bool) -> None:
+        # A button that is disabled while it has the focus hands it to the next widget in
+        # the chain (a message far above): the prompt takes it instead, where Esc stops the
+        # reply and typing goes on.
+        had_focus = self.send_button.hasFocus() or self.stop_button.hasFocus()
+        if had_focus:
+            self.input.setFocus()
         self.send_button.setEnabled(not streaming)
         self.stop_button.setEnabled(streaming)

@@ -20,6 +20,7 @@ from desktop_app.api.events import (
     RoutingReport,
     TextDelta,
     TurnResult,
+    TurnStatus,
     UsageReport,
 )
 from desktop_app.routing.plan import TurnPlan, plan_for
@@ -31,6 +32,7 @@ from desktop_app.ui.chat.context import ChatContext
 from desktop_app.ui.chat.conversation_page import ConversationPage
 from desktop_app.ui.chat.spending_gate import SpendingGate
 from desktop_app.ui.chat.transcript import Actions, Entry, Transcript
+from desktop_app.ui.widgets.a11y import announce
 
 if TYPE_CHECKING:
     from desktop_app.render.markdown import MarkdownRenderer
@@ -323,6 +325,7 @@ class ConversationController(QObject):
             return
         self.transcript.remove(reply)
         self._launch(self.transcript.add_reply(plan, turn.reply_id), turn, use_tools, note)
+        self.page.composer.input.setFocus()  # its button went with the old reply
 
     def compare_from(self, reply: Entry) -> None:
         """Regenerate's "Compare with…": the prompt this reply answered, in a new comparison
@@ -361,7 +364,9 @@ class ConversationController(QObject):
         self.page.composer.set_streaming(True)
         if note:
             self._note(reply, note)
-        self.streams.start(REPLY, self._run(reply, turn, use_tools))
+        self.streams.start(
+            REPLY, self._run(reply, turn, use_tools), lambda: self._settle(reply, turn)
+        )
         self.streaming_changed.emit(True)
         self.transcript.refresh_actions(busy=True)
         self.page.chat.scroll_to_end()
@@ -377,7 +382,10 @@ class ConversationController(QObject):
                 tools=tools,
             )
         finally:
-            self._ended(reply, turn.result, turn)
+            self._settle(reply, turn)
+
+    def _settle(self, reply: Entry, turn: Turn) -> None:
+        self._ended(reply, self._service.settle(turn), turn)
 
     async def _tools_for(self, reply: Entry) -> ToolExecutor | None:
         """The turn's tools: the enabled ones (MCP servers start now if needed); a server
@@ -449,11 +457,30 @@ class ConversationController(QObject):
             )
             connect_failed = result.error is not None and result.error.kind is ErrorKind.CONNECT
             self.reachable.emit(not connect_failed)
+            self._announce_end(reply, result)
         self.page.composer.set_streaming(False)
         self.streaming_changed.emit(False)
         self.transcript.refresh_actions(busy=False)
         self.update_total()
         self.turn_finished.emit()
+
+    def _announce_end(self, reply: Entry, result: TurnResult) -> None:
+        """One sentence for screen readers when a reply ends (the text itself is not read
+        out as it streams): who answered, what it cost and how long it took, or what went
+        wrong and what to do."""
+        b = reply.badge
+        if result.status is TurnStatus.COMPLETE:
+            who = b.model or "an unknown model"
+            sentence = (
+                f"Reply from {who}, {fmt.spoken_money(b.cost_usd, b.cost_source)}, "
+                f"{fmt.spoken_duration(b.total_ms)}"
+            )
+            announce(reply.ui.view, sentence + (" (demo)" if b.demo else ""))
+        elif result.status is TurnStatus.STOPPED:
+            announce(reply.ui.view, "Reply stopped; what arrived is kept")
+        elif result.error is not None:
+            sentence = fmt.error_sentence(result.error, bool(result.text))
+            announce(reply.ui.view, sentence, assertive=True)
 
     def _on_retry(self, reply: Entry, notice: RetryNotice) -> None:
         """Say what is happening while RouteChat waits to resend ("retrying in 7 s")."""
@@ -465,6 +492,7 @@ class ConversationController(QObject):
         reply.ui.badge.show_state(reply.badge)
         reply.ui.show_error(None)
         reply.ui.status_note(notice.describe() + "…")
+        announce(reply.ui.view, notice.describe())
 
     def _on_event(self, reply: Entry, turn: Turn, event: TurnEvent) -> None:
         b = reply.badge

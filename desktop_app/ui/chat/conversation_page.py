@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QPalette, QShowEvent
+from PySide6.QtGui import QKeyEvent, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop_app.routing.tiers import Tier
 from desktop_app.ui.chat.chat_widgets import ChatView, Composer
 from desktop_app.ui.chat.tool_block import ToolsToggle
+from desktop_app.ui.widgets.elided_label import ElidedLabel
 from desktop_app.ui.widgets.theme import set_text_colour
 
 SEED_MODELS = (
@@ -146,12 +146,11 @@ class ConversationPage(QWidget):
         top.addWidget(self.tier_selector)
         self.tools_toggle = ToolsToggle(self)
         top.addWidget(self.tools_toggle)
-        self.tier_hint = QLabel(self)
+        # A long candidate list must not set the window's minimum width: the hint ends in
+        # "…" instead, and its tooltip and accessible name have all of it.
+        self.tier_hint = ElidedLabel(self)
         self.tier_hint.setObjectName("tier_hint")
         set_text_colour(self.tier_hint, role=QPalette.ColorRole.PlaceholderText)
-        # A long candidate list must not set the window's minimum width: the hint is cut
-        # short instead, and its tooltip has all of it.
-        self.tier_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top.addWidget(self.tier_hint, 1)
         self.total_label = QLabel(self)
         self.total_label.setObjectName("conversation_total")
@@ -172,6 +171,17 @@ class ConversationPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.shown.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc stops the reply wherever the focus is in the tab (the keys no widget here
+        uses come up to the page)."""
+        from PySide6.QtCore import Qt  # not at import: see enum_props
+
+        if event.key() == Qt.Key.Key_Escape and self.composer.stop_button.isEnabled():
+            self.composer.stop.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def set_tier_hint(self, text: str) -> None:
         self.tier_hint.setText(text)

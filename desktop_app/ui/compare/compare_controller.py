@@ -133,7 +133,11 @@ class CompareController(QObject):
         page.preset_chosen.connect(self.apply_preset)
         page.add_column.connect(self.add_column)
         page.workload_requested.connect(
-            lambda: self.workload_requested.emit([c.spec for c in self.columns])
+            lambda: (
+                None
+                if self._missing_tier()
+                else self.workload_requested.emit([c.spec for c in self.columns])
+            )
         )
         page.narrow_toggled.connect(lambda _n: self._refresh())
         page.shown.connect(self._refresh_appearance)
@@ -145,6 +149,11 @@ class CompareController(QObject):
         ctx = self._ctx
         widget = CompareColumn(ctx.tiers, self.page)
         widget.tier_selector.select(spec.tier_id)
+        selector = widget.tier_selector
+        selector.pick_model_requested.connect(
+            lambda: ctx.pick_model(lambda model_id: selector.select(f"model:{model_id}"))
+        )
+        selector.new_pool_requested.connect(ctx.edit_pools)
         holder: list[Column] = []
         transcript = Transcript(
             widget.chat,
@@ -315,9 +324,30 @@ class CompareController(QObject):
     def _plan(self, column: Column) -> TurnPlan:
         return plan_for(tier_of(self._ctx.tiers, column.spec.tier_id), demo=self._ctx.session.demo)
 
+    def _missing_tier(self) -> bool:
+        """A column names a pool that was deleted: say which, send nothing (never a silent
+        switch to another tier); the selector shows it and waits for a choice."""
+        for column in self.columns:
+            try:
+                self._ctx.tiers.get(column.spec.tier_id)
+            except KeyError:
+                self._ctx.messages.error(
+                    f"The pool “{column.spec.tier_id}” of column {column.spec.column + 1} was "
+                    "deleted. Choose a tier or pool for it, then send again."
+                )
+                return True
+        return False
+
+    def tiers_changed(self) -> None:
+        """Pools were added, renamed or deleted: every column's selector follows."""
+        for column in self.columns:
+            selector = column.widget.tier_selector
+            selector.set_tiers(self._ctx.tiers)
+            selector.select(column.spec.tier_id)
+
     def send(self, prompt: str) -> None:
         """The prompt to every column at once (blind mode: shuffled and labelled first)."""
-        if self.streaming or not prompt.strip():
+        if self.streaming or not prompt.strip() or self._missing_tier():
             return
         if self._hidden():  # the last round was never voted on: show it as it was
             self._reveal()
@@ -392,7 +422,11 @@ class CompareController(QObject):
         self._live.add(column.spec.column)
         column.transcript.begin_stream(entry)
         self.page.composer.set_streaming(True)
-        self.streams.start(column.slot, self._run(column, entry, turn))
+        self.streams.start(
+            column.slot,
+            self._run(column, entry, turn),
+            lambda: self._settle(column, entry, turn),
+        )
         column.transcript.refresh_actions(busy=True)
         column.widget.chat.scroll_to_end()
 
@@ -405,7 +439,11 @@ class CompareController(QObject):
                 on_retry=lambda notice: self._on_retry(column, entry, notice),
             )
         finally:
-            self._ended(column, entry, turn)
+            self._settle(column, entry, turn)
+
+    def _settle(self, column: Column, entry: Entry, turn: Turn) -> None:
+        self.service.settle(turn)
+        self._ended(column, entry, turn)
 
     def _on_event(self, column: Column, entry: Entry, turn: Turn, event: TurnEvent) -> None:
         b = entry.badge

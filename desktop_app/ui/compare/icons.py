@@ -45,13 +45,9 @@ def _paint(kind: str, colour: QColor) -> QPixmap:
     return pixmap
 
 
-ERROR_ON_DARK = "#ff8a80"  # 5.4:1 or more on the dark appearance's backgrounds
-
-
 def error_colour() -> QColor:
-    """Error text that keeps a 4.5:1 contrast: the app's red on a light background, a lighter
-    red on a dark one (the app's red reads at about 2.7:1 there)."""
-    from desktop_app.ui.widgets.theme import ERROR_COLOUR
+    """Error text at 4.5:1 or more on the background in use (the theme's shade for it)."""
+    from desktop_app.ui.widgets.theme import Tone
 
     base = QGuiApplication.palette().color(QPalette.ColorRole.Base)
-    return QColor(ERROR_ON_DARK if base.lightness() < 128 else ERROR_COLOUR)
+    return QColor(Tone.ERROR.shade(dark=base.lightness() < 128))

@@ -6,7 +6,8 @@ import html
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.store import Conversation, SearchHit, split_snippet
+from desktop_app.ui.widgets.a11y import describe_buttons, name_clear_button
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -65,6 +67,7 @@ class HistoryPanel(QDockWidget):
         self.search.setPlaceholderText("Search all messages (Ctrl+K)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search history")
+        name_clear_button(self.search, "Clear the search")
         lay.addWidget(self.search)
         self.stack = QStackedWidget(body)
         self.tree = QTreeWidget(body)
@@ -73,6 +76,11 @@ class HistoryPanel(QDockWidget):
         self.tree.setAccessibleName("Conversations")
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.setEditTriggers(QTreeWidget.EditTrigger.EditKeyPressed)
+        self.tree.setAccessibleDescription(
+            "Enter opens a conversation, F2 renames it, the Menu key or Shift+F10 shows "
+            "its other actions"
+        )
+        self.tree.installEventFilter(self)
         self.results = QListWidget(body)
         self.results.setObjectName("search_results")
         self.results.setAccessibleName("Search results")
@@ -91,6 +99,26 @@ class HistoryPanel(QDockWidget):
         self.results.itemActivated.connect(self._result_activated)
         self.results.itemClicked.connect(self._result_activated)
         self._filling = False
+        describe_buttons(
+            self,
+            {
+                "qt_dockwidget_closebutton": "Close the history sidebar (Ctrl+B)",
+                "qt_dockwidget_floatbutton": "Detach the history sidebar",
+            },
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The Menu key and Shift+F10 show the conversation's actions, as a right-click does."""
+        if watched is self.tree and isinstance(event, QKeyEvent):
+            if event.type() != QEvent.Type.KeyPress:
+                return False
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if event.key() == Qt.Key.Key_Menu or (event.key() == Qt.Key.Key_F10 and shift):
+                item = self.tree.currentItem()
+                if item is not None:
+                    self._menu(self.tree.visualItemRect(item).center())
+                return True
+        return False
 
     # --- content -----------------------------------------------------------------------------
     def show_conversations(self, conversations: Sequence[Conversation], today: date) -> None:
@@ -191,4 +219,6 @@ class HistoryPanel(QDockWidget):
         menu.addAction("Export as JSON…", lambda: self.export_requested.emit(cid, "json"))
         menu.addSeparator()
         menu.addAction("Delete", lambda: self.delete_requested.emit(cid))
+        menu.setObjectName("history_menu")
         menu.popup(self.tree.viewport().mapToGlobal(pos))
+        menu.setActiveAction(menu.actions()[0])  # arrows and Enter work at once

@@ -12,13 +12,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMenu,
-    QSizePolicy,
     QStackedWidget,
+    QTabBar,
     QTabWidget,
     QWidget,
 )
 
 from desktop_app import APP_NAME
+from desktop_app.ui.widgets.elided_label import ElidedLabel
 from desktop_app.ui.widgets.enum_props import set_enum_property
 
 if TYPE_CHECKING:
@@ -41,6 +42,24 @@ class ConversationTabs(QTabWidget):
         set_enum_property(self, "elideMode", "ElideRight")
         self.tabBarDoubleClicked.connect(self.start_rename)
         self._editor: QLineEdit | None = None
+
+    def tabInserted(self, index: int) -> None:
+        super().tabInserted(index)
+        self._name_close_button(index)
+
+    def setTabText(self, index: int, text: str) -> None:
+        super().setTabText(index, text)
+        self._name_close_button(index)
+
+    def _name_close_button(self, index: int) -> None:
+        """The close button shows an icon only: it is named after its tab for screen readers
+        (its tooltip, Qt's "Close Tab", stays)."""
+        bar = self.tabBar()
+        for side in (QTabBar.ButtonPosition.RightSide, QTabBar.ButtonPosition.LeftSide):
+            button = bar.tabButton(index, side)
+            if button is not None:
+                title = self.tabText(index).removeprefix("● ")
+                button.setAccessibleName(f"Close {title}")
 
     def start_rename(self, index: int) -> None:
         if index < 0:
@@ -144,10 +163,9 @@ class MainWindow(QMainWindow):
         self.tabs = ConversationTabs(self.stack)
         self.stack.addWidget(self.tabs)
         self.setCentralWidget(self.stack)
-        self.mode_label = QLabel(self)
+        # Long status sentences end in "…" rather than widening the window (tooltip: all).
+        self.mode_label = ElidedLabel(self)
         self.mode_label.setObjectName("mode_label")
-        # Long status sentences are cut short rather than widening the window (tooltip: all).
-        self.mode_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.session_label = QLabel(self)
         self.session_label.setObjectName("session_total")
         self.session_label.setAccessibleName("Session total")

@@ -70,8 +70,10 @@ class TabManager(QObject):
         ctx.tiers.subscribe(self._tiers_changed)
 
     def _tiers_changed(self) -> None:
-        for ctrl in self.controllers:
-            ctrl.tiers_changed()
+        for tab in self.tabs():
+            tiers_changed = getattr(tab, "tiers_changed", None)
+            if tiers_changed is not None:  # conversations and comparisons; workloads keep theirs
+                tiers_changed()
 
     def _apply(self, enter_sends: bool) -> None:
         for ctrl in self.controllers:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.ui.widgets.a11y import name_clear_button
 from desktop_app.ui.widgets.enum_props import set_enum_property
 from desktop_app.ui.widgets.theme import ERROR_COLOUR, SUCCESS_COLOUR, set_text_colour
 
@@ -55,6 +56,9 @@ class WelcomePage(QWidget):
         )
         where.setWordWrap(True)
         where.setOpenExternalLinks(True)
+        # Tab reaches the link and Enter opens it: where a key comes from, for everyone.
+        set_enum_property(where, "textInteractionFlags", "TextBrowserInteraction")
+        where.setObjectName("key_source")
         lay.addWidget(where)
         row = QHBoxLayout()
         self.key_field = QLineEdit(card)
@@ -63,6 +67,7 @@ class WelcomePage(QWidget):
         self.key_field.setPlaceholderText("Paste your Eden AI API key")
         self.key_field.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_field.setClearButtonEnabled(True)
+        name_clear_button(self.key_field, "Clear the key")
         row.addWidget(self.key_field, 1)
         self.test_button = QPushButton("&Test key", card)
         self.test_button.setObjectName("test_key_button")
@@ -104,6 +109,11 @@ class WelcomePage(QWidget):
         h.addStretch(1)
         outer.addLayout(h)
         outer.addStretch(2)
+        # As the eye reads the card: the link, the key and its buttons, then demo mode (left)
+        # before Start chatting (right).
+        chain = (where, self.key_field, self.test_button, self.remember, self.demo_button)
+        for first, second in zip(chain, (*chain[1:], self.save_button), strict=True):
+            QWidget.setTabOrder(first, second)
         self.test_button.clicked.connect(self._test)
         self.save_button.clicked.connect(self._save)
         self.key_field.returnPressed.connect(self._save)

@@ -11,6 +11,7 @@ controller checks the real colour scheme once the window is up.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
@@ -21,15 +22,46 @@ STYLE_NAME = "Fusion"  # the same look on every platform, and it honours our pal
 # sheet is painted through Qt's style-sheet style, which made every frame of a streamed reply
 # slower when the sheet was set on the whole application (the scroll bar alone ~1.3 ms).
 CHAT_STYLE = """
-QFrame#user_message { border: none; border-radius: 8px; background: palette(alternate-base); }
-QFrame#assistant_message { border: 1px solid palette(midlight); border-radius: 8px; }
+QFrame#user_message {
+    border: none; padding: 2px; border-radius: 8px; background: palette(alternate-base);
+}
+QFrame#assistant_message { border: 1px solid palette(midlight); padding: 1px; border-radius: 8px; }
 QLabel#message_role { font-weight: bold; }
-QLabel#turn_badge { color: palette(dark); padding-top: 2px; }
+QLabel#turn_badge { padding-top: 2px; }
+QFrame#user_message[focused="true"], QFrame#assistant_message[focused="true"] {
+    border: 2px solid palette(highlight); padding: 0px;
+}
 """
 JUMP_BUTTON_STYLE = "QPushButton { border-radius: 10px; padding: 4px 10px; }"
-ERROR_COLOUR = "#c01c28"
-DEMO_COLOUR = "#8a2be2"  # the status bar's demo-mode line: unmistakable, in both appearances
-SUCCESS_COLOUR = "#26a269"
+
+
+class Tone(Enum):
+    """A text colour with a meaning, one shade per appearance, each at least 4.5:1 (WCAG AA)
+    against the window, base and alternate-base colours of its palette (tests/gui/
+    test_accessibility.py measures them). Formatted (`f"{Tone.ERROR}"`), it is the shade of
+    the appearance in use; `set_text_colour` keeps a label's shade in step when it changes."""
+
+    ERROR = ("#c01c28", "#ff7b72")
+    SUCCESS = ("#17703f", "#57e389")
+    DEMO = ("#8a2be2", "#c397ff")  # the demo-mode line and badge mark: unmistakable in both
+    WARNING = ("#9c4f00", "#ffa348")  # a reply stopped, cut off, or answered by the fallback
+
+    def shade(self, dark: bool | None = None) -> str:
+        light, dark_shade = self.value
+        return dark_shade if (_dark if dark is None else dark) else light
+
+    def __str__(self) -> str:
+        return self.shade()
+
+    def __format__(self, spec: str) -> str:
+        return format(self.shade(), spec)
+
+
+ERROR_COLOUR = Tone.ERROR
+DEMO_COLOUR = Tone.DEMO
+SUCCESS_COLOUR = Tone.SUCCESS
+WARNING_COLOUR = Tone.WARNING
+_dark = False  # the appearance in use (set by apply_theme)
 
 
 def _dark_palette() -> QPalette:
@@ -44,10 +76,13 @@ def _dark_palette() -> QPalette:
     p.setColor(QPalette.ColorRole.ButtonText, text)
     p.setColor(QPalette.ColorRole.ToolTipBase, base)
     p.setColor(QPalette.ColorRole.ToolTipText, text)
-    p.setColor(QPalette.ColorRole.Highlight, QColor(53, 132, 228))
-    p.setColor(QPalette.ColorRole.HighlightedText, QColor(255, 255, 255))
+    # A light highlight with dark text: the focus ring and selections stand out 3:1 from
+    # every background and selected text reads 4.5:1 (white on a mid blue cannot do both).
+    p.setColor(QPalette.ColorRole.Highlight, QColor(0x62, 0xA0, 0xEA))
+    p.setColor(QPalette.ColorRole.Accent, QColor(0x62, 0xA0, 0xEA))
+    p.setColor(QPalette.ColorRole.HighlightedText, base)
     p.setColor(QPalette.ColorRole.Link, QColor(138, 180, 248))
-    p.setColor(QPalette.ColorRole.PlaceholderText, QColor(140, 143, 150))
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor(0xA0, 0xA3, 0xAA))  # hints, badges
     p.setColor(QPalette.ColorRole.Mid, QColor(120, 123, 130))
     p.setColor(QPalette.ColorRole.Midlight, QColor(70, 73, 78))
     p.setColor(QPalette.ColorRole.Dark, QColor(160, 163, 170))
@@ -60,7 +95,8 @@ def _dark_palette() -> QPalette:
     return p
 
 
-# Fusion's own light palette (QStyle.standardPalette() under Fusion; a test keeps them equal).
+# Fusion's own light palette (QStyle.standardPalette() under Fusion; a test keeps them equal
+# but for `_LIGHT_CONTRAST`).
 _LIGHT = {
     "Window": "#efefef", "WindowText": "#000000", "Base": "#ffffff", "AlternateBase": "#f7f7f7",
     "Text": "#000000", "BrightText": "#ffffff", "Button": "#efefef", "ButtonText": "#000000",
@@ -75,9 +111,14 @@ _LIGHT_DISABLED = {
 }  # fmt: skip
 
 
+# Where Fusion's light colours fall short of WCAG AA: placeholder and hint text (50 % black,
+# 3.9:1 on the window) and the highlight (white on it 3.7:1) are darkened.
+_LIGHT_CONTRAST = {"PlaceholderText": "#646464", "Highlight": "#2a7ab0", "Accent": "#2a7ab0"}
+
+
 def _light_palette() -> QPalette:
     p = QPalette()
-    for name, colour in _LIGHT.items():
+    for name, colour in (_LIGHT | _LIGHT_CONTRAST).items():
         p.setColor(getattr(QPalette.ColorRole, name), QColor(colour))
     for name, colour in _LIGHT_DISABLED.items():
         p.setColor(QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, name), QColor(colour))
@@ -123,31 +164,51 @@ def apply_theme(app: QApplication, theme: str, *, first_frame: bool = False) -> 
     first_frame: at start-up, 'system' follows `first_guess_is_dark`; the caller confirms it
     with `system_is_dark` after the first frame.
     """
+    global _dark
     if theme == "system":
         dark = first_guess_is_dark(app) if first_frame else system_is_dark(app)
     else:
         first_guess_is_dark(app)  # remember the platform's palette while it is still there
         dark = theme == "dark"
+    changed, _dark = dark != _dark, dark
     app.setPalette(_dark_palette() if dark else _light_palette())
+    if changed:
+        for widget in app.allWidgets():  # labels in a `Tone` take the new appearance's shade
+            tone = widget.property(_TONE)
+            if tone:
+                _set_foreground(widget, Tone[tone].shade())
     return dark
 
 
-def set_text_colour(
-    widget: QWidget,
-    colour: str | None = None,
-    *,
-    role: QPalette.ColorRole | None = None,
-    bold: bool = False,
-) -> None:
-    """A label's text colour (a fixed `colour`, a palette `role`, or the default) and weight.
+_TONE = "tone"  # the dynamic property that names a widget's `Tone`
 
-    Through the palette rather than a style sheet: a sheet moves the widget's painting to the
-    slower style-sheet style and is parsed each time it is set.
-    """
+
+def _set_foreground(widget: QWidget, colour: str | None) -> None:
     palette = QPalette()  # nothing resolved: everything else follows the window's palette
     if colour is not None:
         palette.setColor(QPalette.ColorRole.WindowText, QColor(colour))
     widget.setPalette(palette)
+
+
+def set_text_colour(
+    widget: QWidget,
+    colour: Tone | str | None = None,
+    *,
+    role: QPalette.ColorRole | None = None,
+    bold: bool = False,
+) -> None:
+    """A label's text colour (a `Tone`, which follows the appearance; a fixed `colour`; a
+    palette `role`; or the default) and weight.
+
+    Through the palette rather than a style sheet: a sheet moves the widget's painting to the
+    slower style-sheet style and is parsed each time it is set.
+    """
+    if isinstance(colour, Tone):
+        widget.setProperty(_TONE, colour.name)
+        colour = colour.shade()
+    elif widget.property(_TONE):
+        widget.setProperty(_TONE, None)
+    _set_foreground(widget, colour)
     widget.setForegroundRole(QPalette.ColorRole.NoRole if role is None else role)
     if widget.font().bold() != bold:
         font = widget.font()
