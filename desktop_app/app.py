@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from desktop_app.config.paths import AppPaths
     from desktop_app.config.settings import Settings
+    from desktop_app.services.budget import SpendingGuard
     from desktop_app.services.chat import ChatService
     from desktop_app.services.connection import Connection
     from desktop_app.services.messages import MessageBridge
@@ -157,6 +158,20 @@ def compose(
             )
         return service[0]
 
+    guard: list[SpendingGuard] = []
+
+    def spending() -> SpendingGuard:
+        """Built at first use: the status bar needs it only when a limit is set."""
+        if not guard:
+            from desktop_app.services.budget import SpendingGuard
+
+            guard.append(
+                SpendingGuard(
+                    store, lambda: holder.current, lambda: connection.catalogue.snapshot()
+                )
+            )
+        return guard[0]
+
     tool_service: list[ToolService] = []
 
     def tools() -> ToolService:
@@ -184,6 +199,7 @@ def compose(
         messages=messages,
         settings=holder,
         after_first_frame=lambda work: window.after_first_frame(work),
+        spending=spending,
         pick_model=lambda chosen: controllers[0].pick_model(chosen),
         edit_pools=lambda: controllers[0].show_pools(),
         tools=tools,
@@ -192,7 +208,7 @@ def compose(
     )
     controllers: list[AppController] = []  # the tabs reach the pickers through it
     tabs = TabManager(window, ctx, holder, messages)
-    status = StatusPresenter(window, session, connection, store, messages)
+    status = StatusPresenter(window, session, connection, store, messages, holder, spending)
     controller = AppController(
         window,
         session=session,

@@ -1,5 +1,5 @@
-"""Command line: the window by default; `ask`, `compare`, `models`, `tiers` and `emulator` run
-headless.
+"""Command line: the window by default; `ask`, `compare`, `models`, `tiers`, `pools`, `stats`
+and `emulator` run headless.
 
 Each command lives in its own module (parser and run); exit codes are in `common`.
 """
@@ -17,6 +17,7 @@ from desktop_app import __version__
 from desktop_app.cli.common import (
     BASE_URL_ENV,
     EXIT_AUTH,
+    EXIT_BUDGET,
     EXIT_CANCELLED,
     EXIT_CODES,
     EXIT_CREDITS,
@@ -34,6 +35,7 @@ from desktop_app.cli.common import (
 __all__ = [
     "BASE_URL_ENV",
     "EXIT_AUTH",
+    "EXIT_BUDGET",
     "EXIT_CANCELLED",
     "EXIT_CODES",
     "EXIT_CREDITS",
@@ -53,7 +55,7 @@ __all__ = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop_app.cli import ask, catalogue, compare, emulator, pools
+    from desktop_app.cli import ask, catalogue, compare, emulator, pools, stats
     from desktop_app.cli.common import epilog
 
     parser = argparse.ArgumentParser(
@@ -81,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_parser(sub)
     catalogue.add_parsers(sub)
     pools.add_parser(sub)
+    stats.add_parser(sub)
     emulator.add_parser(sub)
     return parser
 
@@ -117,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop_app.cli import pools
 
             return pools.run(args, out, err)
+        if args.command == "stats":
+            from desktop_app.cli import stats
+
+            return stats.run(args, out, err)
         if args.command == "emulator":
             from desktop_app.cli import emulator
 

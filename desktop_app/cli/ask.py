@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop_app.cli.common import (
+    EXIT_BUDGET,
     EXIT_USAGE,
     epilog,
     exit_code_for,
@@ -21,8 +22,13 @@ from desktop_app.cli.common import (
 if TYPE_CHECKING:
     from desktop_app.api.errors import ApiError
     from desktop_app.api.events import RoutingInfo, TurnResult
+    from desktop_app.config.paths import AppPaths
+    from desktop_app.config.settings import Settings
     from desktop_app.routing.plan import TurnPlan
+    from desktop_app.services.catalogue import ModelCatalogue
+    from desktop_app.services.chat import TurnRecorder
     from desktop_app.services.tools.specs import ToolOutcome
+    from desktop_app.store import HistoryStore
 
 
 def add_parser(sub: Any) -> None:
@@ -41,6 +47,17 @@ def add_parser(sub: Any) -> None:
     ask.add_argument("--temperature", type=float)
     ask.add_argument("--system", help="a system message sent before the prompt")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    ask.add_argument(
+        "--no-history",
+        action="store_true",
+        help="leave this turn out of your history (it is recorded in the day's "
+        '"Command line" conversation otherwise)',
+    )
+    ask.add_argument(
+        "--ignore-budget",
+        action="store_true",
+        help="send even when a spending limit (Preferences → Spending) is reached",
+    )
     ask.add_argument(
         "--tools",
         metavar="TOOLS",
@@ -91,7 +108,7 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from desktop_app.config.settings import load_settings
     from desktop_app.secrets import load_key
     from desktop_app.services.catalogue import ModelCatalogue, cache_file
-    from desktop_app.services.chat import ChatService, MemoryRecorder
+    from desktop_app.services.chat import ChatService
 
     try:
         plan, tier_id = plan_from_args(args.tier, args.candidates, args.model)
@@ -99,7 +116,8 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         say(err, str(exc))
         return EXIT_USAGE
     prompt = " ".join(args.prompt)
-    if prompt == "-":
+    from_stdin = prompt == "-"
+    if from_stdin:
         prompt = sys.stdin.read()
     lookup = load_key()
     if not lookup.key:
@@ -122,42 +140,59 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings = load_settings(paths).settings
     base_url = resolve_base_url(args.base_url)
     config = ClientConfig(base_url=base_url, timeouts=settings.timeouts)
-    catalogue = ModelCatalogue(cache_file(paths.cache_dir, base_url))
+    catalogue = ModelCatalogue(cache_file(paths.cache_dir, base_url))  # no fetch: the cache
     calls: list[ToolOutcome] = []
     requests = 1
-    async with EdenClient(config, lookup.key, prices=catalogue.prices) as client:
-        service = ChatService(
-            lambda: client,
-            MemoryRecorder(system=args.system),
-            policy=lambda: settings.retries,
-            tags=lambda: settings.send_tags,
-        )
-        tools = None
-        tool_service = None
-        try:
-            if args.tools:
-                prepared = await prepare_tools(args, err, plan, catalogue, client, paths, settings)
-                if isinstance(prepared, int):
-                    return prepared
-                plan, tools, tool_service = prepared
-            turn = service.start_turn(1, prompt, plan)
-
-            def report(event: object) -> None:
-                on_tool_event(args, err, event, calls)
-                on_event(event)
-
-            result = await service.run(
-                turn,
-                report,
-                max_tokens=args.max_tokens,
-                temperature=args.temperature,
-                on_retry=lambda notice: None if args.json else say(err, notice.describe() + "…"),
-                tools=tools,
+    store = open_store(paths, err)
+    try:
+        if store is not None and not args.ignore_budget:
+            interactive = not from_stdin and sys.stdin.isatty() and err.isatty()
+            plan, refusal = check_budget(
+                store, settings, catalogue, plan, prompt, args, err, interactive
             )
-            requests = turn.requests
-        finally:
-            if tool_service is not None:
-                await tool_service.aclose()
+            if refusal is not None:
+                return refuse(args, out, err, plan, tier_id, refusal)
+        recorder, conversation_id = recorder_for(store, args, err)
+        async with EdenClient(config, lookup.key, prices=catalogue.prices) as client:
+            service = ChatService(
+                lambda: client,
+                recorder,
+                policy=lambda: settings.retries,
+                tags=lambda: settings.send_tags,
+            )
+            tools = None
+            tool_service = None
+            try:
+                if args.tools:
+                    prepared = await prepare_tools(
+                        args, err, plan, catalogue, client, paths, settings
+                    )
+                    if isinstance(prepared, int):
+                        return prepared
+                    plan, tools, tool_service = prepared
+                turn = service.start_turn(conversation_id, prompt, plan)
+
+                def report(event: object) -> None:
+                    on_tool_event(args, err, event, calls)
+                    on_event(event)
+
+                result = await service.run(
+                    turn,
+                    report,
+                    max_tokens=args.max_tokens,
+                    temperature=args.temperature,
+                    on_retry=lambda notice: (
+                        None if args.json else say(err, notice.describe() + "…")
+                    ),
+                    tools=tools,
+                )
+                requests = turn.requests
+            finally:
+                if tool_service is not None:
+                    await tool_service.aclose()
+    finally:
+        if store is not None:
+            store.close()
     if not args.json and result.text and not result.text.endswith("\n"):
         out.write("\n")
     extra = (
@@ -262,6 +297,97 @@ def call_json(outcome: ToolOutcome) -> dict[str, Any]:
     }
 
 
+def open_store(paths: AppPaths, err: TextIO) -> HistoryStore | None:
+    """The user's history (None, said on stderr, when it cannot be opened: the turn then goes
+    out unrecorded and unchecked, as the window keeps a session apart in that case)."""
+    from desktop_app.store import HistoryStore, StoreError
+
+    try:
+        # Never recovered here: the window may be streaming into the same file.
+        store = HistoryStore.open(paths.database_file, recover=False)
+    except StoreError as exc:
+        say(err, f"{exc} This turn is not recorded and spending limits are not checked.")
+        return None
+    for notice in store.report.notices():
+        say(err, notice)
+    return store
+
+
+def recorder_for(
+    store: HistoryStore | None, args: argparse.Namespace, err: TextIO
+) -> tuple[TurnRecorder, int]:
+    """The day's "Command line" conversation and its recorder, or memory for --no-history."""
+    from desktop_app.services.chat import MemoryRecorder
+    from desktop_app.services.cli_history import command_line_recorder, conversation_for_today
+    from desktop_app.store import StoreError
+
+    if store is not None and not args.no_history:
+        try:
+            conversation_id = conversation_for_today(store)
+        except StoreError as exc:
+            say(err, f"This turn is not recorded: {exc}")
+        else:
+            return command_line_recorder(store, args.system, lambda m: say(err, m)), conversation_id
+    return MemoryRecorder(system=args.system), 1
+
+
+def check_budget(
+    store: HistoryStore,
+    settings: Settings,
+    catalogue: ModelCatalogue,
+    plan: TurnPlan,
+    prompt: str,
+    args: argparse.Namespace,
+    err: TextIO,
+    interactive: bool,
+) -> tuple[TurnPlan, str | None]:
+    """The spending limits, as the window applies them: the plan to send with (cheaper models
+    near the limit, when asked for) and, when the limit refuses, why. "Ask before each send"
+    asks on a terminal; without one it refuses (use --ignore-budget)."""
+    import dataclasses
+
+    from desktop_app.services.budget import SpendingGuard
+    from desktop_app.store import StoreError
+
+    if not interactive and settings.spending.at_limit == "ask":
+        spending = dataclasses.replace(settings.spending, at_limit="refuse")
+        settings = dataclasses.replace(settings, spending=spending)
+    effective = dataclasses.replace(settings, max_tokens=args.max_tokens or settings.max_tokens)
+    guard = SpendingGuard(store, lambda: effective, catalogue.snapshot)
+    try:
+        estimate = guard.estimate(plan, [args.system] if args.system else [], prompt)
+        verdict, plan = guard.before_send(plan, estimate, command_line=True)
+        for notice in guard.notices(guard.status()):
+            say(err, notice)
+    except StoreError as exc:
+        say(err, f"Spending limits could not be checked: {exc}")
+        return plan, None
+    if verdict.action == "refuse":
+        return plan, verdict.message
+    if verdict.action == "ask":
+        err.write(f"routechat: {verdict.message} [y/N] ")
+        err.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            return plan, "Not sent: the spending limit is reached."
+    return plan, None
+
+
+def refuse(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    plan: TurnPlan,
+    tier_id: str | None,
+    message: str,
+) -> int:
+    """A send the spending limit refused: nothing went out (exit code 4)."""
+    from desktop_app.api.errors import ApiError, ErrorKind
+
+    error = ApiError(ErrorKind.CREDITS, message)
+    finish(args, out, err, None, plan, tier_id, error, error_kind="budget")
+    return EXIT_BUDGET
+
+
 def routing_json(info: RoutingInfo | None) -> dict[str, Any] | None:
     """The `routing` key: how the router chose (null when the server sent no metadata;
     `chosen` null when the request named its own model)."""
@@ -284,8 +410,11 @@ def finish(
     tier_id: str | None,
     error: ApiError | None,
     extra: dict[str, Any] | None = None,
+    *,
+    error_kind: str | None = None,
 ) -> int:
-    """Print the summary (`extra`: keys a tool turn adds) and return the exit code."""
+    """Print the summary (`extra`: keys a tool turn adds; `error_kind` names an error that is
+    not the API's, e.g. "budget") and return the exit code."""
     from desktop_app.services import format as fmt
 
     usage = result.usage if result else None
@@ -305,7 +434,7 @@ def finish(
         "ttft_ms": result.ttft_ms if result else None,
         "total_ms": result.total_ms if result else 0.0,
         "finish_reason": result.finish_reason if result else None,
-        "error": error.to_json() if error else None,
+        "error": {**error.to_json(), "kind": error_kind or error.kind.value} if error else None,
         "routing": routing_json(result.routing if result else None),
         **(extra or {}),
     }

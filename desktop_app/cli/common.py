@@ -15,6 +15,7 @@ EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_CREDITS = 4
+EXIT_BUDGET = 4  # a spending limit refused the send: like running out of credits
 EXIT_RATE_LIMITED = 5
 EXIT_NETWORK = 6
 EXIT_SERVER = 7
@@ -27,7 +28,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_INTERNAL: "unexpected internal error",
     EXIT_USAGE: "usage error (bad arguments, unknown tier)",
     EXIT_AUTH: "authentication: no key, or the key was refused (401/403)",
-    EXIT_CREDITS: "no credits left (402)",
+    EXIT_CREDITS: "no credits left (402), or a spending limit refused the send",
     EXIT_RATE_LIMITED: "rate limited (429)",
     EXIT_NETWORK: "network failure or timeout",
     EXIT_SERVER: "server or router error (5xx)",

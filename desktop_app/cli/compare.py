@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -31,9 +31,11 @@ from desktop_app.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from desktop_app.api.client import EdenClient
     from desktop_app.api.errors import ApiError
-    from desktop_app.services.chat import TurnEvent
+    from desktop_app.services.chat import TurnEvent, TurnRecorder
     from desktop_app.services.compare import Job, Outcome, RunColumn
+    from desktop_app.store import HistoryStore
 
 SHAPES = """\
 With --json, a single prompt prints one object as its last line:
@@ -113,6 +115,12 @@ def add_parser(sub: Any) -> None:
         help="at most N requests in flight (default 4)",
     )
     p.add_argument("--csv", metavar="OUT", help="write one row per prompt × column to OUT")
+    p.add_argument(
+        "--no-history",
+        action="store_true",
+        help="leave these turns out of your history (they are recorded in the day's "
+        '"Command line" conversation otherwise, where statistics and spending limits see them)',
+    )
     p.add_argument("prompt", nargs="*", help="the prompt ('-' reads it from standard input)")
 
 
@@ -250,9 +258,10 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     from desktop_app.api.client import EdenClient
     from desktop_app.api.config import ClientConfig
+    from desktop_app.cli.ask import open_store
+    from desktop_app.config.paths import default_paths
     from desktop_app.secrets import load_key
-    from desktop_app.services.chat import ChatService, MemoryRecorder
-    from desktop_app.services.compare import Outcome, WorkloadRun
+    from desktop_app.services.compare import Outcome
 
     workload = bool(args.workload)
     lookup = load_key()
@@ -263,41 +272,91 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             for _ in prompts
         ]
         return _finish(args, out, err, prompts, columns, results, workload, unsent=error)
+    config = ClientConfig(base_url=resolve_base_url(args.base_url))
+    store = None if args.no_history else open_store(default_paths(), err)
+    try:
+        recorder, today = recorder_for_compare(store, err)
+        async with EdenClient(config, lookup.key) as client:
+            return await _run(args, out, err, client, recorder, today, prompts, columns)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def recorder_for_compare(
+    store: HistoryStore | None, err: TextIO
+) -> tuple[TurnRecorder, int | None]:
+    """The day's "Command line" conversation and its recorder (every prompt sent on its own),
+    or memory when there is no history (--no-history, or it cannot be opened)."""
+    from desktop_app.services.chat import MemoryRecorder
+    from desktop_app.services.cli_history import command_line_recorder, conversation_for_today
+    from desktop_app.store import StoreError
+
+    if store is not None:
+        try:
+            today = conversation_for_today(store)
+        except StoreError as exc:
+            say(err, f"These turns are not recorded: {exc}")
+        else:
+            return command_line_recorder(store, on_error=lambda m: say(err, m)), today
+    return MemoryRecorder(), None
+
+
+def _conversations(today: int | None, workload: bool) -> Callable[[int], int]:
+    """Which conversation each prompt goes to: the day's "Command line" one when recorded;
+    in memory, a workload's prompts each their own (nothing carries over)."""
+    if today is not None:
+        return lambda _i: today
+    return (lambda i: i + 1) if workload else (lambda _i: 1)
+
+
+async def _run(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    client: EdenClient,
+    recorder: TurnRecorder,
+    today: int | None,
+    prompts: list[str],
+    columns: list[RunColumn],
+) -> int:
+    from desktop_app.services.chat import ChatService
+    from desktop_app.services.compare import WorkloadRun
+
+    workload = bool(args.workload)
     printer = _Printer(columns, out, err)
     quiet = args.json or workload
     progress = _ProgressLine(err) if workload and err.isatty() else None
-    config = ClientConfig(base_url=resolve_base_url(args.base_url))
-    async with EdenClient(config, lookup.key) as client:
-        service = ChatService(lambda: client, MemoryRecorder())
-        runner: WorkloadRun | None = None
+    service = ChatService(lambda: client, recorder)
+    runner: WorkloadRun | None = None
 
-        def finished(job: Job, outcome: Outcome) -> None:
-            if not quiet:
-                printer.finished(job, outcome)
-            if progress is not None and runner is not None:
-                progress.show(runner.progress.describe())
+    def finished(job: Job, outcome: Outcome) -> None:
+        if not quiet:
+            printer.finished(job, outcome)
+        if progress is not None and runner is not None:
+            progress.show(runner.progress.describe())
 
-        runner = WorkloadRun(
-            service,
-            prompts,
-            columns,
-            concurrency=args.concurrency,
-            conversation_of=(lambda i: i + 1) if workload else (lambda _i: 1),
-            max_tokens=args.max_tokens,
-            on_event=None if quiet else printer.event,
-            on_finished=finished,
-            on_retry=None
-            if args.json
-            else lambda job, n: say(err, f"[{columns[job.column].tier_id}] {n.describe()}…"),
-            keep_text=not workload,
-        )
-        try:
-            await runner.run()
-        except asyncio.CancelledError:  # Ctrl+C: what finished is still reported
-            if progress is not None:
-                progress.done()
-            _finish(args, out, err, prompts, columns, runner.results, workload)
-            raise
+    runner = WorkloadRun(
+        service,
+        prompts,
+        columns,
+        concurrency=args.concurrency,
+        conversation_of=_conversations(today, workload),
+        max_tokens=args.max_tokens,
+        on_event=None if quiet else printer.event,
+        on_finished=finished,
+        on_retry=None
+        if args.json
+        else lambda job, n: say(err, f"[{columns[job.column].tier_id}] {n.describe()}…"),
+        keep_text=not workload,
+    )
+    try:
+        await runner.run()
+    except asyncio.CancelledError:  # Ctrl+C: what finished is still reported
+        if progress is not None:
+            progress.done()
+        _finish(args, out, err, prompts, columns, runner.results, workload)
+        raise
     if progress is not None:
         progress.done()
     return _finish(args, out, err, prompts, columns, runner.results, workload)

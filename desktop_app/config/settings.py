@@ -202,6 +202,61 @@ class RetryPolicy:
         return max(0.0, delay)
 
 
+_SPENDING = "Spending"
+AtLimit = Literal["ask", "refuse"]
+
+
+@dataclass(frozen=True, slots=True)
+class Spending:
+    """Budgets and cost alerts (`services.budget`); demo replies never count."""
+
+    daily_limit_usd: float | None = setting(
+        None,
+        label="Daily limit",
+        section=_SPENDING,
+        lo=0.01,
+        hi=1_000_000,
+        unit="USD",
+        none_label="Off",
+        help="What replies may cost per calendar day; off by default",
+    )
+    monthly_limit_usd: float | None = setting(
+        None,
+        label="Monthly limit",
+        section=_SPENDING,
+        lo=0.01,
+        hi=1_000_000,
+        unit="USD",
+        none_label="Off",
+        help="What replies may cost per calendar month; off by default",
+    )
+    warn_percent: int = setting(
+        80,
+        label="Warn at",
+        section=_SPENDING,
+        lo=1,
+        hi=100,
+        unit="%",
+        help="A notice, once per day or month, when the spend reaches this share of its limit",
+    )
+    at_limit: AtLimit = setting(
+        "ask",
+        label="At the limit",
+        section=_SPENDING,
+        choices={
+            "ask": "Ask before each send",
+            "refuse": "Refuse to send until the period ends or the limit is raised",
+        },
+    )
+    prefer_cheaper: bool = setting(
+        False,
+        label="As the limit nears, prefer cheaper models",
+        section=_SPENDING,
+        help="Routed messages ask the router for cheaper models: quality/cost 8 above the "
+        "warning threshold, 10 at the limit (shown on the reply)",
+    )
+
+
 _TOOLS = "Tools"
 
 
@@ -293,6 +348,8 @@ class Settings:
         "spend by tier (no personal data, never the prompt)",
     )
     demo_mode: bool = False  # talk to the bundled local emulator instead of Eden AI
+    # spending
+    spending: Spending = setting(factory=Spending, section=_SPENDING)
     tools: ToolLimits = setting(factory=ToolLimits, section=_TOOLS)
     # diagnostics
     log_level: LogLevel = setting("INFO", label="Log level", section="Diagnostics")

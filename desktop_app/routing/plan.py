@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from desktop_app.api.request import SMART_ROUTER
 from desktop_app.routing.tiers import Tier
 
+BUDGET_KNOB = "budget_quality_cost"  # a reply's meta: the spending limit raised its knob
+
 
 @dataclass(frozen=True, slots=True)
 class TurnPlan:
@@ -24,6 +26,7 @@ class TurnPlan:
     fallback_model: str | None = None  # where a failed smart-routing turn goes once more
     demo: bool = False  # sent to the demo server: recorded, never billed
     quality_cost: int | None = None  # the router's cost knob (`routing.quality_cost`)
+    budget_knob: bool = False  # the spending limit raised `quality_cost` (services.budget)
 
 
 def plan_for(tier: Tier, *, demo: bool = False) -> TurnPlan:

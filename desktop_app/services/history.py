@@ -77,6 +77,7 @@ def stored_result(message: StoredMessage) -> TurnResult:
         source = CostSource(info.cost_source)
     except ValueError:
         source = CostSource.UNKNOWN
+    basis = (message.meta or {}).get("cost_basis")  # meta may hold other things (the budget)
     return TurnResult(
         text=message.content,
         model=info.routed_model,
@@ -85,7 +86,7 @@ def stored_result(message: StoredMessage) -> TurnResult:
         ),
         cost_usd=info.cost_usd,
         cost_source=source,
-        cost_basis=str(message.meta["cost_basis"]) if message.meta else None,
+        cost_basis=basis if isinstance(basis, str) else None,
         finish_reason=info.finish_reason,
         error=error,
         ttft_ms=info.ttft_ms,

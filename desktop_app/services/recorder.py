@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from desktop_app.api.events import TurnResult
-from desktop_app.routing.plan import TurnPlan
+from desktop_app.routing.plan import BUDGET_KNOB, TurnPlan
 from desktop_app.services.history import history_from_store
 from desktop_app.store import HistoryStore, StoreError
 
@@ -48,6 +48,7 @@ class StoreRecorder:
             column=column,
             demo=plan.demo,
             quality_cost=plan.quality_cost,
+            meta={BUDGET_KNOB: plan.quality_cost} if plan.budget_knob else None,
         )
 
     def update_reply(self, reply_id: int, text: str, model: str | None) -> None:

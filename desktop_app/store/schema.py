@@ -22,6 +22,12 @@ History:
   `selection` for statistics), the `quality_cost` the request carried, and how many
   `requests` a tool loop made; per message `meta` (JSON: a tool call's duration, approval,
   server); blind-comparison `votes`.
+- v4: statistics that do not grow with the history: `reply_days`, the billed replies summed
+  per local day, tier, model, failure kind and whether they answered a comparison column, and
+  `reply_dropped`, the candidates the router could not rank per day and tier, both kept exact
+  by triggers on `replies` (insert, update, delete, and the deletes a purge cascades); indexes
+  that give latency percentiles and the longest replies of the whole history without sorting
+  it.
 """
 
 from __future__ import annotations
@@ -198,17 +204,167 @@ CREATE TABLE votes (
 CREATE INDEX votes_created ON votes (created_at);
 """
 
+
+def _reply_day_script() -> str:
+    """v4's table, backfill and triggers. The key and the sums are written once here and used
+    for the backfill, the insert trigger and both halves of the update trigger."""
+    key = {
+        "day": "date({r}.started_at, 'unixepoch', 'localtime')",
+        "tier": "COALESCE({r}.requested_tier_id, 'unknown')",
+        "model": "COALESCE({r}.routed_model, '')",
+        "failure": "CASE WHEN {r}.status IN ('failed', 'interrupted') "
+        "THEN COALESCE({r}.error_kind, 'unknown') ELSE '' END",
+        "compared": "({r}.column_index IS NOT NULL)",
+    }
+    sums = {
+        "requests": "1",
+        "cost_reported": "CASE WHEN {r}.cost_source = 'reported' THEN COALESCE({r}.cost_usd, 0) "
+        "ELSE 0 END",
+        "cost_estimated": "CASE WHEN {r}.cost_source = 'estimated' "
+        "THEN COALESCE({r}.cost_usd, 0) ELSE 0 END",
+        "unknown_cost": "({r}.cost_usd IS NULL OR {r}.cost_source = 'unknown')",
+        "prompt_tokens": "COALESCE({r}.prompt_tokens, 0)",
+        "completion_tokens": "COALESCE({r}.completion_tokens, 0)",
+        "retries": "{r}.retry_count",
+        "fallbacks": "{r}.fallback_used",
+        "ranked": "({r}.selection IS 'ranked')",
+        "single": "({r}.selection IS 'single')",
+        "defaulted": "({r}.selection IS 'default')",
+    }
+    counted = "{r}.demo = 0 AND {r}.status != 'streaming'"
+
+    def of(template: str, row: str) -> str:
+        return template.format(r=row)
+
+    keys, values = ", ".join(key), ", ".join(sums)
+    add_all = ", ".join(f"{c} = {c} + excluded.{c}" for c in sums)
+
+    def add(row: str) -> str:
+        exprs = ", ".join(of(e, row) for e in (*key.values(), *sums.values()))
+        return (
+            f"INSERT INTO reply_days ({keys}, {values}) SELECT {exprs} "
+            f"WHERE {of(counted, row)} "
+            f"ON CONFLICT ({keys}) DO UPDATE SET {add_all};"
+        )
+
+    def subtract(row: str) -> str:
+        match = " AND ".join(f"{c} = {of(e, row)}" for c, e in key.items())
+        minus = ", ".join(f"{c} = {c} - {of(e, row)}" for c, e in sums.items())
+        return (
+            f"UPDATE reply_days SET {minus} WHERE {of(counted, row)} AND {match};\n"
+            f"    DELETE FROM reply_days WHERE requests <= 0 AND {match};"
+        )
+
+    backfill = ", ".join(
+        [*(of(e, "r") for e in key.values())]
+        + [f"{'TOTAL' if c.startswith('cost_') else 'SUM'}({of(e, 'r')})" for c, e in sums.items()]
+    )
+    columns = ",\n".join(
+        [f"    {c} {'INTEGER' if c == 'compared' else 'TEXT'} NOT NULL" for c in key]
+        + [
+            f"    {c} {'REAL' if c.startswith('cost_') else 'INTEGER'} NOT NULL DEFAULT 0"
+            for c in sums
+        ]
+    )
+    dropped = (
+        "SELECT date({r}.started_at, 'unixepoch', 'localtime'), "
+        "COALESCE({r}.requested_tier_id, 'unknown'), d.value, ({r}.column_index IS NOT NULL), 1 "
+        "FROM json_each(CASE WHEN json_valid({r}.routing) THEN {r}.routing END, "
+        "'$.auto.dropped') AS d WHERE {counted} AND d.type = 'text'"
+    )
+
+    def add_dropped(row: str) -> str:
+        select = dropped.format(r=row, counted=of(counted, row))
+        return (
+            f"INSERT INTO reply_dropped (day, tier, candidate, compared, requests) {select} "
+            "ON CONFLICT (day, tier, candidate, compared) DO UPDATE SET requests = requests + 1;"
+        )
+
+    def subtract_dropped(row: str) -> str:
+        scope = (
+            f"day = date({row}.started_at, 'unixepoch', 'localtime') "
+            f"AND tier = COALESCE({row}.requested_tier_id, 'unknown') "
+            f"AND compared = ({row}.column_index IS NOT NULL)"
+        )
+        return (
+            "UPDATE reply_dropped SET requests = requests - (SELECT COUNT(*) FROM json_each("
+            f"CASE WHEN json_valid({row}.routing) THEN {row}.routing END, '$.auto.dropped') "
+            "AS d WHERE d.type = 'text' AND d.value = reply_dropped.candidate) "
+            f"WHERE {of(counted, row)} AND {scope};\n"
+            f"    DELETE FROM reply_dropped WHERE requests <= 0 AND {scope};"
+        )
+
+    return f"""
+CREATE TABLE reply_dropped (
+    day       TEXT    NOT NULL,
+    tier      TEXT    NOT NULL,
+    candidate TEXT    NOT NULL,
+    compared  INTEGER NOT NULL,
+    requests  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, tier, candidate, compared)
+) WITHOUT ROWID;
+INSERT INTO reply_dropped (day, tier, candidate, compared, requests)
+    SELECT date(r.started_at, 'unixepoch', 'localtime'), COALESCE(r.requested_tier_id, 'unknown'),
+        d.value, (r.column_index IS NOT NULL), COUNT(*)
+    FROM replies AS r, json_each(CASE WHEN json_valid(r.routing) THEN r.routing END,
+        '$.auto.dropped') AS d
+    WHERE {of(counted, "r")} AND d.type = 'text' GROUP BY 1, 2, 3, 4;
+-- Latency percentiles over the whole history walk these instead of sorting every reply.
+CREATE INDEX replies_ttft ON replies (demo, requested_tier_id, ttft_ms) WHERE ttft_ms IS NOT NULL;
+CREATE INDEX replies_total ON replies (demo, requested_tier_id, total_ms)
+    WHERE total_ms IS NOT NULL;
+-- The longest replies of the whole history, for "unexpected costs", from the top down.
+CREATE INDEX replies_longest ON replies (demo, completion_tokens)
+    WHERE completion_tokens IS NOT NULL;
+CREATE TABLE reply_days (
+{columns},
+    PRIMARY KEY ({keys})
+) WITHOUT ROWID;
+INSERT INTO reply_days ({keys}, {values})
+    SELECT {backfill} FROM replies AS r WHERE {of(counted, "r")} GROUP BY 1, 2, 3, 4, 5;
+CREATE TRIGGER reply_days_insert AFTER INSERT ON replies
+WHEN {of(counted, "new")} BEGIN
+    {add("new")}
+    {add_dropped("new")}
+END;
+CREATE TRIGGER reply_days_delete AFTER DELETE ON replies
+WHEN {of(counted, "old")} BEGIN
+    {subtract("old")}
+    {subtract_dropped("old")}
+END;
+CREATE TRIGGER reply_days_update AFTER UPDATE ON replies
+WHEN ({of(counted, "old")}) OR ({of(counted, "new")}) BEGIN
+    {subtract("old")}
+    {subtract_dropped("old")}
+    {add("new")}
+    {add_dropped("new")}
+END;
+"""
+
+
+V4 = _reply_day_script()
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "conversations, messages, replies, app state", V1),
     Migration(2, "alternatives, drafts, richer turn data, full-text search, statistics", V2),
     Migration(3, "comparisons, routing decisions, demo turns, tool loops, votes", V3),
+    Migration(4, "billed replies summed per day for statistics", V4),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 # Tables this application creates; a version-0 file holding anything else is not ours.
 OWN_TABLES = frozenset(
-    {"conversations", "messages", "replies", "app_state", "messages_fts", "votes"}
+    {
+        "conversations",
+        "messages",
+        "replies",
+        "app_state",
+        "messages_fts",
+        "votes",
+        "reply_days",
+        "reply_dropped",
+    }
 )
 
 

@@ -1,7 +1,8 @@
 """Render the README screenshots of the main states under Xvfb (`./dev screenshots`).
 
 Runs the real window in demo mode against the bundled emulator, drives it like a user would,
-and saves PNGs next to this file.
+and saves PNGs next to this file; the statistics window is shown over a sample history
+(`render.py statistics` renders that one only).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
 
 
 async def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> None:
@@ -120,6 +122,32 @@ async def scenario(app: Any, theme: str) -> None:
     await ctrl.wait_shutdown()
 
 
+async def statistics(app: Any) -> None:
+    """View → Statistics over a sample history of billed turns (demo replies never count, so
+    the demo server cannot fill it): two months of turns from the benchmark's generator."""
+    sys.path.insert(0, str(REPO))
+    from desktop_app.app import compose
+    from desktop_app.config.paths import default_paths
+    from desktop_app.config.settings import Settings
+    from tests.benchmarks.stats_data import build
+
+    os.environ["ROUTECHAT_HOME"] = tempfile.mkdtemp(prefix="routechat-shots-stats-")
+    paths = default_paths().ensure()
+    build(paths.database_file, 4000, days=60, seed=3)
+    parts = compose(app, paths, Settings(theme="light"))
+    parts.window.resize(1180, 820)
+    parts.window.show()
+    parts.window.statistics_requested.emit()
+    await wait_until(lambda: parts.controller.stats is not None)
+    stats = parts.controller.stats
+    await wait_until(lambda: stats.figures is not None and not stats.window.status.text())
+    stats.window.resize(1180, 980)
+    await settle(0.8)
+    save(stats.window, "statistics")
+    parts.controller.quit()
+    await parts.controller.wait_shutdown()
+
+
 async def tool_turn(parts: Any) -> None:
     """A tool turn: two calls done (one expanded), then a file read waiting for approval."""
     from desktop_app.ui.chat.tool_block import tool_panel
@@ -191,12 +219,15 @@ def main() -> int:
     from desktop_app.ui.widgets.theme import application_arguments
 
     app = QApplication(application_arguments(sys.argv[:1]))
-    themes = sys.argv[1:] or ["light", "dark", "large"]  # "large": 1.5x text, light
+    themes = sys.argv[1:] or ["light", "dark", "large", "statistics"]  # "large": 1.5x text
     for theme in themes:
         loop = AppEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop:
-            loop.run_until_complete(scenario(app, theme))
+            if theme == "statistics":
+                loop.run_until_complete(statistics(app))
+            else:
+                loop.run_until_complete(scenario(app, theme))
     return 0
 
 

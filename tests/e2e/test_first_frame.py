@@ -37,6 +37,7 @@ RESTORE_ONLY = {
     "desktop_app.render.markdown",
     "desktop_app.render.cache",
     "desktop_app.services.history",
+    "desktop_app.ui.chat.badge_routing",
     "hashlib",
 }
 

@@ -104,7 +104,7 @@ def shape(path: Path) -> dict[str, Any]:
 
 def test_migrations_are_numbered_in_order() -> None:
     check_migrations()
-    assert MIGRATIONS[-1].version == SCHEMA_VERSION == 3
+    assert MIGRATIONS[-1].version == SCHEMA_VERSION == 4
     with pytest.raises(AssertionError):
         check_migrations((Migration(1, "a"), Migration(3, "b")))
 
@@ -190,6 +190,131 @@ def test_migration_from_v1_preserves_data_and_keeps_a_backup(tmp_path: Path) -> 
         assert s.report.migrated_from is None
         assert s.report.backup_path is None
     assert len(list(tmp_path.glob("routechat.sqlite3.bak-*"))) == 1
+
+
+def write_version(path: Path, version: int, script: str) -> None:
+    """A database as release `version` left it (its migrations, then `script`'s rows)."""
+    conn, _report = open_connection(path, migrations=MIGRATIONS[:version])
+    try:
+        conn.executescript(script)
+    finally:
+        conn.close()
+
+
+V2_DATA = """
+INSERT INTO conversations (id, title, created_at, updated_at, tier_id, draft)
+    VALUES (1, 'Tides', 1000.0, 1010.0, 'budget', 'unsent words');
+INSERT INTO messages (id, conversation_id, position, role, content, created_at, parent_id)
+    VALUES (1, 1, 0, 'user', 'How do tides work?', 1001.0, NULL);
+INSERT INTO messages (id, conversation_id, position, role, content, created_at, parent_id)
+    VALUES (2, 1, 1, 'assistant', 'The moon pulls the sea.', 1002.0, 1);
+INSERT INTO messages (id, conversation_id, position, role, content, created_at, parent_id)
+    VALUES (3, 1, 2, 'assistant', 'Gravity.', 1003.0, 1);
+UPDATE messages SET is_chosen = 0 WHERE id = 2;
+INSERT INTO replies (message_id, conversation_id, status, requested_tier_id, candidates,
+    requested_model, routed_model, prompt_tokens, completion_tokens, total_tokens, cost_usd,
+    cost_source, ttft_ms, total_ms, finish_reason, started_at, finished_at, retry_count,
+    fallback_used)
+    VALUES (2, 1, 'complete', 'budget', '["openai/gpt-4o-mini", "google/gemini-2.0-flash"]',
+    '@edenai', 'openai/gpt-4o-mini', 12, 30, 42, 0.0002, 'reported', 210.0, 800.0, 'stop',
+    1002.0, 1003.0, 1, 0);
+INSERT INTO replies (message_id, conversation_id, status, requested_tier_id, routed_model,
+    cost_source, error_kind, error_message, error_status, started_at, finished_at, fallback_used)
+    VALUES (3, 1, 'failed', 'budget', NULL, 'unknown', 'server', 'Bad gateway', 502, 1003.0,
+    1004.0, 1);
+"""
+
+
+def test_migration_from_v2_keeps_the_data_and_fills_the_new_columns(tmp_path: Path) -> None:
+    """v3's columns take their defaults and v4's daily sums are filled from the replies."""
+    db = tmp_path / "routechat.sqlite3"
+    write_version(db, 2, V2_DATA)
+    with HistoryStore.open(db) as s:
+        assert s.report.migrated_from == 2
+        assert s.report.backup_path is not None
+        assert s.report.backup_path.name.startswith("routechat.sqlite3.bak-v2-")
+        conv = s.get_conversation(1)
+        assert (conv.title, conv.tier_id, conv.draft, conv.kind, conv.view) == (
+            "Tides", "budget", "unsent words", "chat", None,
+        )  # fmt: skip
+        messages = s.load_messages(1, include_alternatives=True)
+        assert [(m.id, m.is_chosen, m.parent_id, m.meta) for m in messages] == [
+            (1, True, None, None),
+            (2, False, 1, None),
+            (3, True, 1, None),
+        ]
+        kept = messages[1].reply
+        assert kept is not None
+        assert (kept.candidates, kept.cost_usd, kept.retry_count, kept.ttft_ms) == (
+            ("openai/gpt-4o-mini", "google/gemini-2.0-flash"), 0.0002, 1, 210.0,
+        )  # fmt: skip
+        assert (kept.column, kept.demo, kept.routing, kept.quality_cost, kept.requests) == (
+            None, False, None, None, 1,
+        )  # fmt: skip
+        failed = messages[2].reply
+        assert failed is not None and failed.fallback_used and failed.error_status == 502
+        conn = s._conn
+        assert conn is not None
+        assert conn.execute("SELECT COUNT(*) FROM votes").fetchone() == (0,)
+        assert conn.execute("SELECT selection FROM replies").fetchall() == [(None,), (None,)]
+        assert conn.execute(
+            "SELECT tier, model, failure, requests, cost_reported, retries, fallbacks "
+            "FROM reply_days ORDER BY failure"
+        ).fetchall() == [
+            ("budget", "openai/gpt-4o-mini", "", 1, 0.0002, 1, 0),
+            ("budget", "", "server", 1, 0.0, 0, 1),
+        ]
+        assert s.totals().turns == 2
+    fresh = tmp_path / "fresh" / "routechat.sqlite3"
+    HistoryStore.open(fresh).close()
+    assert shape(db) == shape(fresh)
+
+
+V3_DATA = """
+INSERT INTO conversations (id, title, created_at, updated_at, kind)
+    VALUES (1, 'Compare', 1000.0, 1010.0, 'comparison');
+INSERT INTO messages (id, conversation_id, position, role, content, created_at, parent_id)
+    VALUES (1, 1, 0, 'user', 'Hello', 1001.0, NULL);
+INSERT INTO messages (id, conversation_id, position, role, content, created_at, parent_id)
+    VALUES (2, 1, 1, 'assistant', 'Hi', 1002.0, 1);
+INSERT INTO messages (id, conversation_id, position, role, content, created_at, parent_id)
+    VALUES (3, 1, 2, 'assistant', 'Hey', 1002.0, 1);
+INSERT INTO replies (message_id, conversation_id, status, requested_tier_id, routed_model,
+    cost_usd, cost_source, started_at, column_index, demo, routing, selection, quality_cost)
+    VALUES (2, 1, 'complete', 'code', 'openai/gpt-4o', 0.01, 'reported', 1002.0, 0, 0,
+    '{"auto": {"selection": "default", "chosen": "openai/gpt-4o", "dropped": ["acme/x"]}}',
+    'default', 8);
+INSERT INTO replies (message_id, conversation_id, status, requested_tier_id, routed_model,
+    cost_usd, cost_source, started_at, column_index, demo)
+    VALUES (3, 1, 'complete', 'code', 'openai/gpt-4o', 0.02, 'reported', 1002.0, 1, 1);
+INSERT INTO votes (conversation_id, prompt_id, choice, winner_column, columns, created_at)
+    VALUES (1, 1, 'column', 0, '[]', 1005.0);
+"""
+
+
+def test_migration_from_v3_sums_billed_replies_and_their_dropped_candidates(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "routechat.sqlite3"
+    write_version(db, 3, V3_DATA)
+    with HistoryStore.open(db) as s:
+        assert s.report.migrated_from == 3
+        reply = s.get_message(2).reply
+        assert reply is not None
+        assert (reply.column, reply.quality_cost, reply.routing) == (
+            0, 8, {"auto": {"selection": "default", "chosen": "openai/gpt-4o",
+                            "dropped": ["acme/x"]}},
+        )  # fmt: skip
+        conn = s._conn
+        assert conn is not None
+        # The demo reply (column 1) is not billed: only column 0 is summed.
+        assert conn.execute(
+            "SELECT tier, compared, requests, defaulted, cost_reported FROM reply_days"
+        ).fetchall() == [("code", 1, 1, 1, 0.01)]
+        assert conn.execute(
+            "SELECT tier, candidate, compared, requests FROM reply_dropped"
+        ).fetchall() == [("code", "acme/x", 1, 1)]
+        assert conn.execute("SELECT COUNT(*) FROM votes").fetchone() == (1,)
 
 
 def test_failed_migration_rolls_back_and_keeps_the_backup(tmp_path: Path) -> None:

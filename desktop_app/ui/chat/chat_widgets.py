@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.api.events import CostSource, TurnStatus
+from desktop_app.api.events import CostSource, RoutingInfo, TurnStatus
 from desktop_app.render.markdown import MarkdownRenderer
 from desktop_app.services import format as fmt
+from desktop_app.ui.chat.badge_routing import routing_parts, routing_spoken, routing_tips
 from desktop_app.ui.chat.message_view import MessageView, settle_layouts
 from desktop_app.ui.widgets.enum_props import set_enum_property
 from desktop_app.ui.widgets.menu_button import MENU_KEYS_HINT, MenuToolButton
@@ -61,6 +62,8 @@ class BadgeState:
     retries: int = 0
     fallback: bool = False
     demo: bool = False
+    routing: RoutingInfo | None = None  # how the router chose (edenai_metadata)
+    budget_knob: int | None = None  # quality/cost the spending limit asked for
     requests: int = 1  # a tool loop's requests (the first routed, the rest pinned)
 
     @property
@@ -79,6 +82,7 @@ class BadgeState:
             words.append("answered by the fallback model")
         if s.demo:
             words.append("DEMO, not billed")
+        words += routing_spoken(s.routing, s.budget_knob)
         if not s.streaming or s.cost_usd is not None:
             cost = fmt.spoken_money(s.cost_usd, s.cost_source)
             words.append(cost if cost.startswith("cost") else f"cost {cost}")
@@ -142,6 +146,8 @@ class TurnBadge(QLabel):
             add("fallback", WARNING_COLOUR)
         if s.demo:
             add("DEMO", DEMO_COLOUR)
+        for text, warning in routing_parts(s.routing, s.budget_knob):
+            add(text, WARNING_COLOUR if warning else None)
         if not s.streaming or s.cost_usd is not None:
             add(fmt.money(s.cost_usd, s.cost_source))
         if s.prompt_tokens is not None or s.completion_tokens is not None:
@@ -178,6 +184,7 @@ class TurnBadge(QLabel):
             tip.append("Cost estimated from token usage and list prices")
         elif s.cost_source is CostSource.UNKNOWN:
             tip.append("The server reported no cost")
+        tip += routing_tips(s.routing, s.budget_knob)
         self.setToolTip("\n".join(tip))
         self.setAccessibleDescription(self.toolTip())
 
@@ -644,6 +651,11 @@ class Composer(QWidget):
         self.stop_button.setEnabled(False)
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
+        self.estimate = QLabel(self)  # the likely cost of what is typed (SpendingGate)
+        self.estimate.setObjectName("cost_estimate")
+        self.estimate.setAccessibleName("Likely cost of this message")
+        set_text_colour(self.estimate, role=QPalette.ColorRole.PlaceholderText)
+        buttons.addWidget(self.estimate)
         layout.addLayout(buttons)
         self.input.submit.connect(self._submit)
         self.input.stop.connect(self.stop.emit)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from desktop_app.api.models import ModelInfo
     from desktop_app.render.markdown import MarkdownRenderer
     from desktop_app.routing.tiers import TierCatalogue
+    from desktop_app.services.budget import SpendingGuard
     from desktop_app.services.chat import ChatService
     from desktop_app.services.messages import MessageBridge
     from desktop_app.services.preferences import SettingsHolder
@@ -40,6 +41,7 @@ class ChatContext:
         "service",
         "session",
         "settings",
+        "spending",
         "store",
         "supports_tools",
         "tiers",
@@ -58,6 +60,7 @@ class ChatContext:
         messages: MessageBridge,
         settings: SettingsHolder,
         after_first_frame: Callable[[Callable[[], None]], None],
+        spending: Callable[[], SpendingGuard] | None = None,
         pick_model: Callable[[Callable[[str], None]], None] = lambda _chosen: None,
         edit_pools: Callable[[], None] = lambda: None,
         tools: Callable[[], ToolService] | None = None,
@@ -77,6 +80,7 @@ class ChatContext:
         self.messages = messages
         self.settings = settings
         self.after_first_frame = after_first_frame
+        self.spending = spending  # the spending limits and estimates (built at first use)
         self.pick_model = pick_model
         self.edit_pools = edit_pools
         self.tools = tools

@@ -17,6 +17,7 @@ from desktop_app.api.errors import ErrorKind
 from desktop_app.api.events import (
     CostReport,
     RoutedModel,
+    RoutingReport,
     TextDelta,
     TurnResult,
     TurnStatus,
@@ -29,6 +30,7 @@ from desktop_app.services.tasks import StreamGroup
 from desktop_app.store import StoredMessage, StoreError, Totals
 from desktop_app.ui.chat.context import ChatContext
 from desktop_app.ui.chat.conversation_page import ConversationPage
+from desktop_app.ui.chat.spending_gate import SpendingGate
 from desktop_app.ui.chat.transcript import Actions, Entry, Transcript
 from desktop_app.ui.widgets.a11y import announce
 
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 REPLY = "reply"  # the tab's one stream slot
 DRAFT_SAVE_MS = 800  # the composer's text is saved this long after the last keystroke
+ESTIMATE_MS = 300  # the likely cost is estimated again this long after the last keystroke
 
 
 class ConversationController(QObject):
@@ -83,6 +86,13 @@ class ConversationController(QObject):
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_MS)
         self._draft_timer.timeout.connect(self.save_draft)
+        self.spending = SpendingGate(
+            page.composer, ctx, lambda: [e.content for e in self.entries if e.content]
+        )
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(ESTIMATE_MS)
+        self._estimate_timer.timeout.connect(self.update_estimate)
         page.shown.connect(self.transcript.refresh_appearance)
         page.tier_selector.select(tier_id)
         self._show_tier_hint()
@@ -92,6 +102,7 @@ class ConversationController(QObject):
         page.composer.send.connect(self.send)
         page.composer.stop.connect(self.stop)
         page.composer.input.textChanged.connect(self._draft_timer.start)
+        page.composer.input.textChanged.connect(self._estimate_timer.start)
         self.tools_on = ctx.tools is not None and ctx.settings.current.tools.offer_in_new_tabs
         page.tools_toggle.setVisible(ctx.tools is not None)
         page.tools_toggle.setChecked(self.tools_on)
@@ -154,6 +165,7 @@ class ConversationController(QObject):
             except StoreError as exc:
                 self._ctx.messages.error(f"Could not save the tier: {exc}")
         self._show_tier_hint()
+        self.update_estimate()
         self.tier_changed.emit(tier_id)
 
     def _set_tools(self, on: bool) -> None:
@@ -228,6 +240,13 @@ class ConversationController(QObject):
             f"This conversation: {fmt.spend(totals)} · {fmt.replies(totals.turns)}"
         )
 
+    def update_estimate(self) -> None:
+        """The composer's likely cost of sending what is typed, with this tab's tier."""
+        self._estimate_timer.stop()
+        tier = self.tier()
+        prompt = self.page.composer.input.toPlainText()
+        self.spending.show_estimate(self._plan(tier) if tier is not None else None, prompt)
+
     def save_draft(self) -> None:
         """Keep the composer's text with the conversation (restored with the tab)."""
         self._draft_timer.stop()
@@ -240,13 +259,22 @@ class ConversationController(QObject):
 
     # --- actions -----------------------------------------------------------------------------
     def send(self, prompt: str) -> None:
+        """Send, once the spending limits allow it (at the limit the user is asked, or told
+        why not)."""
         if self.streaming or not prompt.strip() or self._missing_tier():
             return
+        if self.spending.dialog is not None:
+            return  # the question about the last one is on screen
         tier = self.tier()
         assert tier is not None
         plan, use_tools, note = self._tool_plan(self._plan(tier))
         if plan is None:
             return  # said why; the prompt stays in the composer
+        self.spending.check(plan, prompt, lambda p: self._send(prompt, p, use_tools, note))
+
+    def _send(self, prompt: str, plan: TurnPlan, use_tools: bool, note: str | None) -> None:
+        if self.streaming:
+            return
         first = not any(e.role == "user" for e in self.entries)
         store = self._ctx.store
         try:
@@ -280,8 +308,16 @@ class ConversationController(QObject):
         tier = self._ctx.tiers.get(tier_id) if tier_id else self.tier()
         assert tier is not None
         plan, use_tools, note = self._tool_plan(self._plan(tier))
-        if plan is None:
+        if plan is None or self.spending.dialog is not None:
             return
+        self.spending.check(plan, "", lambda p: self._regenerate(reply, user, p, use_tools, note))
+
+    def _regenerate(
+        self, reply: Entry, user: Entry, plan: TurnPlan, use_tools: bool, note: str | None
+    ) -> None:
+        if self.streaming or reply not in self.entries or self.conversation_id is None:
+            return
+        assert user.db_id is not None
         try:
             turn = self._service.start_turn(self.conversation_id, None, plan, parent_id=user.db_id)
         except StoreError as exc:
@@ -469,6 +505,9 @@ class ConversationController(QObject):
             reply.ui.view.append_stream(event.text)
         elif isinstance(event, RoutedModel):
             b.model = event.model
+            badge.show_state(b)
+        elif isinstance(event, RoutingReport):  # a later report corrects the first
+            b.routing = event.info
             badge.show_state(b)
         elif isinstance(event, UsageReport):
             b.prompt_tokens = event.usage.prompt_tokens

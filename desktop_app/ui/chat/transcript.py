@@ -17,7 +17,7 @@ from shiboken6 import isValid
 
 from desktop_app.api.events import TurnResult, TurnStatus
 from desktop_app.render.markdown import MarkdownRenderer
-from desktop_app.routing.plan import TurnPlan
+from desktop_app.routing.plan import BUDGET_KNOB, TurnPlan
 from desktop_app.services import format as fmt
 from desktop_app.services.history import stored_result, tool_rounds
 from desktop_app.store import StoredMessage
@@ -132,6 +132,7 @@ class Transcript:
             candidates=plan.candidates,
             requested_model=plan.model,
             demo=plan.demo,
+            budget_knob=plan.quality_cost if plan.budget_knob else None,
         )
         return entry
 
@@ -185,6 +186,7 @@ class Transcript:
             b.completion_tokens = result.usage.completion_tokens
         b.ttft_ms, b.total_ms = result.ttft_ms, result.total_ms
         b.status = result.status
+        b.routing = result.routing or b.routing
         if retries is not None:
             b.retries = retries
         if fallback is not None:
@@ -266,6 +268,8 @@ class Transcript:
                     demo=info.demo,
                 )  # the fallback does not matter for a finished reply
                 entry = self.reply_entry(plan, m.id)
+                knob = m.meta.get(BUDGET_KNOB) if m.meta else None
+                entry.badge.budget_knob = knob if isinstance(knob, int) else None
                 if m.id in rounds:
                     from desktop_app.services.tools.specs import stored_rounds
 

@@ -101,10 +101,18 @@ def make_editor(f: SettingField, value: Any, tiers: Sequence[Tier]) -> Editor:
         return Editor(spin, spin.value)
     if hint is float:
         dspin = QDoubleSpinBox()
-        dspin.setRange(float(meta.get("min", 0.0)), float(meta.get("max", 1e9)))
-        dspin.setDecimals(1 if meta.get("unit") == "s" else 2)
+        decimals = 1 if meta.get("unit") == "s" else 2
+        dspin.setDecimals(decimals)
+        low, high = float(meta.get("min", 0.0)), float(meta.get("max", 1e9))
         if meta.get("unit"):
             dspin.setSuffix(f" {meta['unit']}")
+        if nullable:  # one step below the range means "none"
+            step = 10.0**-decimals
+            dspin.setRange(low - step, high)
+            dspin.setSpecialValueText(str(meta.get("none_label", "None")))
+            dspin.setValue(low - step if value is None else float(value))
+            return Editor(dspin, lambda: None if dspin.value() < low else dspin.value())
+        dspin.setRange(low, high)
         dspin.setValue(float(value))
         return Editor(dspin, dspin.value)
     line = QLineEdit(str(value or ""))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -26,6 +27,9 @@ from desktop_app.ui.shell.key_flow import KeyFlow
 from desktop_app.ui.shell.main_window import MainWindow
 from desktop_app.ui.shell.status import StatusPresenter
 from desktop_app.ui.shell.tab_manager import TabManager
+
+if TYPE_CHECKING:
+    from desktop_app.ui.stats.stats_controller import StatsController
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,7 @@ class AppController(QObject):
         self._integrity: tuple[IntegrityCheckJob, asyncio.Future[IntegrityResult]] | None = None
         self._shutdown: asyncio.Task[None] | None = None
         self._shutdown_done = asyncio.Event()
+        self.stats: StatsController | None = None  # View → Statistics, built when first opened
         # Awaited at quit once the streams are stopped (the MCP servers, ...).
         self.closing: list[Callable[[], Awaitable[None]]] = []
         w = window
@@ -87,6 +92,7 @@ class AppController(QObject):
         w.toggle_demo.connect(self._toggle_demo)
         w.open_log_folder.connect(self._open_log_folder)
         w.preferences_requested.connect(self.show_preferences)
+        w.statistics_requested.connect(self.show_statistics)
         w.pools_requested.connect(self.show_pools)
         w.after_first_frame(appearance.confirm_colour_scheme)
         w.after_first_frame(self._check_history)
@@ -309,6 +315,43 @@ class AppController(QObject):
         if problem:
             self.messages.error(problem)
 
+    def show_statistics(self) -> None:
+        """View → Statistics. The first time, its Qt-free modules are imported in this
+        event-loop turn, the window's in the next and the window is built in the one after:
+        none keeps the loop for long."""
+        if self.stats is not None:
+            self.stats.show()
+            return
+        from PySide6.QtCore import QTimer
+
+        import desktop_app.services.stats  # noqa: F401
+
+        QTimer.singleShot(0, self, self._import_statistics_window)
+
+    def _import_statistics_window(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        import desktop_app.ui.stats.stats_controller  # noqa: F401
+
+        QTimer.singleShot(0, self, self._open_statistics)
+
+    def _open_statistics(self) -> None:
+        if self._shutdown is not None:
+            return
+        if self.stats is None:
+            from desktop_app.ui.stats.stats_controller import StatsController
+
+            self.stats = StatsController(
+                self.window,
+                self.store,
+                self.runner,
+                self.tiers,
+                lambda: self.connection.catalogue.snapshot().models,
+                self.messages,
+            )
+            self.tabs.turn_finished.connect(self.stats.turn_finished)
+        self.stats.show()
+
     def _open_log_folder(self) -> None:
         log_dir = self.settings.paths.log_dir
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -330,6 +373,8 @@ class AppController(QObject):
         try:
             self.tabs.closing_all = True
             self.tabs.save_drafts()
+            if self.stats is not None:
+                self.stats.close()
             await self.runner.cancel_all()
             for close in self.closing:
                 await close()

@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
     import_requested = Signal()
     toggle_history = Signal()
     search_requested = Signal()
+    statistics_requested = Signal()
     toggle_demo = Signal()
 
     def __init__(self) -> None:
@@ -265,6 +266,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         self._action(view, "&History sidebar", QKeySequence("Ctrl+B"), self.toggle_history)
         self._action(view, "&Search history…", QKeySequence("Ctrl+K"), self.search_requested)
+        self._action(view, "S&tatistics", QKeySequence("Ctrl+Shift+S"), self.statistics_requested)
 
         settings = bar.addMenu("&Settings")
         self._action(settings, "&Account and API key…", None, self.account_requested)

@@ -1,10 +1,13 @@
 """The status bar: which server and key are in use (or demo mode, or offline), what today and
-this month cost, and the message bridge's sentences with their action buttons."""
+this month cost (against the spending limits when they are set), and the message bridge's
+sentences with their action buttons."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from datetime import time as day_time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QPushButton
@@ -13,10 +16,14 @@ from desktop_app.secrets import KeySource, mask
 from desktop_app.services import format as fmt
 from desktop_app.services.connection import Connection
 from desktop_app.services.messages import Level, Message, MessageBridge
+from desktop_app.services.preferences import SettingsHolder
 from desktop_app.services.session import KeySession
 from desktop_app.store import HistoryStore, StoreError
 from desktop_app.ui.shell.main_window import MainWindow
 from desktop_app.ui.widgets.theme import DEMO_COLOUR, ERROR_COLOUR, set_text_colour
+
+if TYPE_CHECKING:
+    from desktop_app.services.budget import SpendingGuard
 
 _KEY_ORIGINS = {
     KeySource.ENVIRONMENT: "from EDENAI_API_KEY (this run only)",
@@ -41,12 +48,17 @@ class StatusPresenter(QObject):
         connection: Connection,
         store: HistoryStore,
         messages: MessageBridge,
+        settings: SettingsHolder | None = None,
+        spending: Callable[[], SpendingGuard] | None = None,
     ) -> None:
         super().__init__(window)
         self._window = window
         self._session = session
         self._connection = connection
         self._store = store
+        self._messages = messages
+        self._settings = settings
+        self._spending = spending  # built at first use: only when a limit is set
         self.offline = False
         self._action_button: QPushButton | None = None
         self._spend_timer = QTimer(self)  # a burst of finished replies updates the label once
@@ -55,6 +67,10 @@ class StatusPresenter(QObject):
         self._spend_timer.timeout.connect(self.update_spend)
         session.subscribe(self.update)
         messages.connect(self.show_message)
+        if settings is not None:
+            settings.subscribe(
+                lambda old, new: self.spend_changed() if old.spending != new.spending else None
+            )
 
     def set_reachable(self, reachable: bool) -> None:
         if self.offline != (not reachable):
@@ -100,6 +116,9 @@ class StatusPresenter(QObject):
                 demo = self._store.totals(since=day_start(today), demo=True)
                 label.setText(f"Demo replies today: {fmt.spend(demo)} (not billed)")
                 return
+            if self._limited():
+                self._update_limited()
+                return
             day = self._store.totals(since=day_start(today), demo=False)
             month = self._store.totals(since=month_start(today), demo=False)
         except StoreError as exc:
@@ -111,6 +130,27 @@ class StatusPresenter(QObject):
             f"Replies today: {day.turns:,}; this month: {month.turns:,}. "
             "Demo replies are not counted."
         )
+
+    def _limited(self) -> bool:
+        if self._settings is None or self._spending is None:
+            return False
+        spending = self._settings.current.spending
+        return spending.daily_limit_usd is not None or spending.monthly_limit_usd is not None
+
+    def _update_limited(self) -> None:
+        """Spend against the limits ("Today $0.42 of $1.00"), and the notice once per period
+        when the spend reaches the warning threshold."""
+        from desktop_app.services.budget import status_text
+
+        assert self._spending is not None
+        guard = self._spending()
+        status = guard.status()
+        text, tip = status_text(status)
+        label = self._window.session_label
+        label.setText(text)
+        label.setToolTip(tip)
+        for notice in guard.notices(status):
+            self._messages.warning(notice)
 
     def show_message(self, message: Message) -> None:
         bar = self._window.statusBar()
