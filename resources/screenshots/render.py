@@ -117,6 +117,7 @@ async def scenario(app: Any, theme: str) -> None:
         save(window, "error-turn")
         await tool_turn(parts)
     if theme == "light":
+        await pools_scene(parts)
         await comparison_scenes(parts)
     ctrl.quit()
     await ctrl.wait_shutdown()
@@ -175,6 +176,27 @@ async def tool_turn(parts: Any) -> None:
     save(parts.window, "tool-approval")
     tab.stop()
     await wait_until(lambda: not tab.streaming)
+
+
+async def pools_scene(parts: Any) -> None:
+    """Settings → Pools with a pool of one's own selected, the tier selector listing it."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.ui.settings.pools_dialog import PoolsDialog
+
+    pool = parts.pools.add(
+        "Docs writer",
+        ["anthropic/claude-sonnet-4-5", "openai/gpt-4o", "mistral/mistral-large-latest"],
+        description="Long, careful prose for documentation",
+        quality_cost=3,
+        fallback="openai/gpt-4o",
+    )
+    parts.controller.show_pools(select=pool.id)
+    await settle(0.6)
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, PoolsDialog))
+    save(dialog, "pools")
+    dialog.close()
+    await settle(0.2)
 
 
 WORKLOAD = [

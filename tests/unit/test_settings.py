@@ -6,6 +6,7 @@ import dataclasses
 import errno
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -300,11 +301,18 @@ def test_unwritable_folder_raises_typed_error(tmp_path: Path) -> None:
         save_settings(blocker / "settings.json", Settings())
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
-def test_read_only_folder(path: Path) -> None:
+def test_read_only_folder(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     save_settings(path, Settings())
     before = path.read_bytes()
     path.parent.chmod(0o500)
+    if (
+        os.name != "posix" or os.geteuid() == 0
+    ):  # permissions do not stop root: refuse as they would
+
+        def refused(*args: object, **kwargs: object) -> tuple[int, str]:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path.parent))
+
+        monkeypatch.setattr(tempfile, "mkstemp", refused)
     try:
         with pytest.raises(SettingsSaveError, match="permission denied"):
             save_settings(path, custom())
