@@ -6,6 +6,12 @@ plain Python callable. PySide6 6.8+ can crash on such cross-thread emissions (PY
 seen here as a segfault in the GUI tests). This loop uses asyncio's own self-pipe instead: the
 worker only appends to a deque and writes one byte to a socket; the loop thread drains both
 when the socket becomes readable. The default executor is a plain thread pool, not QThreads.
+
+qasync runs asyncio's callbacks from Qt timer events, so whoever processes Qt events runs
+them, also outside `run_forever` (pytest-qt does between a test and its teardown; Qt does
+while the app quits). asyncio code there found no running loop: httpx's half-finished
+streams failed with "no running event loop" and anyio's connection attempts were dropped
+unawaited. The timer here makes the loop the running one for as long as such a callback runs.
 """
 
 from __future__ import annotations
@@ -21,12 +27,32 @@ from contextvars import Context
 from typing import Any
 
 import qasync
+from PySide6.QtCore import QTimerEvent
 from PySide6.QtWidgets import QApplication
+
+
+class _LoopTimer(qasync._SimpleTimer):  # type: ignore[misc]
+    """qasync's callback timer, run as the running loop even outside `run_forever`."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._loop = loop
+
+    def timerEvent(self, event: QTimerEvent) -> None:  # noqa: N802 (Qt's name)
+        if asyncio.events._get_running_loop() is not None:
+            super().timerEvent(event)
+            return
+        asyncio.events._set_running_loop(self._loop)
+        try:
+            super().timerEvent(event)
+        finally:
+            asyncio.events._set_running_loop(None)
 
 
 class AppEventLoop(qasync.QEventLoop):  # type: ignore[misc]
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
+        self._timer = _LoopTimer(self)  # nothing is scheduled on qasync's own one yet
         self._pending: collections.deque[tuple[Callable[..., Any], tuple[Any, ...], Any]] = (
             collections.deque()
         )
