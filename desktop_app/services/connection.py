@@ -102,7 +102,7 @@ class Connection:
         self._catalogue = None  # another server: its own list
         self.config = self._config()
         if old is not None:
-            self._runner.start(f"close-client:{id(old)}", old.aclose())
+            self._runner.start(f"close-client:{id(old)}", old.aclose(), cleanup=True)
 
     def apply(self, settings: Settings) -> None:
         """New preferences: the next request uses the new address and timeouts."""

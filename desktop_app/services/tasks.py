@@ -17,12 +17,23 @@ log = logging.getLogger(__name__)
 class TaskRunner:
     def __init__(self, on_error: Callable[[str, BaseException], None] | None = None) -> None:
         self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._cleanups: set[asyncio.Task[Any]] = set()
         self._on_error = on_error
 
     def start(
-        self, name: str, coro: Coroutine[Any, Any, Any], *, replace: bool = False
+        self,
+        name: str,
+        coro: Coroutine[Any, Any, Any],
+        *,
+        replace: bool = False,
+        cleanup: bool = False,
     ) -> asyncio.Task[Any]:
-        """Run `coro` as task `name`; with `replace`, a running task of that name is cancelled."""
+        """Run `coro` as task `name`; with `replace`, a running task of that name is cancelled.
+
+        A `cleanup` (closing an old HTTP client) is never cancelled at shutdown but waited
+        for: cancelled halfway, it leaves sockets and the library's tasks to a loop that has
+        stopped, where they fail with "no running event loop".
+        """
         old = self._tasks.get(name)
         if old is not None and not old.done():
             if not replace:
@@ -31,10 +42,13 @@ class TaskRunner:
             old.cancel()
         task = asyncio.get_event_loop().create_task(coro, name=name)
         self._tasks[name] = task
+        if cleanup:
+            self._cleanups.add(task)
         task.add_done_callback(lambda t: self._done(name, t))
         return task
 
     def _done(self, name: str, task: asyncio.Task[Any]) -> None:
+        self._cleanups.discard(task)
         if self._tasks.get(name) is task:
             del self._tasks[name]
         if task.cancelled():
@@ -60,9 +74,12 @@ class TaskRunner:
         return [n for n, t in self._tasks.items() if not t.done()]
 
     async def cancel_all(self, timeout: float = 5.0) -> None:
+        """Cancel every task but the cleanups, and wait (at most `timeout`) for all of them."""
         tasks = [t for t in self._tasks.values() if not t.done()]
+        tasks += [t for t in self._cleanups if not t.done() and t not in tasks]
         for t in tasks:
-            t.cancel()
+            if t not in self._cleanups:
+                t.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
 

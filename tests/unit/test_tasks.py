@@ -58,3 +58,24 @@ async def test_a_replaced_stream_that_never_ran_ends_too() -> None:
     await asyncio.gather(first, return_exceptions=True)
     await asyncio.sleep(0)
     assert unstarted == ["first"] and not group.running()
+
+
+async def test_shutdown_waits_for_cleanups_instead_of_cancelling_them() -> None:
+    """Closing an old HTTP client, cancelled halfway, leaves its sockets to a stopped loop."""
+    closed: list[str] = []
+
+    async def close_client() -> None:
+        await asyncio.sleep(0.01)
+        closed.append("client")
+
+    async def stream() -> None:
+        await asyncio.sleep(10)
+
+    runner = TaskRunner()
+    cleanup = runner.start("close-client", close_client(), cleanup=True)
+    reply = runner.start("reply", stream())
+    await asyncio.sleep(0)
+    await runner.cancel_all(timeout=5)
+    assert closed == ["client"] and not cleanup.cancelled()
+    assert reply.cancelled()
+    assert runner.names() == []

@@ -384,6 +384,7 @@ class AppController(QObject):
                 job.cancel()
                 await asyncio.wait([future], timeout=5)
             await self.connection.aclose()
+            await self.runner.cancel_all()  # anything the steps above started ends here too
         finally:
             self.window.allow_close()
             self.window.close()
