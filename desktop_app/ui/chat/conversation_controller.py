@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from shiboken6 import isValid
 
 from desktop_app.api.errors import ErrorKind
 from desktop_app.api.events import (
@@ -385,7 +386,11 @@ class ConversationController(QObject):
             self._settle(reply, turn)
 
     def _settle(self, reply: Entry, turn: Turn) -> None:
-        self._ended(reply, self._service.settle(turn), turn)
+        """The turn is stored as it ended; the tab shows it unless it was closed meanwhile
+        (closing cancels the reply and deletes the page before the cancellation lands)."""
+        result = self._service.settle(turn)
+        if isValid(self) and isValid(self.page):
+            self._ended(reply, result, turn)
 
     async def _tools_for(self, reply: Entry) -> ToolExecutor | None:
         """The turn's tools: the enabled ones (MCP servers start now if needed); a server
@@ -411,8 +416,6 @@ class ConversationController(QObject):
         self, reply: Entry, outcome: ToolOutcome, choices: tuple[Decision, ...]
     ) -> Approval:
         """Ask in the reply itself (the tool's block shows the approval panel) and wait."""
-        from shiboken6 import isValid
-
         from desktop_app.services.tools.specs import Approval
         from desktop_app.ui.chat.tool_block import tool_panel
 

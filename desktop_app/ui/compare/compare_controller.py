@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from shiboken6 import isValid
 
 from desktop_app.api.errors import ErrorKind
 from desktop_app.api.events import (
@@ -442,8 +443,10 @@ class CompareController(QObject):
             self._settle(column, entry, turn)
 
     def _settle(self, column: Column, entry: Entry, turn: Turn) -> None:
+        """Stored as it ended; shown unless the tab was closed meanwhile (see the chat tab's)."""
         self.service.settle(turn)
-        self._ended(column, entry, turn)
+        if isValid(self) and isValid(self.page):
+            self._ended(column, entry, turn)
 
     def _on_event(self, column: Column, entry: Entry, turn: Turn, event: TurnEvent) -> None:
         b = entry.badge
