@@ -305,6 +305,18 @@ def qt_helpers() -> dict[str, Any]:
     }
 
 
+def quiet_offscreen() -> None:
+    """Drop the offscreen platform's note that it cannot size windows for the window manager
+    (printed at every show; it has no category a logging rule could silence)."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_kind: Any, _context: Any, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def run_on_qasync(main: Callable[[Any], Any]) -> Any:
     """Build a QApplication and the app's qasync loop and run `main(app)` on it.
 
@@ -320,6 +332,7 @@ def run_on_qasync(main: Callable[[Any], Any]) -> Any:
 
     app = QApplication.instance() or QApplication(application_arguments(sys.argv[:1]))
     assert isinstance(app, QApplication)
+    quiet_offscreen()
     from desktop_app.ui.shell.event_loop import new_event_loop
     from desktop_app.ui.shell.gc_guard import MainThreadGarbageCollector
 
@@ -361,6 +374,9 @@ async def close_window(parts: Any) -> None:
 def profile_report(prof: Any, title: str, limit: int = 28) -> None:
     import io
     import pstats
+
+    if os.environ.get("BENCH_PROFILE_DUMP"):
+        prof.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
 
     for key in ("tottime", "cumulative"):
         out = io.StringIO()

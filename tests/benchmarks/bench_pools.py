@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QTableView, QVBoxLayout
 
 from desktop_app.ui.widgets.model_picker import ModelPicker
 from desktop_app.ui.widgets.theme import application_arguments
+from tests.benchmarks.bench_gui import quiet_offscreen
 from tests.gui.test_pools import huge_catalogue
 
 TARGET_MS = 100.0
@@ -77,6 +78,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=15)
     opts = parser.parse_args()
     app = QApplication(application_arguments(sys.argv[:1]))
+    quiet_offscreen()
     models = huge_catalogue(opts.models)
     for _ in range(2):  # warm up: first Qt class use, fonts
         until_painted(app, bare)
