@@ -38,7 +38,7 @@ class _LoopTimer(qasync._SimpleTimer):  # type: ignore[misc]
         super().__init__()
         self._loop = loop
 
-    def timerEvent(self, event: QTimerEvent) -> None:  # noqa: N802 (Qt's name)
+    def timerEvent(self, event: QTimerEvent) -> None:
         if asyncio.events._get_running_loop() is not None:
             super().timerEvent(event)
             return
