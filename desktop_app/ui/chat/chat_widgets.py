@@ -425,6 +425,7 @@ class ChatView(QScrollArea):
         self._inner = inner
         self.setWidget(inner)
         self._follow = True
+        self._cheap_bar = False
         self._grew_above = False  # messages were inserted above what the reader looks at
         self._last_max = 0
         self.jump_button = QPushButton("Jump to latest ↓", self)
@@ -532,6 +533,16 @@ class ChatView(QScrollArea):
     def clear(self) -> None:
         for w in self.messages():
             self.remove(w)
+
+    def streaming(self) -> None:
+        """A reply streams here: the bar is repainted on every frame from now on, as its range
+        grows, so its groove comes from a cache (`GrooveCachingStyle`); set once per view."""
+        bar = self.verticalScrollBar()
+        if not self._cheap_bar:
+            from desktop_app.ui.widgets.scrollbar import groove_caching_style
+
+            bar.setStyle(groove_caching_style())
+            self._cheap_bar = True
 
     def scroll_to_end(self) -> None:
         self._follow = True

@@ -232,6 +232,7 @@ class Transcript:
             self._on_reply_shown(entry)
         entry.ui.view.begin_stream()
         entry.ui.view.setVisible(True)
+        self.chat.streaming()
 
     # --- appearance ------------------------------------------------------------------------
     def set_renderer(self, renderer: MarkdownRenderer, visible: bool) -> None:
