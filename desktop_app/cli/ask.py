@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from desktop_app.config.paths import AppPaths
     from desktop_app.config.settings import Settings
     from desktop_app.routing.plan import TurnPlan
+    from desktop_app.services.budget import SpendingGuard, Verdict
     from desktop_app.services.catalogue import ModelCatalogue
     from desktop_app.services.chat import TurnRecorder
     from desktop_app.services.tools.specs import ToolOutcome
@@ -344,16 +345,9 @@ def check_budget(
     """The spending limits, as the window applies them: the plan to send with (cheaper models
     near the limit, when asked for) and, when the limit refuses, why. "Ask before each send"
     asks on a terminal; without one it refuses (use --ignore-budget)."""
-    import dataclasses
-
-    from desktop_app.services.budget import SpendingGuard
     from desktop_app.store import StoreError
 
-    if not interactive and settings.spending.at_limit == "ask":
-        spending = dataclasses.replace(settings.spending, at_limit="refuse")
-        settings = dataclasses.replace(settings, spending=spending)
-    effective = dataclasses.replace(settings, max_tokens=args.max_tokens or settings.max_tokens)
-    guard = SpendingGuard(store, lambda: effective, catalogue.snapshot)
+    guard = spending_guard(store, settings, catalogue, args.max_tokens, interactive)
     try:
         estimate = guard.estimate(plan, [args.system] if args.system else [], prompt)
         verdict, plan = guard.before_send(plan, estimate, command_line=True)
@@ -362,14 +356,40 @@ def check_budget(
     except StoreError as exc:
         say(err, f"Spending limits could not be checked: {exc}")
         return plan, None
+    return plan, answer(verdict, err)
+
+
+def spending_guard(
+    store: HistoryStore,
+    settings: Settings,
+    catalogue: ModelCatalogue,
+    max_tokens: int | None,
+    interactive: bool,
+) -> SpendingGuard:
+    """The window's spending rules for a command: without a terminal to ask on, "ask before
+    each send" refuses."""
+    import dataclasses
+
+    from desktop_app.services.budget import SpendingGuard
+
+    if not interactive and settings.spending.at_limit == "ask":
+        spending = dataclasses.replace(settings.spending, at_limit="refuse")
+        settings = dataclasses.replace(settings, spending=spending)
+    effective = dataclasses.replace(settings, max_tokens=max_tokens or settings.max_tokens)
+    return SpendingGuard(store, lambda: effective, catalogue.snapshot)
+
+
+def answer(verdict: Verdict, err: TextIO) -> str | None:
+    """None when the send may go (asked on the terminal when the limit says "ask"), else why
+    not."""
     if verdict.action == "refuse":
-        return plan, verdict.message
+        return verdict.message
     if verdict.action == "ask":
         err.write(f"routechat: {verdict.message} [y/N] ")
         err.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-            return plan, "Not sent: the spending limit is reached."
-    return plan, None
+            return "Not sent: the spending limit is reached."
+    return None
 
 
 def refuse(

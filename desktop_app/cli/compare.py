@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from desktop_app.cli.common import (
+    EXIT_BUDGET,
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
@@ -33,6 +34,7 @@ from desktop_app.cli.common import (
 if TYPE_CHECKING:
     from desktop_app.api.client import EdenClient
     from desktop_app.api.errors import ApiError
+    from desktop_app.config.paths import AppPaths
     from desktop_app.services.chat import TurnEvent, TurnRecorder
     from desktop_app.services.compare import Job, Outcome, RunColumn
     from desktop_app.store import HistoryStore
@@ -115,6 +117,11 @@ def add_parser(sub: Any) -> None:
         help="at most N requests in flight (default 4)",
     )
     p.add_argument("--csv", metavar="OUT", help="write one row per prompt × column to OUT")
+    p.add_argument(
+        "--ignore-budget",
+        action="store_true",
+        help="send even when a spending limit (Preferences → Spending) would refuse it",
+    )
     p.add_argument(
         "--no-history",
         action="store_true",
@@ -258,29 +265,82 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     from desktop_app.api.client import EdenClient
     from desktop_app.api.config import ClientConfig
+    from desktop_app.api.errors import ApiError, ErrorKind
     from desktop_app.cli.ask import open_store
     from desktop_app.config.paths import default_paths
     from desktop_app.secrets import load_key
-    from desktop_app.services.compare import Outcome
 
     workload = bool(args.workload)
     lookup = load_key()
     if not lookup.key:  # nothing is sent: a single prompt's columns each carry the error
         error = missing_key_error(lookup.problem)
-        results: list[list[Outcome | None]] = [
-            [None if workload else Outcome.not_sent(c.tier_id, c.plan, error) for c in columns]
-            for _ in prompts
-        ]
+        results = _not_sent(prompts, columns, workload, error)
         return _finish(args, out, err, prompts, columns, results, workload, unsent=error)
-    config = ClientConfig(base_url=resolve_base_url(args.base_url))
-    store = None if args.no_history else open_store(default_paths(), err)
+    paths = default_paths()
+    base_url = resolve_base_url(args.base_url)
+    config = ClientConfig(base_url=base_url)
+    store = open_store(paths, err)  # the limits read it, also with --no-history
     try:
-        recorder, today = recorder_for_compare(store, err)
+        if store is not None and not args.ignore_budget:
+            refusal = check_spending(store, paths, base_url, args, prompts, columns, err)
+            if refusal is not None:
+                error = ApiError(ErrorKind.CREDITS, refusal)
+                results = _not_sent(prompts, columns, workload, error, "budget")
+                _finish(args, out, err, prompts, columns, results, workload, unsent=error)
+                return EXIT_BUDGET
+        recorder, today = recorder_for_compare(None if args.no_history else store, err)
         async with EdenClient(config, lookup.key) as client:
             return await _run(args, out, err, client, recorder, today, prompts, columns)
     finally:
         if store is not None:
             store.close()
+
+
+def _not_sent(
+    prompts: Sequence[str],
+    columns: Sequence[RunColumn],
+    workload: bool,
+    error: ApiError,
+    kind: str | None = None,
+) -> list[list[Outcome | None]]:
+    """The results when nothing was sent: a single prompt's columns each carry `error`."""
+    from desktop_app.services.compare import Outcome
+
+    return [
+        [None if workload else Outcome.not_sent(c.tier_id, c.plan, error, kind) for c in columns]
+        for _ in prompts
+    ]
+
+
+def check_spending(
+    store: HistoryStore,
+    paths: AppPaths,
+    base_url: str,
+    args: argparse.Namespace,
+    prompts: Sequence[str],
+    columns: Sequence[RunColumn],
+    err: TextIO,
+) -> str | None:
+    """The spending limits for the whole run, checked as one send: every prompt × column's
+    dearest estimate added up (a workload is not sent in part). None: it may go."""
+    from desktop_app.cli.ask import answer, spending_guard
+    from desktop_app.config.settings import load_settings
+    from desktop_app.services.catalogue import ModelCatalogue, cache_file
+    from desktop_app.store import StoreError
+
+    settings = load_settings(paths).settings
+    catalogue = ModelCatalogue(cache_file(paths.cache_dir, base_url))  # no fetch: the cache
+    interactive = args.prompt != ["-"] and sys.stdin.isatty() and err.isatty()
+    guard = spending_guard(store, settings, catalogue, args.max_tokens, interactive)
+    try:
+        estimates = [guard.estimate(c.plan, [], p) for p in prompts for c in columns]
+        verdict = guard.before_round(estimates, command_line=True)
+        for notice in guard.notices(guard.status()):
+            say(err, notice)
+    except StoreError as exc:
+        say(err, f"Spending limits could not be checked: {exc}")
+        return None
+    return answer(verdict, err)
 
 
 def recorder_for_compare(

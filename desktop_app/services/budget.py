@@ -245,7 +245,7 @@ class Verdict:
     message: str = ""
 
 
-def _reached_sentence(p: PeriodSpend, next_usd: float) -> str:
+def _reached_sentence(p: PeriodSpend, next_usd: float, what: str = "this message") -> str:
     spent = fmt.money(p.usd)
     assert p.limit is not None
     if p.usd >= p.limit:
@@ -254,19 +254,24 @@ def _reached_sentence(p: PeriodSpend, next_usd: float) -> str:
             f"{_usd(p.limit)}{p.unknown_note()}."
         )
     return (
-        f"You have spent {spent} {p.when}{p.unknown_note()}; this message may cost up to "
+        f"You have spent {spent} {p.when}{p.unknown_note()}; {what} may cost up to "
         f"{fmt.money(next_usd)}, which would pass your {p.adjective} limit of {_usd(p.limit)}."
     )
 
 
 def check(
-    status: SpendStatus, spending: Spending, next_usd: float | None, *, command_line: bool = False
+    status: SpendStatus,
+    spending: Spending,
+    next_usd: float | None,
+    *,
+    command_line: bool = False,
+    what: str = "this message",
 ) -> Verdict:
-    """Whether a message whose cost may reach `next_usd` (None: unknown) can go out."""
+    """Whether a message (`what`) whose cost may reach `next_usd` (None: unknown) can go out."""
     reached = status.reached(next_usd or 0.0)
     if not reached:
         return Verdict("send")
-    figures = " ".join(_reached_sentence(p, next_usd or 0.0) for p in reached)
+    figures = " ".join(_reached_sentence(p, next_usd or 0.0, what) for p in reached)
     if spending.at_limit == "ask":
         return Verdict("ask", f"{figures} Send it anyway?")
     resumes = " and ".join(dict.fromkeys(p.resumes for p in reached))
@@ -391,6 +396,20 @@ class SpendingGuard:
         next_usd = estimate.high if estimate is not None else None
         verdict = check(status, spending, next_usd, command_line=command_line)
         return verdict, cheaper_plan(plan, status, spending, next_usd)
+
+    def before_round(
+        self, estimates: Sequence[CostEstimate | None], *, command_line: bool = False
+    ) -> Verdict:
+        """Whether a comparison round or a workload may go out: its requests checked as one
+        send, the sum of their dearest estimates. Their plans stay as they are (a cheaper
+        router in one column would skew what is compared). Raises `store.StoreError`."""
+        if not self.limited:
+            return Verdict("send")
+        known = [e.high for e in estimates if e is not None]
+        next_usd = sum(known) if known else None
+        n = len(estimates)
+        what = f"these {n} requests" if n != 1 else "this request"
+        return check(self.status(), self.spending, next_usd, command_line=command_line, what=what)
 
     def notices(self, status: SpendStatus) -> list[str]:
         """The warning sentences due now, remembered so that each period warns once (also

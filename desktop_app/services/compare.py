@@ -191,6 +191,7 @@ class Outcome:
     error: ApiError | None
     status: str = TurnStatus.COMPLETE.value
     reply_id: int | None = None
+    error_kind: str | None = None  # a kind that is not the API's: "budget" (a limit refused)
 
     @classmethod
     def from_result(
@@ -225,11 +226,13 @@ class Outcome:
         return outcome if text else _without_text(outcome)
 
     @classmethod
-    def not_sent(cls, tier_id: str, plan: TurnPlan, error: ApiError) -> Outcome:
-        """A column whose request never went out (no key)."""
+    def not_sent(
+        cls, tier_id: str, plan: TurnPlan, error: ApiError, kind: str | None = None
+    ) -> Outcome:
+        """A column whose request never went out (no key; `kind` "budget": a limit refused)."""
         return cls(
             tier_id, plan.candidates, None, "", None, "unknown", None, None, None, None, None,
-            error, TurnStatus.FAILED.value,
+            error, TurnStatus.FAILED.value, error_kind=kind,
         )  # fmt: skip
 
     @property
@@ -254,7 +257,8 @@ class Outcome:
         message = error.message
         if error.retry_after is not None:
             message = f"{message.rstrip('.')}. Retry after {error.retry_after:g} s."
-        return {"kind": error.kind.value, "message": message, "status": error.status}
+        kind = self.error_kind or error.kind.value
+        return {"kind": kind, "message": message, "status": error.status}
 
     def to_json(self) -> dict[str, Any]:
         """Exactly one column of `routechat compare --json`."""
@@ -929,7 +933,7 @@ def _values(outcome: Outcome) -> tuple[object, ...]:
         outcome.completion_tokens,
         outcome.ttft_ms,
         outcome.total_ms,
-        outcome.error.kind.value if outcome.error else None,
+        (outcome.error_kind or outcome.error.kind.value) if outcome.error else None,
     )
 
 

@@ -132,6 +132,30 @@ def test_a_spending_limit_refuses_the_send(emulator_proc: EmulatorProcess, tmp_p
     assert emulator_proc.stats()["chat_requests"] == 1
 
 
+def test_a_spending_limit_refuses_a_comparison_as_a_whole(
+    emulator_proc: EmulatorProcess, tmp_path: Path
+) -> None:
+    """`routechat compare` is held by the limits as `ask` is: all its requests as one send."""
+    write_settings(tmp_path, daily_limit_usd=0.01, at_limit="refuse")
+    base = ["compare", "--json", "--base-url", emulator_proc.base_url, "--tiers", "budget,premium"]
+    done = run_cli([*base, "Hello"], tmp_path)
+    assert done.returncode == cli.EXIT_BUDGET
+    body = json.loads(done.stdout.strip().splitlines()[-1])
+    for column in body["columns"]:
+        assert column["error"]["kind"] == "budget"
+        assert "these 2 requests may cost up to" in column["error"]["message"]
+    assert "--ignore-budget" in done.stderr
+    assert emulator_proc.stats()["chat_requests"] == 0  # nothing went out
+    workload = tmp_path / "prompts.txt"
+    workload.write_text("One\nTwo\n", encoding="utf-8")
+    done = run_cli([*base, "--workload", str(workload), "--no-history"], tmp_path)
+    assert done.returncode == cli.EXIT_BUDGET and "these 4 requests" in done.stderr
+    assert emulator_proc.stats()["chat_requests"] == 0
+    done = run_cli([*base, "--ignore-budget", "Hello"], tmp_path)
+    assert done.returncode == cli.EXIT_OK, done.stderr
+    assert emulator_proc.stats()["chat_requests"] == 2
+
+
 def test_below_the_limit_the_send_goes_out(emulator_proc: EmulatorProcess, tmp_path: Path) -> None:
     write_settings(tmp_path, monthly_limit_usd=100.0, at_limit="refuse", prefer_cheaper=True)
     code, s, _ = ask(emulator_proc, tmp_path, "Hello")

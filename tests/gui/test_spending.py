@@ -221,3 +221,46 @@ async def test_preferences_has_a_spending_section(make_app: Callable[..., Compos
     parts.status.update_spend()
     assert parts.window.session_label.text().startswith("Today $0 of $1.50")
     await quit_app(parts)
+
+
+async def test_a_comparison_round_at_the_limit_asks_then_refuses(
+    make_app: Callable[..., Composition], qtbot: QtBot, emulator: EmulatorThread
+) -> None:
+    """A round's columns are checked as one send: asked first (Cancel sends nothing, Send
+    anyway sends every column), and with "refuse" nothing goes out and the prompt stays."""
+    from tests.gui.test_compare import column_replies, send_round
+
+    parts = make_app(spending=Spending(daily_limit_usd=0.01))
+    start_with_key(parts)
+    spend(parts, 0.02)
+    ctrl = parts.tabs.new_comparison(["budget", "premium"])
+    sent = len(emulator.server.requests)
+    send_round(ctrl, qtbot, "Explain how tides work")
+    box = parts.window.findChild(QMessageBox, "spending_ask")
+    assert box is not None and box.isVisible()
+    assert "You have spent $0.02 today, which reaches your daily limit of $0.01." in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    await wait_until(lambda: parts.window.findChild(QMessageBox, "spending_ask") is None)
+    assert not ctrl.streaming and len(emulator.server.requests) == sent
+    assert ctrl.page.composer.input.toPlainText() == "Explain how tides work"
+    send_round(ctrl, qtbot, "Explain how tides work")
+    box = parts.window.findChild(QMessageBox, "spending_ask")
+    assert box is not None
+    anyway = box.findChild(QPushButton, "send_anyway")
+    assert anyway is not None
+    anyway.click()
+    await wait_until(lambda: not ctrl.streaming and len(emulator.server.requests) == sent + 2)
+    assert all(column_replies(ctrl, i) for i in range(2))
+    parts.settings.apply(
+        parts.settings.current.__class__(spending=Spending(daily_limit_usd=0.01, at_limit="refuse"))
+    )
+    send_round(ctrl, qtbot, "And the moon?")
+    box = parts.window.findChild(QMessageBox, "spending_refused")
+    assert box is not None and box.text().startswith(
+        "Not sent: You have spent $0.02"
+    )  # + the round
+    box.button(QMessageBox.StandardButton.Ok).click()
+    await wait_until(lambda: parts.window.findChild(QMessageBox, "spending_refused") is None)
+    assert len(emulator.server.requests) == sent + 2
+    assert ctrl.page.composer.input.toPlainText() == "And the moon?"
+    await quit_app(parts)

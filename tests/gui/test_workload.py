@@ -227,3 +227,28 @@ def test_the_table_stays_sorted_as_answers_arrive(qapp: object) -> None:
     assert {model.prompt_at(r) for r in range(2, 4)} == {1, 3}
     model.set_outcome(1, 0, answer(0.001))
     assert [model.prompt_at(r) for r in range(4)][:3] == [1, 2, 0]
+
+
+async def test_a_workload_past_the_spending_limit_is_refused_as_a_whole(
+    make_app: Callable[..., Composition], qtbot: QtBot, emulator: EmulatorThread
+) -> None:
+    """All of a run's requests are checked as one send: refused, no tab opens, nothing goes."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_app.config.settings import Spending
+
+    parts = make_app(spending=Spending(daily_limit_usd=0.01, at_limit="refuse"))
+    start_with_key(parts)
+    dialog = await open_dialog(parts, qtbot, ["budget", "premium"])
+    dialog.editor.setPlainText("\n".join(PROMPTS))
+    await wait_until(dialog.run_button.isEnabled)
+    before = len(parts.tabs.comparisons)
+    dialog.run_button.click()
+    box = parts.window.findChild(QMessageBox, "spending_refused")
+    assert box is not None and box.isVisible()
+    assert f"these {len(PROMPTS) * 2} requests may cost up to" in box.text()
+    box.button(QMessageBox.StandardButton.Ok).click()
+    await wait_until(lambda: parts.window.findChild(QMessageBox, "spending_refused") is None)
+    assert len(parts.tabs.comparisons) == before
+    assert emulator.server.stats()["chat_requests"] == 0
+    await quit_app(parts)

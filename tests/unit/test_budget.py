@@ -228,6 +228,26 @@ def test_the_guard_leaves_demo_turns_and_unlimited_spend_alone(tmp_path: Path) -
     store2.close()
 
 
+def test_a_comparison_round_is_checked_as_one_send(tmp_path: Path) -> None:
+    """Each column alone fits under the limit; the round, all columns together, does not."""
+    clock = Clock(NOON)
+    store, guard = guard_for(tmp_path, clock, daily_limit_usd=1.0, at_limit="refuse")
+    add_turn(store, store.create_conversation(), cost=0.7)
+    column = budget.CostEstimate(0.05, 0.2, 100, 1000, False, 3)
+    assert guard.before_send(BALANCED, column)[0].action == "send"
+    assert guard.before_round([column]).action == "send"
+    verdict = guard.before_round([column, column])  # 0.7 + 0.4 passes 1.0
+    assert verdict.action == "refuse"
+    assert "these 2 requests may cost up to $0.4, which would pass" in verdict.message
+    assert guard.before_round([column, None]).action == "send"  # unknown prices add nothing
+    assert "--ignore-budget" in guard.before_round([column] * 3, command_line=True).message
+    store.close()
+    clock2 = Clock(NOON)
+    store2, unlimited = guard_for(tmp_path / "2", clock2)
+    assert unlimited.before_round([column] * 4) == budget.Verdict("send")
+    store2.close()
+
+
 def test_the_threshold_notice_comes_once_per_period(tmp_path: Path) -> None:
     clock = Clock(NOON)
     store, guard = guard_for(tmp_path, clock, daily_limit_usd=1.0, monthly_limit_usd=100.0)

@@ -47,11 +47,13 @@ from desktop_app.services.compare import (
 from desktop_app.services.tasks import StreamGroup
 from desktop_app.store import StoredMessage, StoreError, VoteColumn
 from desktop_app.ui.chat.context import ChatContext
+from desktop_app.ui.chat.spending_gate import SpendingGate
 from desktop_app.ui.chat.transcript import Actions, Entry, Transcript
 from desktop_app.ui.compare.compare_page import BLIND_NOTE, CompareColumn, ComparePage
 
 if TYPE_CHECKING:
     from desktop_app.render.markdown import MarkdownRenderer
+    from desktop_app.services.budget import CostEstimate
     from desktop_app.services.chat import ChatService, Turn, TurnEvent
     from desktop_app.services.resilience import RetryNotice
 
@@ -119,6 +121,7 @@ class CompareController(QObject):
         self._used: set[int] = {c.column for c in view.columns}  # stored columns ever seen
         self._service: ChatService | None = None
         self._loader: Callable[[], list[StoredMessage] | None] | None = None
+        self.spending = SpendingGate(page.composer, ctx, lambda: [])
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_MS)
@@ -347,8 +350,27 @@ class CompareController(QObject):
             selector.select(column.spec.tier_id)
 
     def send(self, prompt: str) -> None:
-        """The prompt to every column at once (blind mode: shuffled and labelled first)."""
+        """The prompt to every column at once, once the spending limits allow the round (at
+        the limit the user is asked, or told why not)."""
         if self.streaming or not prompt.strip() or self._missing_tier():
+            return
+        if self.spending.dialog is not None:  # the last question is still open
+            return
+        plans = [self._plan(c) for c in self.columns]
+
+        def estimates() -> list[CostEstimate | None]:
+            assert self._ctx.spending is not None
+            guard = self._ctx.spending()
+            return [
+                guard.estimate(plan, [e.content for e in c.transcript.entries], prompt)
+                for c, plan in zip(self.columns, plans, strict=True)
+            ]
+
+        self.spending.check_round(plans, estimates, lambda: self._send(prompt))
+
+    def _send(self, prompt: str) -> None:
+        """The prompt to every column at once (blind mode: shuffled and labelled first)."""
+        if self.streaming or self._missing_tier():  # things may have changed while asked
             return
         if self._hidden():  # the last round was never voted on: show it as it was
             self._reveal()
@@ -392,8 +414,11 @@ class CompareController(QObject):
         self._refresh(busy=True)
 
     def retry(self, column: Column, reply: Entry) -> None:
-        """Ask that column again for the prompt `reply` answered (its Retry or Regenerate)."""
+        """Ask that column again for the prompt `reply` answered (its Retry or Regenerate),
+        once the spending limits allow it."""
         if self.streams.running(column.slot) or reply not in column.transcript.entries:
+            return
+        if self.spending.dialog is not None:
             return
         entries = column.transcript.entries
         idx = entries.index(reply)
@@ -401,6 +426,18 @@ class CompareController(QObject):
         if user is None or user.db_id is None or self.conversation_id is None:
             return
         plan = self._plan(column)
+
+        def estimates() -> list[CostEstimate | None]:
+            assert self._ctx.spending is not None
+            history = [e.content for e in entries[:idx]]
+            return [self._ctx.spending().estimate(plan, history, "")]
+
+        self.spending.check_round([plan], estimates, lambda: self._retry(column, reply, user, plan))
+
+    def _retry(self, column: Column, reply: Entry, user: Entry, plan: TurnPlan) -> None:
+        if self.streams.running(column.slot) or reply not in column.transcript.entries:
+            return
+        assert self.conversation_id is not None and user.db_id is not None
         try:
             turn = self.service.start_turn(
                 self.conversation_id, None, plan, parent_id=user.db_id, column=column.spec.column

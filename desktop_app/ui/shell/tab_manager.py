@@ -22,8 +22,10 @@ from desktop_app.ui.chat.context import ChatContext
 from desktop_app.ui.shell.main_window import MainWindow
 
 if TYPE_CHECKING:  # the chat widgets load with the first tab: not for the welcome page
+    from desktop_app.services.budget import CostEstimate
     from desktop_app.services.compare import ColumnSpec
     from desktop_app.ui.chat.conversation_controller import ConversationController
+    from desktop_app.ui.chat.spending_gate import SpendingGate
     from desktop_app.ui.compare.compare_controller import CompareController
     from desktop_app.ui.compare.workload_controller import WorkloadController
 
@@ -57,6 +59,7 @@ class TabManager(QObject):
         self.comparisons: list[Comparison] = []  # comparison and workload tabs
         self.closing_all = False  # at shutdown: closing the last tab opens no new one
         self._saved_for_good = False
+        self._workload_gate: SpendingGate | None = None  # a workload's spending question
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(250)
@@ -204,9 +207,33 @@ class TabManager(QObject):
             self._ctx, columns, self._settings.current.workload_concurrency, self.window
         )
         dialog.confirmed.connect(
-            lambda prompts, concurrency: self.open_workload(columns, prompts, concurrency)
+            lambda prompts, concurrency: self._check_workload(columns, prompts, concurrency)
         )
         dialog.open()
+
+    def _check_workload(
+        self, columns: list[ColumnSpec], prompts: list[str], concurrency: int
+    ) -> None:
+        """A confirmed workload, once the spending limits allow all of its requests (checked
+        as one send: a run is not sent in part)."""
+        from desktop_app.routing.plan import plan_for
+        from desktop_app.services.compare import tier_of
+        from desktop_app.ui.chat.spending_gate import SpendingGate
+
+        ctx = self._ctx
+        plans = [plan_for(tier_of(ctx.tiers, c.tier_id), demo=ctx.session.demo) for c in columns]
+
+        def estimates() -> list[CostEstimate | None]:
+            assert ctx.spending is not None
+            guard = ctx.spending()
+            return [guard.estimate(plan, [], p) for p in prompts for plan in plans]
+
+        self._workload_gate = SpendingGate(None, ctx, lambda: [], self.window)
+
+        def go() -> None:
+            self.open_workload(columns, prompts, concurrency)
+
+        self._workload_gate.check_round(plans, estimates, go)
 
     def open_workload(
         self, columns: Sequence[ColumnSpec], prompts: list[str], concurrency: int
