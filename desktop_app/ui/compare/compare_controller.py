@@ -357,16 +357,21 @@ class CompareController(QObject):
         if self.spending.dialog is not None:  # the last question is still open
             return
         plans = [self._plan(c) for c in self.columns]
+        histories = [[e.content for e in c.transcript.entries] for c in self.columns]
+        self.spending.check_round(
+            plans, lambda: self._estimates(plans, histories, prompt), lambda: self._send(prompt)
+        )
 
-        def estimates() -> list[CostEstimate | None]:
-            assert self._ctx.spending is not None
-            guard = self._ctx.spending()
-            return [
-                guard.estimate(plan, [e.content for e in c.transcript.entries], prompt)
-                for c, plan in zip(self.columns, plans, strict=True)
-            ]
-
-        self.spending.check_round(plans, estimates, lambda: self._send(prompt))
+    def _estimates(
+        self, plans: list[TurnPlan], histories: list[list[str]], prompt: str
+    ) -> list[CostEstimate | None]:
+        """Each request's likely cost: a column's plan with the thread it carries."""
+        assert self._ctx.spending is not None
+        guard = self._ctx.spending()
+        return [
+            guard.estimate(plan, history, prompt)
+            for plan, history in zip(plans, histories, strict=True)
+        ]
 
     def _send(self, prompt: str) -> None:
         """The prompt to every column at once (blind mode: shuffled and labelled first)."""
@@ -426,13 +431,12 @@ class CompareController(QObject):
         if user is None or user.db_id is None or self.conversation_id is None:
             return
         plan = self._plan(column)
-
-        def estimates() -> list[CostEstimate | None]:
-            assert self._ctx.spending is not None
-            history = [e.content for e in entries[:idx]]
-            return [self._ctx.spending().estimate(plan, history, "")]
-
-        self.spending.check_round([plan], estimates, lambda: self._retry(column, reply, user, plan))
+        history = [e.content for e in entries[:idx]]
+        self.spending.check_round(
+            [plan],
+            lambda: self._estimates([plan], [history], ""),
+            lambda: self._retry(column, reply, user, plan),
+        )
 
     def _retry(self, column: Column, reply: Entry, user: Entry, plan: TurnPlan) -> None:
         if self.streams.running(column.slot) or reply not in column.transcript.entries:

@@ -38,7 +38,21 @@ def colour(index: int) -> QColor:
     return QColor(PALETTE[index % len(PALETTE)])
 
 
-class BarChart(QWidget):
+class _Chart(QWidget):
+    """A chart drawn with QPainter; the painter always ends, even when drawing fails."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            self._paint(painter)
+        finally:
+            painter.end()
+
+    def _paint(self, painter: QPainter) -> None:
+        """Each chart draws itself here."""
+
+
+class BarChart(_Chart):
     """Horizontal bars, longest value full width; optional section headings."""
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
@@ -66,13 +80,6 @@ class BarChart(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(480, self._height())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        try:
-            self._paint(painter)
-        finally:
-            painter.end()
 
     def _paint(self, painter: QPainter) -> None:
         pal = self.palette()
@@ -127,7 +134,7 @@ class BarChart(QWidget):
         return super().event(e)  # type: ignore[arg-type]
 
 
-class DayChart(QWidget):
+class DayChart(_Chart):
     """A column per day (spend per day), the days in order left to right."""
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
@@ -149,13 +156,6 @@ class DayChart(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(480, 160)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        try:
-            self._paint(painter)
-        finally:
-            painter.end()
 
     def _paint(self, painter: QPainter) -> None:
         metrics = QFontMetrics(self.font())
